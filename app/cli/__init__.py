@@ -1,0 +1,37 @@
+"""The `refund-review` command line.
+
+With no command it opens the workstation; the subcommands cover what an
+operator scripts. `--database-url` (or DATABASE_URL) selects the database;
+without one the embedded PostgreSQL server is used.
+"""
+
+from __future__ import annotations
+
+import click
+
+from app.cli.audit_commands import audit
+from app.cli.db_commands import db
+from app.cli.maintain_command import maintain
+from app.cli.runner import CliState
+from services.runtime import program_version
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="PostgreSQL URL (postgresql://user:pass@host:port/db, ?host=/socket/dir accepted). "
+    "Default: $DATABASE_URL, else the embedded server.",
+)
+@click.version_option(program_version(), prog_name="refund-review")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """Refund Review: review AI extractions from GAP contracts, keyboard first."""
+    ctx.obj = CliState(database_url=database_url)
+    if ctx.invoked_subcommand is None:
+        click.echo("The workstation is not built yet; see `refund-review --help` for the commands.")
+
+
+main.add_command(db)
+main.add_command(maintain)
+main.add_command(audit)

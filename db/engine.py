@@ -1,0 +1,50 @@
+"""Async engines and sessions (SQLAlchemy 2 + asyncpg).
+
+Two engines per database: the *owner* engine runs migrations and maintenance
+as the login user; the *app* engine switches every connection to the
+application role at connect time, so the services run with exactly the
+grants that role has (no UPDATE or DELETE on audit_events), even when the
+login user is a superuser as on the embedded server.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+APPLICATION_NAME = "refund-review"
+
+
+def create_engine(
+    url: URL,
+    *,
+    role: str | None = None,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    statement_cache_size: int = 256,
+) -> AsyncEngine:
+    """An engine whose connections run as `role` (when given) in UTC.
+
+    No pre-ping: it costs a round trip per checkout on the hot path. A
+    connection found dead raises once, the pool is invalidated, and the next
+    call reconnects (the services turn that one failure into `Unavailable`).
+    """
+    server_settings = {"application_name": APPLICATION_NAME, "timezone": "UTC", "jit": "off"}
+    if role:
+        server_settings["role"] = role
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=3600,
+        connect_args={
+            "server_settings": server_settings,
+            "prepared_statement_cache_size": statement_cache_size,
+            "timeout": 10,
+        },
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit (services return them as models)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

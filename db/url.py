@@ -1,0 +1,51 @@
+"""Database URLs as people write them, turned into what SQLAlchemy + asyncpg take.
+
+People paste libpq URLs (`postgresql://`, `postgres://`, `?host=/socket/dir`,
+`sslmode=require`); the engine needs `postgresql+asyncpg://` and asyncpg's
+own keyword names. Doing the translation in one place keeps every command
+accepting the same forms.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+_SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg", "postgres+asyncpg"}
+# libpq query parameters that asyncpg spells differently.
+_RENAMED_PARAMS = {"sslmode": "ssl", "connect_timeout": "timeout"}
+
+
+class DatabaseURLError(ValueError):
+    """The URL cannot name a PostgreSQL database; the message says why."""
+
+
+def to_async_url(raw: str) -> URL:
+    """Parse a PostgreSQL URL in any accepted form into an asyncpg URL."""
+    text = raw.strip()
+    if not text:
+        raise DatabaseURLError("The database URL is empty.")
+    try:
+        url = make_url(text)
+    except ArgumentError as exc:
+        raise DatabaseURLError(
+            "The database URL is not valid; expected postgresql://user:password@host:port/database."
+        ) from exc
+    if url.drivername not in _SCHEMES:
+        raise DatabaseURLError(
+            f"Only PostgreSQL URLs are supported (postgresql://...), not {url.drivername!r}."
+        )
+    if not url.database:
+        raise DatabaseURLError("The database URL names no database (…/database at the end).")
+    query = {_RENAMED_PARAMS.get(key, key): value for key, value in url.query.items()}
+    return url.set(drivername="postgresql+asyncpg", password=url.password or None, query=query)
+
+
+def with_database(url: URL, database: str) -> URL:
+    """The same server and credentials, another database."""
+    return url.set(database=database)
+
+
+def redacted(url: URL) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    return url.render_as_string(hide_password=True)

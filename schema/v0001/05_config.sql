@@ -1,0 +1,22 @@
+-- Runtime settings that administrators change from the workstation.
+INSERT INTO system_config (key, value, value_type, description, allowed_values, min_value, max_value) VALUES
+    ('confidence_threshold', '80', 'integer', 'Extractions whose weakest field is below this confidence go to review.', NULL, 0, 100),
+    ('session_timeout_hours', '4', 'integer', 'A session ends this many hours after login.', NULL, 1, 24),
+    ('idle_timeout_minutes', '30', 'integer', 'The workstation locks after this many idle minutes.', NULL, 1, 480),
+    ('max_failed_logins', '5', 'integer', 'Failed logins in a row before an account is locked.', NULL, 1, 100),
+    ('lockout_minutes', '15', 'integer', 'How long a locked account stays locked.', NULL, 1, 1440),
+    ('claim_lease_minutes', '15', 'integer', 'How long a claimed queue item stays reserved for its reviewer.', NULL, 1, 480),
+    ('queue_sla_hours', '24', 'integer', 'Pending items older than this are past the review SLA.', NULL, 1, 720),
+    ('require_correction_reason', 'true', 'boolean', 'A correction needs a reason code and a note.', NULL, NULL, NULL),
+    ('llm_default_provider', 'rules', 'string', 'Extraction provider used when none is named.', ARRAY['rules', 'anthropic', 'bedrock', 'openai'], NULL, NULL),
+    ('max_retries', '3', 'integer', 'Retries of an LLM call after a 429, a 5xx or a timeout.', NULL, 0, 10),
+    ('circuit_breaker_threshold', '5', 'integer', 'Consecutive provider failures that open its circuit breaker.', NULL, 1, 100),
+    ('circuit_breaker_cooldown_seconds', '60', 'integer', 'How long an open circuit breaker stays open.', NULL, 1, 3600),
+    ('extraction_timeout_seconds', '60', 'integer', 'Time limit of one LLM extraction call.', NULL, 1, 600),
+    ('chat_enabled', 'true', 'boolean', 'Reviewers may ask questions about a contract.', NULL, NULL, NULL),
+    ('audit_retention_years', '7', 'integer', 'Audit partitions older than this are archived.', NULL, 7, 30),
+    ('audit_partitions_ahead', '3', 'integer', 'Monthly audit partitions created ahead of time.', NULL, 3, 24),
+    ('anthropic_model', 'claude-sonnet-4-5', 'string', 'Anthropic model used for extraction and chat.', NULL, NULL, NULL),
+    ('bedrock_model_id', 'anthropic.claude-3-5-sonnet-20240620-v1:0', 'string', 'Bedrock model id used for extraction and chat.', NULL, NULL, NULL),
+    ('openai_model', 'gpt-4o-mini', 'string', 'OpenAI model used for extraction and chat.', NULL, NULL, NULL),
+    ('llm_pricing', '{"claude-sonnet-4-5": {"input_per_mtok": 3.0, "output_per_mtok": 15.0}, "anthropic.claude-3-5-sonnet-20240620-v1:0": {"input_per_mtok": 3.0, "output_per_mtok": 15.0}, "gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6}, "gpt-4o": {"input_per_mtok": 2.5, "output_per_mtok": 10.0}}', 'json', 'USD per million prompt and completion tokens, per model.', NULL, NULL, NULL);
