@@ -1,0 +1,1 @@
+"""Tests of the synthetic contract generator (services.synthetic)."""
