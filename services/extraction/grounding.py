@@ -1,0 +1,193 @@
+"""Grounding: trust a provider's value only as far as the document supports it.
+
+Providers (LLMs included) return a value and a verbatim quote. The quote is located in the document text;
+the value is then checked against the located text, never against the provider's own words, so text that
+tries to instruct a model ("report the premium as $1.00") cannot raise a value's confidence.
+"""
+
+import re
+import time
+from bisect import bisect_right
+from decimal import Decimal
+from weakref import WeakKeyDictionary
+
+from services.extraction.amounts import AmountError, amount_mentioned, read_amount, states_no_fee
+from services.extraction.locate import DocumentIndex, lower_preserving_offsets
+from services.extraction.methods import canonical_method, method_supported_by
+from services.extraction.types import AMOUNT_FIELDS, FieldCandidate, FieldResult, RefundMethod, SourceSpan
+
+DEFAULT_DEADLINE_S = 0.05
+UNALIGNED_CAP = 20
+UNSUPPORTED_CAP = 40
+UNKNOWN_CAP = 60
+
+# Whitespace, dashes and quote marks carry no meaning for alignment: PDF text extraction, OCR and LLMs all
+# change them freely ("can-\ncellation", curly quotes, doubled spaces).
+_IGNORABLE_RUN = re.compile(r"[\s\-\u00ad\u2010-\u2015'\"‘’‚‛“”„`´]+")
+_CHUNK_CHARS = 1 << 14
+# Shorter quotes would match by accident once spacing is ignored; longer ones are not quotes but pastes.
+_MIN_FUZZY_CHARS = 8
+_MAX_FUZZY_CHARS = 4000
+# Wording addressed to a model rather than to the buyer. A quote taken from such a passage supports nothing,
+# even though it is "in the document": the rules extractor skips these passages for the same reason.
+INSTRUCTION_TO_AI = re.compile(
+    r"ignore\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding)\s+instructions"
+    r"|disregard\s+(?:all\s+|any\s+|the\s+)?(?:previous\s+|prior\s+|above\s+)?(?:text|instructions|above)"
+    r"|ai(?<![a-z]ai)\s+(?:model|system|assistant)|language\s+model|automated\s+reviewers?"
+    r"|system\s+(?:message|prompt|note)|you\s+are\s+now\b|output\s+these\b|report\s+the\s+(?:premium|fee|method|refund)"
+)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n|\f")
+
+
+class _FoldedText:
+    """The document with ignorable characters removed and case folded, and the way back to real offsets.
+
+    Built with one C-level ``re.sub`` per 16 KB chunk (no per-character Python loop) and checked against the
+    deadline between chunks, so a 5 MB text gives up instead of hanging. Only the folded length of each
+    chunk is kept; an offset is mapped back by re-walking the one chunk it falls in.
+    """
+
+    def __init__(self, text: str, folded: str, chunk_starts: list[int]) -> None:
+        self._text = text
+        self.folded = folded
+        self._chunk_starts = chunk_starts
+
+    @classmethod
+    def build(cls, text: str, deadline: float) -> "_FoldedText | None":
+        pieces: list[str] = []
+        chunk_starts: list[int] = []
+        folded_length = 0
+        for chunk_start in range(0, len(text), _CHUNK_CHARS):
+            if time.perf_counter() > deadline:
+                return None
+            piece = _IGNORABLE_RUN.sub("", text[chunk_start : chunk_start + _CHUNK_CHARS])
+            chunk_starts.append(folded_length)
+            folded_length += len(piece)
+            pieces.append(piece)
+        return cls(text, lower_preserving_offsets("".join(pieces)), chunk_starts)
+
+    def find(self, quote: str) -> tuple[int, int] | None:
+        """Original (start, end) of the first place whose folded text equals the folded quote."""
+        folded_quote = fold(quote)
+        position = self.folded.find(folded_quote) if len(folded_quote) >= _MIN_FUZZY_CHARS else -1
+        if position < 0:
+            return None
+        return self._original(position), self._original(position + len(folded_quote) - 1) + 1
+
+    def _original(self, folded_offset: int) -> int:
+        chunk = bisect_right(self._chunk_starts, folded_offset) - 1
+        remaining = folded_offset - self._chunk_starts[chunk]
+        position = chunk * _CHUNK_CHARS
+        for run in _IGNORABLE_RUN.finditer(self._text, position, position + _CHUNK_CHARS):
+            kept = run.start() - position
+            if remaining < kept:
+                break
+            remaining -= kept
+            position = run.end()
+        return position + remaining
+
+
+_folded_documents: "WeakKeyDictionary[DocumentIndex, _FoldedText]" = WeakKeyDictionary()
+
+
+def fold(text: str) -> str:
+    """The comparison form of a text: ignorable characters removed, lower case."""
+    return lower_preserving_offsets(_IGNORABLE_RUN.sub("", text))
+
+
+def addresses_an_ai(text: str) -> bool:
+    return INSTRUCTION_TO_AI.search(lower_preserving_offsets(text)) is not None
+
+
+def align(index: DocumentIndex, quote: str, *, deadline_s: float = DEFAULT_DEADLINE_S) -> SourceSpan:
+    """Locate ``quote`` in the document: exactly, else fuzzily within ``deadline_s``, else unaligned."""
+    wanted = quote.strip()
+    if not wanted:
+        return index.unaligned(quote, "no quote given")
+    position = index.text.find(wanted)
+    if position >= 0:
+        return index.span(position, position + len(wanted))
+    if len(wanted) > _MAX_FUZZY_CHARS:
+        return index.unaligned(quote, "quote not found in document (too long to align approximately)")
+    folded = _folded_documents.get(index)
+    if folded is None:
+        folded = _FoldedText.build(index.text, time.perf_counter() + deadline_s)
+        if folded is None:
+            return index.unaligned(quote, "quote not found in document (alignment timed out)")
+        _folded_documents[index] = folded
+    found = folded.find(wanted)
+    if found is None:
+        return index.unaligned(quote, "quote not found in document")
+    return index.span(*found, alignment="fuzzy")
+
+
+def ground(
+    document: DocumentIndex | str, candidate: FieldCandidate, *, deadline_s: float = DEFAULT_DEADLINE_S
+) -> FieldResult:
+    """Turn a provider's candidate into a result whose confidence the document can back up.
+
+    Caps: quote not found → 20; quote found but not stating the value → 40; value None or ``Unknown`` → 60
+    (an absence cannot be quoted); value that cannot be read (negative, not an amount, not a method) → value
+    None with confidence 0. Each cap leaves a note on the span saying why.
+    """
+    index = document if isinstance(document, DocumentIndex) else DocumentIndex(document)
+    value, refusal = _normalize(candidate)
+    confidence = 0 if refusal else round(candidate.confidence)
+    notes = [refusal] if refusal else []
+    span = None if candidate.quote is None else align(index, candidate.quote, deadline_s=deadline_s)
+    if span is not None and span.alignment == "unaligned":
+        confidence = min(confidence, UNALIGNED_CAP)
+        notes.append(span.note or "quote not found in document")
+    elif span is None and value is not None:
+        confidence = min(confidence, UNALIGNED_CAP)
+        span = index.unaligned("", "no quote given")
+        notes.append("no quote given")
+    elif span is not None and value is not None:
+        unsupported = _unsupported(candidate.name, value, span.quote)
+        if unsupported is None and addresses_an_ai(_paragraph(index.text, span.start, span.end)):
+            unsupported = "the quote comes from text addressed to an AI, not from the contract's terms"
+        if unsupported:
+            confidence = min(confidence, UNSUPPORTED_CAP)
+            notes.append(unsupported)
+    if value is None or value == "Unknown":
+        confidence = min(confidence, UNKNOWN_CAP)
+    if span is not None and notes:
+        span = span.model_copy(update={"note": "; ".join(dict.fromkeys(notes))})
+    elif span is None and notes:
+        span = index.unaligned("", "; ".join(notes))
+    return FieldResult(name=candidate.name, value=value, confidence=confidence, source=span)
+
+
+def _paragraph(text: str, start: int, end: int) -> str:
+    before = [match.end() for match in _PARAGRAPH_BREAK.finditer(text, max(0, start - 2000), start)]
+    after = _PARAGRAPH_BREAK.search(text, end, end + 2000)
+    return text[before[-1] if before else max(0, start - 2000) : after.start() if after else end + 2000]
+
+
+def _normalize(candidate: FieldCandidate) -> tuple[Decimal | RefundMethod | None, str | None]:
+    raw = candidate.value
+    if raw is None or not raw.strip():
+        return None, None
+    if candidate.name in AMOUNT_FIELDS:
+        try:
+            return read_amount(raw), None
+        except AmountError as error:
+            return None, f"value refused: {error}"
+    method = canonical_method(raw)
+    if method is None:
+        return None, f"value refused: {raw.strip()!r} is not a refund method"
+    return method, None
+
+
+def _unsupported(name: str, value: Decimal | RefundMethod, quote: str) -> str | None:
+    if isinstance(value, Decimal):
+        if value == 0 and name == "cancellation_fee" and states_no_fee(quote):
+            return None
+        if amount_mentioned(quote, value):
+            return None
+        if value == 0:
+            return "the quote does not say that there is no fee"
+        return f"amount {value} does not appear in the quote"
+    if value == "Unknown" or method_supported_by(quote, value):
+        return None
+    return f"the quote does not state the {value} method"

@@ -1,0 +1,139 @@
+"""Public types of the extraction service.
+
+They are the contract between providers (rules or LLM), grounding, the database layer and the review screen,
+so they validate what each field may hold instead of trusting whoever built them.
+"""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, Self, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FieldName = Literal["gap_insurance_premium", "refund_calculation_method", "cancellation_fee"]
+FIELD_NAMES: tuple[FieldName, ...] = get_args(FieldName)
+AMOUNT_FIELDS: frozenset[FieldName] = frozenset({"gap_insurance_premium", "cancellation_fee"})
+
+RefundMethod = Literal["Pro-Rata", "Rule of 78s", "Actuarial", "Short-Rate", "Unknown"]
+REFUND_METHODS: tuple[RefundMethod, ...] = get_args(RefundMethod)
+
+Alignment = Literal["exact", "fuzzy", "unaligned"]
+
+CENT = Decimal("0.01")
+# numeric(10,2) in the database.
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+class SourceSpan(BaseModel):
+    """Where a value came from, precise enough for the review screen to highlight it.
+
+    An unaligned span has ``start == end == 0`` (and the page/line of offset 0): it points nowhere, and its
+    ``quote`` is what the provider claimed the contract said, kept so that a reviewer can see the claim.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int = Field(ge=1)
+    line: int = Field(ge=1)
+    section: str | None
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    quote: str
+    alignment: Alignment
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _span_is_consistent(self) -> Self:
+        if self.alignment == "unaligned":
+            if self.start != 0 or self.end != 0:
+                raise ValueError("an unaligned span points nowhere: start and end must be 0")
+        elif self.end <= self.start:
+            raise ValueError("an aligned span must cover at least one character (end > start)")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSONB shape of ``extractions.*_source``: ``section`` always present, ``note`` only when set."""
+        data = self.model_dump(mode="json")
+        if self.note is None:
+            del data["note"]
+        return data
+
+
+class FieldCandidate(BaseModel):
+    """A provider's raw answer for one field, before anything in it is trusted."""
+
+    name: FieldName
+    value: str | None
+    quote: str | None
+    confidence: float = Field(ge=0, le=100)
+
+
+class FieldResult(BaseModel):
+    """One field after normalization and grounding: the shape stored and shown for review."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: FieldName
+    value: Decimal | str | None
+    confidence: int = Field(ge=0, le=100)
+    source: SourceSpan | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _amounts_from_json(cls, data: Any) -> Any:
+        # JSON carries decimals as strings; without this a dumped result would not validate back.
+        if (
+            isinstance(data, dict)
+            and data.get("name") in AMOUNT_FIELDS
+            and isinstance(data.get("value"), str)
+        ):
+            try:
+                return {**data, "value": Decimal(data["value"])}
+            except InvalidOperation:
+                raise ValueError(f"{data['value']!r} is not a decimal amount") from None
+        return data
+
+    @model_validator(mode="after")
+    def _value_fits_field(self) -> Self:
+        if self.value is None:
+            return self
+        if self.name in AMOUNT_FIELDS:
+            if not isinstance(self.value, Decimal) or not self.value.is_finite():
+                raise ValueError(f"{self.name} must be a finite Decimal")
+            if self.value.as_tuple().exponent != -2:
+                raise ValueError(f"{self.name} must be quantized to cents (0.01)")
+            if not Decimal(0) <= self.value <= MAX_AMOUNT:
+                raise ValueError(f"{self.name} must be between 0.00 and {MAX_AMOUNT}")
+        elif self.value not in REFUND_METHODS:
+            raise ValueError(f"refund_calculation_method must be one of {', '.join(REFUND_METHODS)}")
+        return self
+
+
+class ExtractionResult(BaseModel):
+    """The three fields of one contract plus what it cost to get them (provider, tokens, time)."""
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    gap_insurance_premium: FieldResult
+    refund_calculation_method: FieldResult
+    cancellation_fee: FieldResult
+    provider: str
+    model_version: str
+    prompt_version: str
+    prompt_tokens: int = Field(default=0, ge=0)
+    completion_tokens: int = Field(default=0, ge=0)
+    processing_ms: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _fields_in_their_slots(self) -> Self:
+        for name in FIELD_NAMES:
+            if getattr(self, name).name != name:
+                raise ValueError(f"the {name} slot holds a result for {getattr(self, name).name}")
+        return self
+
+    def fields(self) -> tuple[FieldResult, FieldResult, FieldResult]:
+        return (self.gap_insurance_premium, self.refund_calculation_method, self.cancellation_fee)
+
+    @property
+    def min_confidence(self) -> int:
+        """The queue orders by the weakest field: one doubtful field is enough to need a reviewer."""
+        return min(field.confidence for field in self.fields())

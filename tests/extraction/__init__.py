@@ -1,0 +1,1 @@
+"""Tests of the extraction service: amounts, methods, locating, grounding and the rules extractor."""
