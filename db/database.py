@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.embedded import start_embedded_server
 from db.engine import create_engine, session_factory
 from db.uow import UnitOfWork
-from db.url import redacted, to_async_url
+from db.url import asyncpg_connect_args, redacted, to_async_url
 
 APP_ROLE = "refund_review_app"
 DEFAULT_DATABASE = "refund_review"
+APP_STATEMENT_TIMEOUT_MS = 20_000
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -50,7 +51,7 @@ class Database:
 def connect_database(url: URL, *, app_role: str | None = APP_ROLE, location: str | None = None) -> Database:
     """Engines for a database that exists; nothing is connected until first use."""
     owner = create_engine(url, pool_size=2, max_overflow=4)
-    app = create_engine(url, role=app_role)
+    app = create_engine(url, role=app_role, statement_timeout_ms=APP_STATEMENT_TIMEOUT_MS)
     return Database(
         url=url, owner=owner, app=app, sessions=session_factory(app), location=location or redacted(url)
     )
@@ -58,7 +59,7 @@ def connect_database(url: URL, *, app_role: str | None = APP_ROLE, location: str
 
 async def ensure_database_exists(server_url: URL, name: str) -> None:
     """Create database `name` on the server if it is missing (for the embedded server and tests)."""
-    conn = await asyncpg.connect(**_asyncpg_args(server_url.set(database="postgres")))
+    conn = await asyncpg.connect(**asyncpg_connect_args(server_url.set(database="postgres")))
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
@@ -67,21 +68,10 @@ async def ensure_database_exists(server_url: URL, name: str) -> None:
         await conn.close()
 
 
-def _asyncpg_args(url: URL) -> dict[str, object]:
-    args: dict[str, object] = {"user": url.username, "database": url.database, **url.query}
-    if url.password:
-        args["password"] = url.password
-    if url.host:
-        args["host"] = url.host
-    if url.port:
-        args["port"] = url.port
-    return args
-
-
 async def probe(url: URL) -> None:
     """Fail early, with a sentence, when the server cannot be reached."""
     try:
-        conn = await asyncpg.connect(**_asyncpg_args(url), timeout=10)
+        conn = await asyncpg.connect(**asyncpg_connect_args(url), timeout=10)
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise DatabaseUnavailableError(
             f"Cannot connect to the database at {redacted(url)}: {exc}. "
@@ -91,15 +81,14 @@ async def probe(url: URL) -> None:
     await conn.close()
 
 
-@asynccontextmanager
-async def open_database(
+async def connect(
     database_url: str | None,
     home: Path,
     *,
     app_role: str | None = APP_ROLE,
     database_name: str = DEFAULT_DATABASE,
-) -> AsyncIterator[Database]:
-    """The database named by `database_url`, or the embedded one under `home`.
+) -> Database:
+    """The database named by `database_url`, or the embedded one under `home`; dispose() when done.
 
     The embedded server is started on demand and stopped when the process
     exits (unless another process still uses it).
@@ -113,7 +102,19 @@ async def open_database(
         url = server.url.set(database=database_name)
         location = f"embedded PostgreSQL in {server.pgdata}"
     await probe(url)
-    database = connect_database(url, app_role=app_role, location=location)
+    return connect_database(url, app_role=app_role, location=location)
+
+
+@asynccontextmanager
+async def open_database(
+    database_url: str | None,
+    home: Path,
+    *,
+    app_role: str | None = APP_ROLE,
+    database_name: str = DEFAULT_DATABASE,
+) -> AsyncIterator[Database]:
+    """`connect` for the life of a block."""
+    database = await connect(database_url, home, app_role=app_role, database_name=database_name)
     try:
         yield database
     finally:

@@ -71,7 +71,7 @@ def start_embedded_server(
         _apply_settings(server, settings)
     except Exception as exc:
         raise EmbeddedServerError(
-            f"The embedded PostgreSQL server could not start in {pgdata}: {exc}. "
+            f"The embedded PostgreSQL server could not start in {pgdata} ({type(exc).__name__}: {exc}). "
             f"Check that the directory is writable and see the server log {pgdata / 'log'}; "
             "or set DATABASE_URL to use another PostgreSQL server."
         ) from exc

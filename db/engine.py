@@ -22,6 +22,7 @@ def create_engine(
     pool_size: int = 5,
     max_overflow: int = 10,
     statement_cache_size: int = 256,
+    statement_timeout_ms: int | None = None,
 ) -> AsyncEngine:
     """An engine whose connections run as `role` (when given) in UTC.
 
@@ -32,6 +33,12 @@ def create_engine(
     server_settings = {"application_name": APPLICATION_NAME, "timezone": "UTC", "jit": "off"}
     if role:
         server_settings["role"] = role
+    if statement_timeout_ms:
+        # A runaway query or a forgotten open transaction must not hold a
+        # reviewer's screen (or the audit chain's lock) hostage.
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
+        server_settings["lock_timeout"] = str(statement_timeout_ms)
+        server_settings["idle_in_transaction_session_timeout"] = str(6 * statement_timeout_ms)
     return create_async_engine(
         url,
         pool_size=pool_size,

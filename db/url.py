@@ -49,3 +49,12 @@ def with_database(url: URL, database: str) -> URL:
 def redacted(url: URL) -> str:
     """The URL with its password hidden, for messages and logs."""
     return url.render_as_string(hide_password=True)
+
+
+def asyncpg_connect_args(url: URL) -> dict[str, object]:
+    """Keyword arguments for `asyncpg.connect` (bulk loading and admin work use the driver directly)."""
+    args: dict[str, object] = {"user": url.username, "database": url.database, **url.query}
+    for key, value in (("password", url.password), ("host", url.host), ("port", url.port)):
+        if value:
+            args[key] = value
+    return args

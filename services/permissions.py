@@ -20,6 +20,7 @@ class Permission(StrEnum):
     CORRECT = "correct extracted fields"
     DECIDE = "approve or reject extractions"
     CHAT = "ask questions about contracts"
+    CHANGE_OWN_PASSWORD = "change your own password"
     REOPEN = "reopen decided extractions"
     VIEW_DASHBOARD = "see the dashboards"
     VIEW_ALL_ACTIVITY = "see every user's activity"
@@ -40,6 +41,7 @@ _REVIEWER = frozenset(
         Permission.CORRECT,
         Permission.DECIDE,
         Permission.CHAT,
+        Permission.CHANGE_OWN_PASSWORD,
     }
 )
 _SUPERVISOR = _REVIEWER | {

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
-from db.database import Database, DatabaseUnavailableError, open_database
+from db.database import Database, DatabaseUnavailableError, connect
 from db.embedded import EmbeddedServerError
 from db.url import DatabaseURLError
 from services.context import ServiceContext, system_actor
@@ -48,19 +48,31 @@ class Runtime:
     settings: Settings
     db: Database
 
+    async def close(self) -> None:
+        await self.db.dispose()
+
     def system_context(self, component: str = "cli") -> ServiceContext:
         """The context of a command-line operator (who holds the database credentials)."""
         actor = system_actor(f"{user_agent(component)} os-user={getpass.getuser()}")
         return ServiceContext(db=self.db, actor=actor.model_copy(update={"ip_address": client_ip()}))
 
 
-@asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Open the configured database (embedded when no URL is set) for the life of the block."""
+async def start_runtime(settings: Settings) -> Runtime:
+    """Open the configured database (embedded when no URL is set); `close()` the runtime when done."""
     try:
-        async with open_database(settings.database_url, settings.home, app_role=settings.database_role) as db:
-            yield Runtime(settings=settings, db=db)
+        db = await connect(settings.database_url, settings.home, app_role=settings.database_role)
     except DatabaseURLError as exc:
         raise InvalidInput(str(exc)) from exc
     except (DatabaseUnavailableError, EmbeddedServerError) as exc:
         raise Unavailable(str(exc)) from exc
+    return Runtime(settings=settings, db=db)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """`start_runtime` for the life of a block."""
+    runtime = await start_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()

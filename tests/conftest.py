@@ -27,7 +27,7 @@ from db.database import APP_ROLE, Database, connect_database
 from db.embedded import DEFAULT_SERVER_SETTINGS, start_embedded_server
 from db.engine import create_engine
 from db.migrate import upgrade
-from db.url import to_async_url
+from db.url import asyncpg_connect_args, to_async_url
 
 os.environ.setdefault("REFUND_REVIEW_TESTING", "1")
 
@@ -42,16 +42,8 @@ TEST_SERVER_SETTINGS = {
 }
 
 
-def asyncpg_args(url: URL) -> dict[str, object]:
-    args: dict[str, object] = {"user": url.username, "database": url.database, **url.query}
-    for key, value in (("password", url.password), ("host", url.host), ("port", url.port)):
-        if value:
-            args[key] = value
-    return args
-
-
 async def admin_execute(server: URL, *statements: str) -> None:
-    conn = await asyncpg.connect(**asyncpg_args(server.set(database="postgres")))
+    conn = await asyncpg.connect(**asyncpg_connect_args(server.set(database="postgres")))
     try:
         for statement in statements:
             await conn.execute(statement)
@@ -125,7 +117,7 @@ async def empty_database_url(pg_server: URL) -> AsyncIterator[URL]:
 @pytest.fixture
 async def superuser(database_url: URL) -> AsyncIterator[asyncpg.Connection]:
     """A raw connection as the login user (a superuser on the embedded server): the tamperer's seat."""
-    conn = await asyncpg.connect(**asyncpg_args(database_url))
+    conn = await asyncpg.connect(**asyncpg_connect_args(database_url))
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     yield conn
     await conn.close()
