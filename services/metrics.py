@@ -1,0 +1,596 @@
+"""The supervisor dashboard's numbers, and the daily aggregates behind them.
+
+Each panel must answer in well under a tenth of a second with a million contracts and ten million audit
+events, so none of them scans a whole table: live figures (the queue, reviewer activity, field accuracy,
+the confidence histogram of a period) are read through the index made for them, and the daily figures
+per provider and model (volumes, tokens, cost) come from `extraction_metrics`, which
+:func:`refresh_extraction_metrics` keeps up to date incrementally.
+
+Days are UTC days, as `extraction_metrics.metric_date` is, so every panel of one period counts the same
+hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import DailyExtractionStatsView
+from services.access import authorize
+from services.config import load_system_settings
+from services.context import ServiceContext
+from services.errors import InvalidInput
+from services.extraction.types import FIELD_NAMES, FieldName
+from services.permissions import Permission
+from services.queue import ConfidenceBand
+
+MAX_PERIOD_DAYS = 3_660
+DEFAULT_DISTRIBUTION_DAYS = 30
+BUCKET_LABELS: tuple[str, ...] = (*(f"{low}-{low + 9}" for low in range(0, 90, 10)), "90-100")
+# Changes made by transactions still open when a refresh reads the table are invisible to it, yet carry
+# an updated_at before its start; the next refresh looks back this far to catch them.
+REFRESH_MARGIN = dt.timedelta(minutes=15)
+# pg_advisory_xact_lock key: two refreshes (a cron run and an admin's) never interleave.
+_REFRESH_LOCK = 0x6D6574726963
+
+
+class Period(BaseModel):
+    """Whole UTC days from `first_day` through `last_day`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first_day: dt.date
+    last_day: dt.date
+
+    @model_validator(mode="after")
+    def _ordered_and_bounded(self) -> Self:
+        if self.first_day > self.last_day:
+            raise ValueError("the first day of a period comes before its last day")
+        if (self.last_day - self.first_day).days >= MAX_PERIOD_DAYS:
+            raise ValueError(f"a period spans at most {MAX_PERIOD_DAYS} days")
+        return self
+
+    @classmethod
+    def today(cls, today: dt.date | None = None) -> Period:
+        day = today or _utc_today()
+        return cls(first_day=day, last_day=day)
+
+    @classmethod
+    def this_week(cls, today: dt.date | None = None) -> Period:
+        """Monday through today."""
+        day = today or _utc_today()
+        return cls(first_day=day - dt.timedelta(days=day.weekday()), last_day=day)
+
+    @classmethod
+    def last_days(cls, days: int, today: dt.date | None = None) -> Period:
+        """The last `days` days, today included."""
+        if not 1 <= days <= MAX_PERIOD_DAYS:
+            raise InvalidInput(f"A period is 1 to {MAX_PERIOD_DAYS} days long.")
+        day = today or _utc_today()
+        return cls(first_day=day - dt.timedelta(days=days - 1), last_day=day)
+
+    @classmethod
+    def between(cls, first_day: dt.date, last_day: dt.date) -> Period:
+        """A custom period, refused with a sentence when it makes no sense."""
+        if first_day > last_day:
+            raise InvalidInput("The 'from' day is after the 'to' day; swap them.")
+        if (last_day - first_day).days >= MAX_PERIOD_DAYS:
+            raise InvalidInput(f"A period can span at most {MAX_PERIOD_DAYS} days; choose a shorter one.")
+        return cls(first_day=first_day, last_day=last_day)
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first_day, dt.time(), dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        """Exclusive: midnight after the last day."""
+        return dt.datetime.combine(self.last_day + dt.timedelta(days=1), dt.time(), dt.UTC)
+
+    def bounds(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "first_day": self.first_day, "last_day": self.last_day}
+
+
+def _utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+# --- queue health ------------------------------------------------------------------------------------
+
+
+class QueueHealth(BaseModel):
+    pending: int
+    by_band: dict[ConfidenceBand, int]
+    threshold: int
+    below_threshold: int
+    oldest_pending_at: dt.datetime | None
+    oldest_pending_age: dt.timedelta | None
+    sla_hours: int
+    past_sla: int
+    claimed_now: int
+
+
+# One row per distinct min_confidence of the pending items: every column it reads is in the partial
+# index extractions_queue_idx (min_confidence, extracted_at, id) WHERE status = 'pending', so it is an
+# index-only scan in index order with no hashing, and the bands, the threshold count and the SLA count
+# are summed from at most 101 rows.
+_QUEUE_HEALTH = text(
+    """
+    SELECT s.now, s.claimed, g.min_confidence, g.pending, g.past_sla, g.oldest
+      FROM (SELECT now() AS now,
+                   (SELECT count(*) FROM extractions
+                     WHERE claimed_by IS NOT NULL AND claim_expires_at > now() AND status = 'pending') AS claimed
+           ) s
+      LEFT JOIN (
+            SELECT min_confidence, count(*) AS pending,
+                   count(*) FILTER (WHERE extracted_at < now() - make_interval(hours => :sla_hours)) AS past_sla,
+                   min(extracted_at) AS oldest
+              FROM extractions
+             WHERE status = 'pending'
+             GROUP BY min_confidence
+           ) g ON true
+    """
+)
+
+
+async def queue_health(ctx: ServiceContext) -> QueueHealth:
+    """How deep and how old the review queue is, and how much of it is past the review SLA."""
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.VIEW_DASHBOARD)
+        settings = await load_system_settings(uow.session)
+        rows = (await uow.session.execute(_QUEUE_HEALTH, {"sla_hours": settings.queue_sla_hours})).all()
+        await uow.commit()
+    groups = [row for row in rows if row.min_confidence is not None]
+    by_band = {
+        band: sum(row.pending for row in groups if band.bounds[0] <= row.min_confidence <= band.bounds[1])
+        for band in ConfidenceBand
+    }
+    oldest = min((row.oldest for row in groups), default=None)
+    return QueueHealth(
+        pending=sum(row.pending for row in groups),
+        by_band=by_band,
+        threshold=settings.confidence_threshold,
+        below_threshold=sum(
+            row.pending for row in groups if row.min_confidence < settings.confidence_threshold
+        ),
+        oldest_pending_at=oldest,
+        oldest_pending_age=None if oldest is None else rows[0].now - oldest,
+        sla_hours=settings.queue_sla_hours,
+        past_sla=sum(row.past_sla for row in groups),
+        claimed_now=rows[0].claimed,
+    )
+
+
+# --- reviewers ---------------------------------------------------------------------------------------
+
+
+class ReviewerActivity(BaseModel):
+    user_id: uuid.UUID
+    username: str
+    full_name: str
+    role: str
+    reviewed: int
+    approved: int
+    rejected: int
+    # Extractions with at least one correction by this person in the period.
+    corrected: int
+    corrections: int
+    median_review_seconds: float | None
+
+
+# Per person, two aggregates over that person's own rows in the period, each a range scan of
+# extractions_reviewed_by_idx (reviewed_by, reviewed_at) or corrections_corrected_by_idx (corrected_by,
+# corrected_at). Joining everything first and de-duplicating with COUNT(DISTINCT) instead would touch
+# every extraction and correction of everyone. Counted are the decisions as they stand: an item
+# reopened and decided again counts for whoever decided it last.
+_REVIEWER_ACTIVITY = text(
+    """
+    SELECT u.id AS user_id, u.username, u.full_name, u.role,
+           r.reviewed, r.approved, r.rejected, r.median_review_seconds, k.corrections, k.corrected
+      FROM users u
+     CROSS JOIN LATERAL (
+            SELECT count(*) AS reviewed,
+                   count(*) FILTER (WHERE x.status = 'approved') AS approved,
+                   count(*) FILTER (WHERE x.status = 'rejected') AS rejected,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY x.review_seconds) AS median_review_seconds
+              FROM extractions x
+             WHERE x.reviewed_by = u.id AND x.reviewed_at >= :start AND x.reviewed_at < :end
+           ) r
+     CROSS JOIN LATERAL (
+            SELECT count(*) AS corrections, count(DISTINCT c.extraction_id) AS corrected
+              FROM corrections c
+             WHERE c.corrected_by = u.id AND c.corrected_at >= :start AND c.corrected_at < :end
+           ) k
+     WHERE r.reviewed > 0 OR k.corrections > 0 OR (u.is_active AND u.role IN ('reviewer', 'supervisor'))
+     ORDER BY r.reviewed DESC, u.username
+    """
+)
+
+
+async def reviewer_activity(ctx: ServiceContext, period: Period) -> list[ReviewerActivity]:
+    """Reviews, decisions and corrections per person in the period; active reviewers appear even when idle."""
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.VIEW_DASHBOARD)
+        rows = (await uow.session.execute(_REVIEWER_ACTIVITY, period.bounds())).mappings().all()
+        await uow.commit()
+    return [ReviewerActivity(**row) for row in rows]
+
+
+# --- field accuracy ----------------------------------------------------------------------------------
+
+
+class FieldAccuracy(BaseModel):
+    field_name: FieldName
+    # Extractions approved in the period, and those of them whose field was corrected in the period.
+    approved: int
+    corrected: int
+    correction_rate: float | None
+    accuracy: float | None
+
+
+# The approvals are counted from extractions_status_reviewed_at_idx alone; the corrected ones are
+# found from the corrections of the period (far fewer than the approvals), each checked against its
+# extraction. A field corrected before the period began and approved within it (left pending overnight)
+# therefore counts as not corrected: a small, stated undercount that keeps the panel from visiting
+# every approved extraction of the period.
+_FIELD_ACCURACY = text(
+    """
+    SELECT a.approved, k.field_name, k.corrected
+      FROM (SELECT count(*) AS approved FROM extractions
+             WHERE status = 'approved' AND reviewed_at >= :start AND reviewed_at < :end) a
+      LEFT JOIN (
+            SELECT c.field_name, count(DISTINCT c.extraction_id) AS corrected
+              FROM corrections c JOIN extractions e ON e.id = c.extraction_id
+             WHERE c.corrected_at >= :start AND c.corrected_at < :end
+               AND e.status = 'approved' AND e.reviewed_at >= :start AND e.reviewed_at < :end
+             GROUP BY c.field_name
+           ) k ON true
+    """
+)
+
+
+async def field_accuracy(ctx: ServiceContext, period: Period) -> list[FieldAccuracy]:
+    """Per field, the share of the period's approved extractions that a person had to correct."""
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.VIEW_DASHBOARD)
+        rows = (await uow.session.execute(_FIELD_ACCURACY, period.bounds())).all()
+        await uow.commit()
+    approved = rows[0].approved
+    corrected = {row.field_name: row.corrected for row in rows if row.field_name is not None}
+    result = []
+    for field in FIELD_NAMES:
+        rate = corrected.get(field, 0) / approved if approved else None
+        result.append(
+            FieldAccuracy(
+                field_name=field,
+                approved=approved,
+                corrected=corrected.get(field, 0),
+                correction_rate=rate,
+                accuracy=None if rate is None else 1 - rate,
+            )
+        )
+    return result
+
+
+# --- confidence ----------------------------------------------------------------------------------------
+
+
+class ConfidenceDistribution(BaseModel):
+    period: Period
+    extractions: int
+    # Ten buckets of ten points (the last holds 90 to 100), labelled by BUCKET_LABELS.
+    buckets: tuple[str, ...] = BUCKET_LABELS
+    min_confidence: list[int]
+    by_field: dict[FieldName, list[int]]
+
+
+# extractions_extracted_at_idx finds the period's rows; each is read once and counted four times.
+_CONFIDENCE = text(
+    """
+    SELECT f.name, least(f.confidence / 10, 9) AS bucket, count(*) AS n
+      FROM extractions e
+     CROSS JOIN LATERAL (VALUES ('min_confidence', e.min_confidence),
+                                ('gap_insurance_premium', e.gap_insurance_premium_confidence),
+                                ('refund_calculation_method', e.refund_calculation_method_confidence),
+                                ('cancellation_fee', e.cancellation_fee_confidence)) AS f(name, confidence)
+     WHERE e.extracted_at >= :start AND e.extracted_at < :end
+     GROUP BY f.name, bucket
+    """
+)
+
+
+async def confidence_distribution(
+    ctx: ServiceContext, period: Period | None = None
+) -> ConfidenceDistribution:
+    """Histograms of the weakest-field confidence and of each field's, for extractions made in the period.
+
+    Without a period, the last DEFAULT_DISTRIBUTION_DAYS days: an all-time histogram would read every
+    extraction ever made.
+    """
+    period = period or Period.last_days(DEFAULT_DISTRIBUTION_DAYS)
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.VIEW_DASHBOARD)
+        rows = (await uow.session.execute(_CONFIDENCE, period.bounds())).all()
+        await uow.commit()
+    counts: dict[str, list[int]] = {
+        name: [0] * len(BUCKET_LABELS) for name in ("min_confidence", *FIELD_NAMES)
+    }
+    for row in rows:
+        counts[row.name][row.bucket] = row.n
+    minimum = counts.pop("min_confidence")
+    return ConfidenceDistribution(
+        period=period, extractions=sum(minimum), min_confidence=minimum, by_field=counts
+    )
+
+
+# --- cost ----------------------------------------------------------------------------------------------
+
+
+class ProviderCost(BaseModel):
+    llm_provider: str
+    model_version: str
+    extractions: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: Decimal
+    cost_per_extraction_usd: Decimal | None
+    fallbacks: int
+    chat_answers: int
+    chat_prompt_tokens: int
+    chat_completion_tokens: int
+    chat_cost_usd: Decimal
+    total_cost_usd: Decimal
+
+
+_EXTRACTION_COST = text(
+    """
+    SELECT llm_provider, model_version, sum(extractions_count) AS extractions,
+           sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+           sum(cost_usd) AS cost_usd, sum(fallback_count) AS fallbacks
+      FROM extraction_metrics
+     WHERE metric_date BETWEEN :first_day AND :last_day
+     GROUP BY llm_provider, model_version
+    """
+)
+# chat_messages has no index on its time alone, but one per user (user_id, created_at): the answers of
+# the period are gathered person by person rather than by a scan of every message.
+_CHAT_COST = text(
+    """
+    SELECT m.llm_provider, m.model_version, count(*) AS answers, sum(m.prompt_tokens) AS prompt_tokens,
+           sum(m.completion_tokens) AS completion_tokens, sum(m.cost_usd) AS cost_usd
+      FROM users u
+     CROSS JOIN LATERAL (
+            SELECT llm_provider, model_version, prompt_tokens, completion_tokens, cost_usd
+              FROM chat_messages
+             WHERE user_id = u.id AND created_at >= :start AND created_at < :end AND llm_provider IS NOT NULL
+           ) m
+     GROUP BY m.llm_provider, m.model_version
+    """
+)
+
+
+async def cost_by_provider(ctx: ServiceContext, period: Period) -> list[ProviderCost]:
+    """Tokens and dollars per provider and model: extractions (as of the last metrics refresh) and chat."""
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.VIEW_DASHBOARD)
+        extraction = {
+            (row.llm_provider, row.model_version): row
+            for row in (await uow.session.execute(_EXTRACTION_COST, period.bounds())).all()
+        }
+        chat = {
+            (row.llm_provider, row.model_version or ""): row
+            for row in (await uow.session.execute(_CHAT_COST, period.bounds())).all()
+        }
+        await uow.commit()
+    result = []
+    for provider, model in sorted(extraction.keys() | chat.keys()):
+        made, asked = extraction.get((provider, model)), chat.get((provider, model))
+        count = int(made.extractions) if made else 0
+        cost = made.cost_usd if made else Decimal(0)
+        chat_cost = asked.cost_usd if asked else Decimal(0)
+        result.append(
+            ProviderCost(
+                llm_provider=provider,
+                model_version=model,
+                extractions=count,
+                prompt_tokens=int(made.prompt_tokens) if made else 0,
+                completion_tokens=int(made.completion_tokens) if made else 0,
+                cost_usd=cost,
+                cost_per_extraction_usd=round(cost / count, 6) if count else None,
+                fallbacks=int(made.fallbacks) if made else 0,
+                chat_answers=asked.answers if asked else 0,
+                chat_prompt_tokens=int(asked.prompt_tokens) if asked else 0,
+                chat_completion_tokens=int(asked.completion_tokens) if asked else 0,
+                chat_cost_usd=chat_cost,
+                total_cost_usd=cost + chat_cost,
+            )
+        )
+    return result
+
+
+# --- daily statistics ----------------------------------------------------------------------------------
+
+
+class DailyExtractionStats(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    metric_date: dt.date
+    llm_provider: str
+    model_version: str
+    extractions_count: int
+    pending_count: int
+    approved_count: int
+    rejected_count: int
+    corrected_count: int
+    below_threshold_count: int
+    fallback_count: int
+    avg_min_confidence: Decimal | None
+    avg_processing_ms: Decimal | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: Decimal
+    cost_per_extraction_usd: Decimal | None
+    correction_rate: Decimal | None
+    review_rate: Decimal | None
+
+
+async def daily_extraction_stats(ctx: ServiceContext, period: Period) -> list[DailyExtractionStats]:
+    """Rows of v_daily_extraction_stats in the period, by day, provider and model."""
+    view = DailyExtractionStatsView
+    statement = (
+        select(view)
+        .where(view.metric_date.between(period.first_day, period.last_day))
+        .order_by(view.metric_date, view.llm_provider, view.model_version)
+    )
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.VIEW_DASHBOARD)
+        rows = (await uow.session.scalars(statement)).all()
+        await uow.commit()
+    return [DailyExtractionStats.model_validate(row) for row in rows]
+
+
+# --- keeping extraction_metrics up to date ---------------------------------------------------------------
+
+_METRIC_COLUMNS = (
+    "extractions_count",
+    "pending_count",
+    "approved_count",
+    "rejected_count",
+    "corrected_count",
+    "below_threshold_count",
+    "fallback_count",
+    "avg_min_confidence",
+    "avg_processing_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+)
+_DAY_START = "({day}::timestamp AT TIME ZONE 'UTC')"
+_DAY_END = "(({day} + 1)::timestamp AT TIME ZONE 'UTC')"
+
+# Every (day, provider, model) group of the given days, recomputed from its extractions (found through
+# extractions_extracted_at_idx, one day at a time). A row whose figures did not change is left alone,
+# so its updated_at says when its numbers last moved. corrected_count counts decided extractions with a
+# correction, the numerator of the view's correction_rate over approved + rejected.
+_UPSERT_DAYS = text(
+    f"""
+    INSERT INTO extraction_metrics (metric_date, llm_provider, model_version, {", ".join(_METRIC_COLUMNS)})
+    SELECT d.day, e.llm_provider, e.model_version,
+           count(*),
+           count(*) FILTER (WHERE e.status = 'pending'),
+           count(*) FILTER (WHERE e.status = 'approved'),
+           count(*) FILTER (WHERE e.status = 'rejected'),
+           count(*) FILTER (WHERE e.status <> 'pending'
+                              AND EXISTS (SELECT 1 FROM corrections k WHERE k.extraction_id = e.id)),
+           count(*) FILTER (WHERE e.min_confidence < :threshold),
+           count(*) FILTER (WHERE e.fallback_from IS NOT NULL),
+           round(avg(e.min_confidence), 2),
+           round(avg(e.processing_time_ms), 2),
+           sum(e.prompt_tokens),
+           sum(e.completion_tokens),
+           sum(e.cost_usd)
+      FROM unnest(CAST(:days AS date[])) AS d(day)
+      JOIN extractions e
+        ON e.extracted_at >= {_DAY_START.format(day="d.day")} AND e.extracted_at < {_DAY_END.format(day="d.day")}
+     GROUP BY d.day, e.llm_provider, e.model_version
+    ON CONFLICT (metric_date, llm_provider, model_version) DO UPDATE
+       SET {", ".join(f"{column} = EXCLUDED.{column}" for column in _METRIC_COLUMNS)}
+     WHERE ({", ".join(f"extraction_metrics.{column}" for column in _METRIC_COLUMNS)})
+           IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in _METRIC_COLUMNS)})
+    RETURNING 1
+    """
+)
+# Groups of those days left without extractions (all of them re-extracted by another model, say).
+_DELETE_EMPTY_GROUPS = text(
+    f"""
+    DELETE FROM extraction_metrics m
+     WHERE m.metric_date = ANY(CAST(:days AS date[]))
+       AND NOT EXISTS (
+            SELECT 1 FROM extractions e
+             WHERE e.llm_provider = m.llm_provider AND e.model_version = m.model_version
+               AND e.extracted_at >= {_DAY_START.format(day="m.metric_date")}
+               AND e.extracted_at < {_DAY_END.format(day="m.metric_date")})
+    RETURNING 1
+    """
+)
+_ALL_DAYS = text(
+    """
+    SELECT DISTINCT (extracted_at AT TIME ZONE 'UTC')::date AS day FROM extractions
+     UNION
+    SELECT metric_date FROM extraction_metrics
+    """
+)
+_CHANGED_DAYS = text(
+    "SELECT DISTINCT (extracted_at AT TIME ZONE 'UTC')::date AS day FROM extractions WHERE updated_at >= :since"
+)
+# The watermark travels in the audit event of the previous refresh: only full and incremental refreshes
+# write it, so targeted refreshes of a few days (refresh_metrics_for_days) cannot make it skip anything.
+_LAST_WATERMARK = text(
+    """
+    SELECT (event_data ->> 'watermark')::timestamptz FROM audit_events
+     WHERE event_type = 'metrics_refreshed'
+     ORDER BY occurred_at DESC
+     LIMIT 1
+    """
+)
+
+
+async def refresh_metrics_for_days(session: AsyncSession, days: Iterable[dt.date]) -> int:
+    """Recompute extraction_metrics for these UTC days in the caller's transaction; returns groups changed.
+
+    For a writer that knows which days it touched, e.g. a re-extraction that moves an extraction from
+    its old day to today (pass both). Not for every approval: it re-reads whole days, and it takes the
+    row locks of those days' metrics, so reviewers deciding at the same moment would queue behind one
+    another until each commits. Decisions reach the dashboard with the next incremental refresh.
+    """
+    wanted = sorted(set(days))
+    if not wanted:
+        return 0
+    threshold = (await load_system_settings(session)).confidence_threshold
+    changed = (await session.execute(_UPSERT_DAYS, {"days": wanted, "threshold": threshold})).all()
+    removed = (await session.execute(_DELETE_EMPTY_GROUPS, {"days": wanted})).all()
+    return len(changed) + len(removed)
+
+
+async def refresh_extraction_metrics(ctx: ServiceContext, *, full: bool = False) -> int:
+    """Bring extraction_metrics up to date; returns the number of (day, provider, model) groups changed.
+
+    Incremental: only the days of extractions whose updated_at is at or after the previous refresh's
+    watermark (extractions_updated_at_idx) are recomputed; every other row keeps its figures and its
+    updated_at. The watermark is this refresh's start minus REFRESH_MARGIN, for the transactions it
+    could not see. Changes that leave no updated_at behind — a contract deleted with its extraction, an
+    extraction moved to another day by a writer that did not call refresh_metrics_for_days, a new
+    confidence threshold — are repaired by `full=True`, which recomputes every day.
+    """
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.MAINTAIN)
+        session = uow.session
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
+        since = None if full else await session.scalar(_LAST_WATERMARK)
+        if since is None:
+            days = list((await session.execute(_ALL_DAYS)).scalars())
+        else:
+            days = list((await session.execute(_CHANGED_DAYS, {"since": since})).scalars())
+        watermark = await session.scalar(
+            text("SELECT now() - CAST(:margin AS interval)"), {"margin": REFRESH_MARGIN}
+        )
+        changed = await refresh_metrics_for_days(session, days)
+        uow.record(
+            ctx.actor.event(
+                "metrics_refreshed",
+                full=since is None,
+                since=since.isoformat() if since else None,
+                watermark=watermark.isoformat(),
+                days=len(days),
+                groups_changed=changed,
+            )
+        )
+        await uow.commit()
+    return changed
