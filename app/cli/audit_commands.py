@@ -1,14 +1,38 @@
-"""`refund-review audit verify|export`."""
+"""`refund-review audit verify|export|verify-export|history`."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from app import exit_codes
-from app.cli.runner import CliState, run
+from app.cli.runner import CliState, fail, run
 from services.audit_chain import ChainVerification, verify_audit_chain
+from services.audit_log import (
+    EVENT_TYPES,
+    EXPORT_FORMATS,
+    AuditPage,
+    ExportFormat,
+    ExportSummary,
+    audit_page,
+    export_audit,
+    verify_export,
+)
+from services.errors import ServiceError
 from services.runtime import Runtime
+
+DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @click.group()
@@ -47,3 +71,122 @@ def verify(state: CliState) -> None:
         err=True,
     )
     raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+
+
+def _days(since: dt.datetime | None, until: dt.datetime | None) -> tuple[dt.date | None, dt.date | None]:
+    """--from and --to name whole days, both included: the service's end is the day after --to."""
+    first = since.date() if since else None
+    last = until.date() if until else None
+    if first and last and last < first:
+        fail("--to must not be before --from.", exit_codes.INVALID_INPUT)
+    return first, last + dt.timedelta(days=1) if last else None
+
+
+@audit.command()
+@click.option("--from", "since", type=DAY, required=True, help="First day of the period (UTC), YYYY-MM-DD.")
+@click.option("--to", "until", type=DAY, required=True, help="Last day of the period (UTC, included).")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: audit-FROM_TO.FORMAT in the current directory).",
+)
+@click.pass_obj
+def export(
+    state: CliState, since: dt.datetime, until: dt.datetime, fmt: ExportFormat, output: Path | None
+) -> None:
+    """Export a period with every column and hash, for auditors (JSON Lines verifies offline)."""
+    first, end = _days(since, until)
+    assert first is not None and end is not None
+    path = output or Path(f"audit-{first}_{until.date()}.{fmt}")
+
+    async def body(runtime: Runtime) -> ExportSummary:
+        columns = (TextColumn("Exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("export", total=None)
+            return await export_audit(
+                runtime.system_context("audit-export"),
+                since=first,
+                until=end,
+                fmt=fmt,
+                destination=path,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+
+    summary = run(state, body)
+    if summary.count == 0:
+        click.echo(f"No events from {first} to {until.date()}; wrote an empty export to {path}.")
+        return
+    click.echo(
+        f"Exported {summary.count:,} events (#{summary.first_seq}..#{summary.last_seq}) to {path}; "
+        f"sha256 {summary.sha256}."
+    )
+
+
+@audit.command("verify-export")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_export_command(file: Path) -> None:
+    """Recompute the hash chain of a JSON or JSON Lines export, offline: no database needed."""
+    columns = (TextColumn("Verifying"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("verify", total=None)
+        try:
+            result = verify_export(
+                file, progress=lambda done, total: progress.update(task, completed=done, total=total)
+            )
+        except ServiceError as exc:
+            fail(exc.message, exc.exit_code)
+            raise AssertionError("unreachable") from exc
+    if result.ok:
+        click.echo(
+            f"Export intact: {result.events_verified:,} events verified; "
+            f"anchor {result.anchor_hash}; last hash {result.last_hash}."
+        )
+        return
+    click.echo(
+        f"Export BROKEN at event #{result.first_broken_seq}: {result.reason}. "
+        f"{result.events_verified:,} events before it verified.",
+        err=True,
+    )
+    raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+
+
+@audit.command()
+@click.option("--contract", "contract_id", help="Only this contract's events.")
+@click.option("--user", help="Only this user's events (username or id).")
+@click.option("--type", "event_types", type=click.Choice(EVENT_TYPES), multiple=True, help="Repeatable.")
+@click.option("--from", "since", type=DAY, help="From this day (UTC).")
+@click.option("--to", "until", type=DAY, help="To this day (UTC, included).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.pass_obj
+def history(
+    state: CliState,
+    contract_id: str | None,
+    user: str | None,
+    event_types: tuple[str, ...],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    limit: int,
+) -> None:
+    """The latest audit events, newest first; the filters combine."""
+    first, end = _days(since, until)
+
+    async def body(runtime: Runtime) -> AuditPage:
+        return await audit_page(
+            runtime.system_context("audit-history"),
+            user=user,
+            contract_id=contract_id,
+            event_types=event_types,
+            since=first,
+            until=end,
+            limit=limit,
+        )
+
+    page = run(state, body)
+    for item in page.items:
+        click.echo(
+            f"#{item.seq}\t{item.occurred_at:%Y-%m-%d %H:%M:%S}\t{item.username or 'system'}\t"
+            f"{item.event_type}\t{item.contract_id or '-'}\t{item.summary}"
+        )
+    if not page.items:
+        click.echo("No audit events match.")

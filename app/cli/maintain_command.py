@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from app.cli.runner import CliState, run
@@ -16,14 +18,37 @@ from services.runtime import Runtime
     default=None,
     help=f"Audit partitions to create ahead (default: system_config, at least {MIN_PARTITIONS_AHEAD}).",
 )
+@click.option(
+    "--archive-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Archive audit partitions older than the retention period (7 years) into DIR, then drop them. "
+    "Needs the database owner's credentials.",
+)
 @click.pass_obj
-def maintain(state: CliState, months_ahead: int | None) -> None:
-    """Create audit partitions ahead and remove expired sessions (safe to run any time)."""
+def maintain(state: CliState, months_ahead: int | None, archive_dir: Path | None) -> None:
+    """Create audit partitions ahead and remove expired sessions (safe to run any time).
+
+    With --archive-dir, monthly audit partitions past the retention period are
+    exported to DIR (JSON Lines and a manifest, verified from disk), then
+    dropped, and the audit chain's anchor moves to the last archived event.
+    This must run with the database owner's credentials (--database-url).
+    """
 
     async def body(runtime: Runtime) -> None:
-        report = await run_maintenance(runtime.system_context("maintain"), months_ahead)
+        report = await run_maintenance(
+            runtime.system_context("maintain"), months_ahead, archive_dir=archive_dir
+        )
         created = ", ".join(report.partitions_created) or "none needed"
         click.echo(f"Audit partitions created: {created}")
+        if archive_dir is not None:
+            if not report.partitions_archived:
+                click.echo("Audit partitions archived: none past the retention period")
+            for part in report.partitions_archived:
+                events = f"{part.row_count:,} events" + (
+                    f" #{part.first_seq}..#{part.last_seq}" if part.row_count else ""
+                )
+                click.echo(f"Audit partition archived: {part.partition} ({events}) -> {part.file}")
         click.echo(f"Expired sessions removed: {report.sessions_removed}")
+        click.echo(f"Extraction metric groups refreshed: {report.metric_groups_refreshed}")
 
     run(state, body)
