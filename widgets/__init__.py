@@ -1,0 +1,1 @@
+"""Reusable widgets: they render the plain data they are given and post messages; they never fetch."""

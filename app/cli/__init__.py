@@ -11,8 +11,12 @@ import click
 
 from app.cli.audit_commands import audit
 from app.cli.db_commands import db
+from app.cli.extract_commands import extract, extract_file
+from app.cli.ingest_command import ingest
 from app.cli.maintain_command import maintain
-from app.cli.runner import CliState
+from app.cli.runner import CliState, run_workstation
+from app.cli.seed_command import seed
+from app.cli.user_commands import user
 from services.runtime import program_version
 
 
@@ -29,9 +33,14 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     """Refund Review: review AI extractions from GAP contracts, keyboard first."""
     ctx.obj = CliState(database_url=database_url)
     if ctx.invoked_subcommand is None:
-        click.echo("The workstation is not built yet; see `refund-review --help` for the commands.")
+        run_workstation(ctx.obj.settings())
 
 
 main.add_command(db)
 main.add_command(maintain)
 main.add_command(audit)
+main.add_command(seed)
+main.add_command(user)
+main.add_command(ingest)
+main.add_command(extract)
+main.add_command(extract_file)

@@ -75,3 +75,16 @@ def _write_crash_log(home: Path) -> Path:
         handle.write(f"--- {datetime.now(UTC).isoformat()} ---\n{traceback.format_exc()}\n")
     logging.getLogger(__name__).debug("crash logged to %s", path)
     return path
+
+
+def run_workstation(settings: Settings, demo_logins: list[tuple[str, str, str]] | None = None) -> None:
+    """Open the terminal UI; its own screens report errors, so only a crash reaches here."""
+    from app.workstation import make_app
+
+    try:
+        make_app(settings, demo_logins=demo_logins).run()
+    except Exception as exc:
+        log = _write_crash_log(settings.home)
+        fail(
+            f"The workstation stopped unexpectedly: {type(exc).__name__}: {exc}. The details are in {log}.", 1
+        )

@@ -1,0 +1,1 @@
+"""The workstation's screens, one module each."""

@@ -1,0 +1,75 @@
+"""What every workstation screen shares: the service context and one way to handle failures.
+
+Screens call services only from workers (`@work(exclusive=True,
+exit_on_error=False)`), so the terminal never freezes; a failed worker lands
+in `on_worker_state_changed`, which turns it into a notification a person can
+act on. An ended session sends the user back to log in.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from services.context import ServiceContext
+from services.errors import ServiceError, SessionExpired
+
+if TYPE_CHECKING:
+    from app.workstation import RefundReviewApp
+
+log = logging.getLogger(__name__)
+ResultType = TypeVar("ResultType")
+
+
+def report_failure(screen: Screen, error: BaseException | None) -> None:
+    """Show a failed service call as a notification; an ended session returns to the login."""
+    app: RefundReviewApp = screen.app  # type: ignore[assignment]
+    if isinstance(error, SessionExpired):
+        app.session_ended(error.message)
+        return
+    if isinstance(error, ServiceError):
+        screen.notify(error.message, title=error.title, severity="error", timeout=8)
+        return
+    log.exception("unexpected error in a worker", exc_info=error)
+    screen.notify(
+        f"Something unexpected went wrong ({type(error).__name__}); nothing was saved. "
+        "Try again; if it keeps happening, tell your administrator.",
+        title="Unexpected error",
+        severity="error",
+        timeout=10,
+    )
+
+
+class WorkstationScreen(Screen[None]):
+    """A full screen of the workstation."""
+
+    @property
+    def workstation(self) -> RefundReviewApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def ctx(self) -> ServiceContext:
+        return self.workstation.context
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            report_failure(self, event.worker.error)
+
+
+class WorkstationDialog(ModalScreen[ResultType], Generic[ResultType]):
+    """A dialog over a screen, with the same failure handling."""
+
+    @property
+    def workstation(self) -> RefundReviewApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def ctx(self) -> ServiceContext:
+        return self.workstation.context
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            report_failure(self, event.worker.error)

@@ -1,0 +1,41 @@
+"""Corrections and the audit history of the contract on screen (`h` on the review screen)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from app.screens.base import WorkstationDialog
+from services.review import FIELD_LABELS, ExtractionDetail
+
+
+class HistoryDialog(WorkstationDialog[None]):
+    BINDINGS = [Binding("escape,h,q", "dismiss", "Close", id="close_history")]
+
+    def __init__(self, detail: ExtractionDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="history-box"):
+            yield Static(f"[b]{self.detail.contract_id}[/b] — corrections and history")
+            corrections: DataTable[str] = DataTable(id="corrections-table", cursor_type="row")
+            corrections.add_columns("When (UTC)", "Who", "Field", "Old", "New", "Reason", "Note")
+            for c in self.detail.corrections:
+                corrections.add_row(
+                    f"{c.at:%Y-%m-%d %H:%M}", c.by, FIELD_LABELS[c.field], c.old or "—", c.new or "—",
+                    c.reason.label, c.note or "",
+                )  # fmt: skip
+            if not self.detail.corrections:
+                yield Static("No corrections.", classes="muted")
+            yield corrections
+            history: DataTable[str] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            history.add_columns("When (UTC)", "Who", "Event", "What")
+            for h in self.detail.history:
+                history.add_row(f"{h.at:%Y-%m-%d %H:%M:%S}", h.by or "system", h.event_type, h.summary)
+            yield history
+
+    def on_mount(self) -> None:
+        self.query_one("#history-table", DataTable).focus()

@@ -1,0 +1,47 @@
+"""The lock screen: after the idle timeout (or f12) the workstation asks for the password again."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from app.screens.base import WorkstationDialog
+from services.auth import LoginResult, unlock_screen
+from services.errors import AccountLocked, AuthenticationFailed, ServiceError, SessionExpired
+
+
+class LockScreen(WorkstationDialog[LoginResult | None]):
+    """Nothing behind it can be seen or used until the password is typed."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="lock-box"):
+            yield Static(f"[b]Locked[/b]\n{self.ctx.actor.username}, type your password to carry on.")
+            yield Input(password=True, id="lock-password", placeholder="password", max_length=200)
+            yield Static("", id="lock-message")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        event.input.value = ""
+        self._unlock(event.value)
+
+    @work(exclusive=True, group="unlock", exit_on_error=False)
+    async def _unlock(self, password: str) -> None:
+        message = self.query_one("#lock-message", Static)
+        try:
+            result = await unlock_screen(self.ctx, self.workstation.settings.bcrypt_rounds, password)
+        except (AuthenticationFailed, AccountLocked) as exc:
+            message.update(exc.message)
+            return
+        except SessionExpired as exc:
+            self.dismiss(None)
+            self.workstation.session_ended(exc.message)
+            return
+        except ServiceError as exc:
+            message.update(exc.message)
+            return
+        self.dismiss(result)

@@ -1,0 +1,225 @@
+"""The review queue: the reviewer's home. Lowest confidence first; `n` claims the next item.
+
+The table holds what has been scrolled through so far and fetches the next
+page (keyset, 50 rows) as the cursor nears the end, so it stays fast with
+100,000 pending items. It refreshes itself every few seconds, so items
+others claim or decide appear as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Select, Static
+
+from app.screens.base import WorkstationScreen
+from services.extraction.types import FIELD_NAMES
+from services.queue import (
+    PROVIDERS,
+    ConfidenceBand,
+    QueueCounts,
+    QueueCursor,
+    QueueItem,
+    claim_extraction,
+    claim_next,
+    queue_counts,
+    queue_page,
+)
+from services.review import FIELD_LABELS, ExtractionDetail
+from widgets.confidence import confidence_bar
+
+PAGE = 50
+REFRESH_SECONDS = 10
+FETCH_WHEN_ROWS_LEFT = 10
+
+
+def age_text(since: dt.datetime, now: dt.datetime) -> str:
+    seconds = max(int((now - since).total_seconds()), 0)
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400 * 2:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+class QueueScreen(WorkstationScreen):
+    """Pending extractions with their weakest field, each field's confidence, age and holder."""
+
+    BINDINGS = [
+        Binding("n", "claim_next", "Next item", id="claim_next"),
+        Binding("enter", "open_selected", "Open", id="open_selected"),
+        Binding("slash", "toggle_filters", "Filter", id="filter"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("s", "app.goto('search')", "Search", id="queue_search"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: list[QueueItem] = []
+        self._next: QueueCursor | None = None
+        self._loading = False
+        self._filters: dict[str, str | None] = {"field": None, "provider": None, "band": None}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading the queue…", id="queue-counts")
+        with Horizontal(id="queue-filters", classes="hidden"):
+            yield Select(
+                [(FIELD_LABELS[f], f) for f in FIELD_NAMES],
+                prompt="Any field below threshold",
+                id="filter-field",
+            )
+            yield Select([(p, p) for p in PROVIDERS], prompt="Any provider", id="filter-provider")
+            yield Select(
+                [(b.value, b.value) for b in ConfidenceBand], prompt="Any confidence", id="filter-band"
+            )
+        table: DataTable[str | Text] = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Contract", key="contract")
+        table.add_column("Customer", key="customer")
+        table.add_column("Weakest field", key="weakest")
+        table.add_column("Confidence", key="confidence")
+        table.add_column("Prem", key="premium")
+        table.add_column("Meth", key="method")
+        table.add_column("Fee", key="fee")
+        table.add_column("Provider", key="provider")
+        table.add_column("Age", key="age")
+        table.add_column("Held by", key="holder")
+        table.focus()
+        self.reload()
+        self.set_interval(REFRESH_SECONDS, self.refresh_counts)
+
+    # --- loading -----------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Start again from the head of the queue (after a filter change, a decision, a refresh)."""
+        self._items = []
+        self._next = None
+        self._load_page(first=True)
+        self.refresh_counts()
+
+    @work(exclusive=True, group="queue-page", exit_on_error=False)
+    async def _load_page(self, first: bool = False) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        try:
+            page = await queue_page(
+                self.ctx, after=None if first else self._next, limit=PAGE, **self._filters
+            )
+        finally:
+            self._loading = False
+        table = self.query_one(DataTable)
+        if first:
+            keep = table.cursor_row
+            table.clear()
+            self._items = []
+        now = dt.datetime.now(dt.UTC)
+        threshold = self.workstation.system_settings.confidence_threshold
+        for item in page.items:
+            self._items.append(item)
+            table.add_row(*self._cells(item, now, threshold), key=str(item.extraction_id))
+        self._next = page.next_cursor
+        if first and self._items:
+            table.move_cursor(row=min(keep, len(self._items) - 1))
+
+    def _cells(self, item: QueueItem, now: dt.datetime, threshold: int) -> list[str | Text]:
+        held = "—"
+        if item.claimed_by and item.claim_expires_at and item.claim_expires_at > now:
+            held = "you" if item.claimed_by == self.ctx.actor.username else item.claimed_by
+        c = item.confidences
+        return [
+            item.contract_id,
+            item.customer_name,
+            FIELD_LABELS[item.lowest_field],
+            confidence_bar(item.min_confidence, threshold),
+            Text(
+                str(c["gap_insurance_premium"]), style="red" if c["gap_insurance_premium"] < threshold else ""
+            ),
+            Text(
+                str(c["refund_calculation_method"]),
+                style="red" if c["refund_calculation_method"] < threshold else "",
+            ),
+            Text(str(c["cancellation_fee"]), style="red" if c["cancellation_fee"] < threshold else ""),
+            item.llm_provider,
+            age_text(item.extracted_at, now),
+            held,
+        ]
+
+    @work(exclusive=True, group="queue-counts", exit_on_error=False)
+    async def refresh_counts(self) -> None:
+        counts = await queue_counts(self.ctx)
+        self.query_one("#queue-counts", Static).update(self._counts_text(counts))
+
+    @staticmethod
+    def _counts_text(counts: QueueCounts) -> Text:
+        text = Text.assemble(
+            ("Pending ", "bold"), f"{counts.total_pending:,}",
+            ("   below threshold (", ""), f"{counts.threshold}", ") ", (f"{counts.below_threshold:,}", "bold red"),
+            "   claimed now ", f"{counts.claimed_now:,}",
+        )  # fmt: skip
+        for band, count in counts.by_band.items():
+            text.append(f"   {band.value}: {count:,}", style="dim")
+        return text
+
+    @on(DataTable.RowHighlighted)
+    def _maybe_fetch_more(self, event: DataTable.RowHighlighted) -> None:
+        if self._next is not None and event.cursor_row >= len(self._items) - FETCH_WHEN_ROWS_LEFT:
+            self._load_page()
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_toggle_filters(self) -> None:
+        bar = self.query_one("#queue-filters")
+        bar.toggle_class("hidden")
+        if not bar.has_class("hidden"):
+            self.query_one("#filter-field", Select).focus()
+        else:
+            self.query_one(DataTable).focus()
+
+    @on(Select.Changed)
+    def _filter_changed(self, event: Select.Changed) -> None:
+        key = (event.select.id or "").removeprefix("filter-")
+        self._filters[key] = None if event.value is Select.BLANK else str(event.value)
+        self.reload()
+
+    @work(exclusive=True, group="claim", exit_on_error=False)
+    async def action_claim_next(self) -> None:
+        detail = await claim_next(self.ctx)
+        if detail is None:
+            self.notify(
+                "Nothing left to claim: every pending item is decided or held by someone.",
+                title="Queue empty",
+            )
+            return
+        self._open(detail)
+
+    @work(exclusive=True, group="claim", exit_on_error=False)
+    async def action_open_selected(self) -> None:
+        table = self.query_one(DataTable)
+        if not self._items or table.cursor_row >= len(self._items):
+            return
+        item = self._items[table.cursor_row]
+        detail = await claim_extraction(self.ctx, item.extraction_id)
+        self._open(detail)
+
+    def _open(self, detail: ExtractionDetail) -> None:
+        from app.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(detail), callback=lambda _: self.reload())
+
+    def item_ids(self) -> list[uuid.UUID]:
+        return [item.extraction_id for item in self._items]

@@ -1,0 +1,368 @@
+"""The review screen: fields on the left, the contract on the right, the source highlighted.
+
+The whole triage loop is single keys: `a` approves and brings the next item,
+`n` skips to the next one (giving this one back), `e` corrects the selected
+field, `x` rejects, `u` undoes the last decision while the next item is on
+screen. The screen is reused from item to item (no new screen per contract),
+which keeps `a`/`n` to a fully drawn next item within a frame or two.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+from decimal import Decimal
+from typing import TypeVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, OptionList, Static
+
+from app.screens.base import WorkstationScreen
+from app.screens.correction import CorrectionDialog, CorrectionRequest
+from services.errors import Conflict
+from services.permissions import Permission, allowed
+from services.queue import claim_next, release
+from services.review import (
+    Decision,
+    ExtractionDetail,
+    FieldDetail,
+    approve,
+    correct_field,
+    get_detail,
+    reject,
+    reopen,
+    undo_last_decision,
+)
+from widgets.document_view import DocumentView
+from widgets.field_list import FieldList, FieldView
+
+T = TypeVar("T")
+
+
+def field_view(field: FieldDetail, threshold: int) -> FieldView:
+    source = field.source or {}
+    value = field.display_value
+    if field.name != "refund_calculation_method" and isinstance(field.value, Decimal):
+        value = f"${field.value:,.2f}"
+    return FieldView(
+        name=field.name,
+        label=field.label.capitalize(),
+        value=value,
+        confidence=field.confidence,
+        threshold=threshold,
+        alignment=source.get("alignment"),
+        note=source.get("note"),
+        corrected=field.corrected,
+    )
+
+
+def source_caption(field: FieldDetail) -> Text:
+    source = field.source
+    if not source:
+        return Text(f"{field.label.capitalize()}: no source in the contract text", style="yellow")
+    where = Text(
+        f"{field.label.capitalize()} — page {source.get('page', '?')}, line {source.get('line', '?')}"
+    )
+    if source.get("section"):
+        where.append(f" · {source['section']}", style="bold")
+    alignment = source.get("alignment")
+    if alignment == "fuzzy":
+        where.append(" · fuzzy match", style="yellow")
+    elif alignment == "unaligned":
+        where.append(" · quote NOT found in the text", style="bold red")
+    return where
+
+
+class ReviewScreen(WorkstationScreen):
+    """One extraction under review; decisions move straight on to the next item."""
+
+    BINDINGS = [
+        Binding("a", "approve", "Approve & next", id="approve"),
+        Binding("n", "skip", "Skip to next", id="skip"),
+        Binding("e", "correct", "Correct field", id="correct"),
+        Binding("x", "reject", "Reject", id="reject"),
+        Binding("u", "undo", "Undo last decision", id="undo"),
+        Binding("c", "chat", "Chat", id="chat"),
+        Binding("h", "history", "History", id="history"),
+        Binding("o", "reopen", "Reopen", id="reopen"),
+        Binding("tab", "next_field", "Next field", show=False, priority=True, id="tab_next_field"),
+        Binding(
+            "shift+tab",
+            "previous_field",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="tab_previous_field",
+        ),
+        Binding("pagedown", "scroll_document(1)", "Page down", show=False, id="document_page_down"),
+        Binding("pageup", "scroll_document(-1)", "Page up", show=False, id="document_page_up"),
+        Binding("g", "show_source", "Go to source", show=False, id="show_source"),
+        Binding("escape", "back", "Back to queue", id="back"),
+    ]
+
+    def __init__(self, detail: ExtractionDetail) -> None:
+        super().__init__()
+        self.detail = detail
+        self._shown_contract: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="review-title")
+        with Horizontal(id="review-body"):
+            with Vertical(id="review-left"):
+                yield FieldList(id="fields")
+                yield Static(id="field-quote")
+                yield Static(id="review-meta")
+            with Vertical(id="review-right"):
+                yield Static(id="span-location")
+                yield DocumentView(id="document")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show(self.detail)
+        self.query_one(FieldList).focus()
+
+    # --- drawing -----------------------------------------------------------------------------------
+
+    def show(self, detail: ExtractionDetail) -> None:
+        """Draw an item; the document is reloaded only when the contract changes."""
+        self.detail = detail
+        threshold = detail.threshold
+        vehicle = detail.vehicle_info
+        car = " ".join(str(vehicle[k]) for k in ("year", "make", "model") if vehicle.get(k))
+        status = {"pending": "pending review", "approved": "APPROVED", "rejected": "REJECTED"}[detail.status]
+        title = Text.assemble(
+            (detail.contract_id, "bold"), f"  {detail.customer_name}  ·  account {detail.account_number}",
+            f"  ·  {car}" if car else "", f"  ·  VIN {vehicle['vin']}" if vehicle.get("vin") else "",
+            "  ·  ", (status, "bold" if detail.status == "pending" else "bold magenta"),
+        )  # fmt: skip
+        if detail.claim is not None:
+            holder = "you" if detail.claimed_by(self.ctx.actor.user_id) else detail.claim.username
+            title.append(f"  ·  held by {holder} until {detail.claim.expires_at:%H:%M} UTC", style="dim")
+        self.query_one("#review-title", Static).update(title)
+        self.query_one(FieldList).show([field_view(f, threshold) for f in detail.fields])
+        if self._shown_contract != detail.contract_id:
+            self.query_one(DocumentView).show_document(detail.document_text or "(this contract has no text)")
+            self._shown_contract = detail.contract_id
+        self.query_one("#review-meta", Static).update(self._meta(detail))
+        self._follow_field()
+        self.refresh_bindings()
+
+    @staticmethod
+    def _meta(detail: ExtractionDetail) -> Text:
+        meta = Text(
+            f"{detail.llm_provider} · {detail.model_version} · {detail.processing_time_ms} ms", style="dim"
+        )
+        if detail.cost_usd:
+            meta.append(f" · ${detail.cost_usd:.4f}", style="dim")
+        if detail.fallback_from:
+            meta.append(
+                f"\n{detail.fallback_from} failed ({detail.fallback_reason}); rules stood in", style="yellow"
+            )
+        if detail.corrections:
+            meta.append(f"\n{len(detail.corrections)} correction(s) — h shows them", style="cyan")
+        if detail.rejection_reason:
+            meta.append(f"\nRejected: {detail.rejection_reason}", style="magenta")
+        return meta
+
+    @property
+    def selected_field(self) -> FieldDetail:
+        index = self.query_one(FieldList).highlighted or 0
+        return self.detail.fields[index]
+
+    def _follow_field(self) -> None:
+        field = self.selected_field
+        document = self.query_one(DocumentView)
+        self.query_one("#span-location", Static).update(source_caption(field))
+        quote = self.query_one("#field-quote", Static)
+        source = field.source or {}
+        if source.get("quote"):
+            quote.update(Text(f"“{source['quote']}”", style="italic"))
+        else:
+            quote.update(Text("No quote recorded for this value.", style="dim"))
+        if (
+            source
+            and source.get("alignment") != "unaligned"
+            and source.get("end", 0) > source.get("start", 0)
+        ):
+            document.highlight(int(source["start"]), int(source["end"]))
+        else:
+            document.clear_highlight()
+
+    @on(OptionList.OptionHighlighted, "#fields")
+    def _field_moved(self) -> None:
+        self._follow_field()
+
+    @on(OptionList.OptionSelected, "#fields")
+    def _field_chosen(self) -> None:
+        self.action_correct()
+
+    # --- keys that need no service -----------------------------------------------------------------
+
+    def action_next_field(self) -> None:
+        self.query_one(FieldList).action_cursor_down()
+
+    def action_previous_field(self) -> None:
+        self.query_one(FieldList).action_cursor_up()
+
+    def action_scroll_document(self, pages: int) -> None:
+        document = self.query_one(DocumentView)
+        document.scroll_relative(y=pages * max(document.size.height - 2, 1), animate=False)
+
+    def action_show_source(self) -> None:
+        self._follow_field()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        pending = self.detail.status == "pending"
+        if action in {"approve", "reject", "correct"}:
+            return pending
+        if action == "reopen":
+            return not pending and allowed(self.ctx.actor, Permission.REOPEN)
+        if action == "undo":
+            return self.workstation.last_decision is not None
+        return True
+
+    # --- decisions ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="decide", exit_on_error=False)
+    async def action_approve(self) -> None:
+        decision = await self._guarded(approve(self.ctx, self.detail.extraction_id, self.detail.version))
+        if decision is not None:
+            self._decided(decision, "Approved")
+            await self._next()
+
+    def action_reject(self) -> None:
+        from app.screens.reason import ReasonDialog
+
+        self.app.push_screen(
+            ReasonDialog(f"Reject {self.detail.contract_id}", "Why is this extraction rejected?"),
+            callback=self._reject_with,
+        )
+
+    def _reject_with(self, reason: str | None) -> None:
+        if reason:
+            self._reject(reason)
+
+    @work(exclusive=True, group="decide", exit_on_error=False)
+    async def _reject(self, reason: str) -> None:
+        decision = await self._guarded(
+            reject(self.ctx, self.detail.extraction_id, self.detail.version, reason)
+        )
+        if decision is not None:
+            self._decided(decision, "Rejected")
+            await self._next()
+
+    def _decided(self, decision: Decision, verb: str) -> None:
+        self.workstation.last_decision = decision
+        self.notify(f"{verb} {decision.contract_id}. Press u to undo.", timeout=4)
+
+    @work(exclusive=True, group="decide", exit_on_error=False)
+    async def action_skip(self) -> None:
+        skipped = self.detail.extraction_id
+        if self.detail.claimed_by(self.ctx.actor.user_id):
+            await release(self.ctx, skipped)
+        await self._next(skip=[skipped])
+
+    async def _next(self, skip: list[uuid.UUID] | None = None) -> None:
+        detail = await claim_next(self.ctx, skip=skip or [])
+        if detail is None:
+            self.notify(
+                "The queue is empty — every pending item is decided or held by someone.", title="All done"
+            )
+            self.dismiss(None)
+            return
+        self.show(detail)
+
+    @work(exclusive=True, group="decide", exit_on_error=False)
+    async def action_undo(self) -> None:
+        last = self.workstation.last_decision
+        if last is None:
+            return
+        if self.detail.extraction_id != last.extraction_id and self.detail.claimed_by(self.ctx.actor.user_id):
+            await release(self.ctx, self.detail.extraction_id)
+        detail = await self._guarded(undo_last_decision(self.ctx, last.extraction_id, last.version))
+        if detail is not None:
+            self.workstation.last_decision = None
+            self.notify(f"Undone: {detail.contract_id} is pending again and yours.", timeout=4)
+            self.show(detail)
+
+    def action_reopen(self) -> None:
+        from app.screens.reason import ReasonDialog
+
+        self.app.push_screen(
+            ReasonDialog(f"Reopen {self.detail.contract_id}", "Why must it be reviewed again?"),
+            callback=lambda reason: self._reopen(reason) if reason else None,
+        )
+
+    @work(exclusive=True, group="decide", exit_on_error=False)
+    async def _reopen(self, reason: str) -> None:
+        decision = await self._guarded(
+            reopen(self.ctx, self.detail.extraction_id, self.detail.version, reason)
+        )
+        if decision is not None:
+            self.notify(f"Reopened {decision.contract_id}; it is back in the queue.")
+            self.show(await get_detail(self.ctx, self.detail.extraction_id))
+
+    def action_correct(self) -> None:
+        if self.detail.status != "pending":
+            return
+        field = self.selected_field
+
+        def apply(request: CorrectionRequest | None) -> None:
+            if request is not None:
+                self._correct(field.name, request)
+
+        self.app.push_screen(
+            CorrectionDialog(
+                field, require_reason=self.workstation.system_settings.require_correction_reason
+            ),
+            callback=apply,
+        )
+
+    @work(exclusive=True, group="decide", exit_on_error=False)
+    async def _correct(self, field: str, request: CorrectionRequest) -> None:
+        detail = await self._guarded(
+            correct_field(
+                self.ctx,
+                self.detail.extraction_id,
+                self.detail.version,
+                field,
+                request.value,
+                request.reason_code,
+                request.note,
+            )
+        )
+        if detail is not None:
+            self.notify(f"Corrected {field.replace('_', ' ')}.", timeout=3)
+            self.show(detail)
+
+    async def _guarded(self, call: Awaitable[T]) -> T | None:
+        """Run a write; on a conflict say so plainly and reload what is true now."""
+        try:
+            return await call
+        except Conflict as exc:
+            self.notify(exc.message, title="Changed by someone else", severity="warning", timeout=10)
+            self.show(await get_detail(self.ctx, self.detail.extraction_id))
+            return None
+
+    # --- other screens -----------------------------------------------------------------------------
+
+    def action_chat(self) -> None:
+        from app.screens.chat import ChatScreen
+
+        self.app.push_screen(ChatScreen(self.detail.contract_id))
+
+    def action_history(self) -> None:
+        from app.screens.history import HistoryDialog
+
+        self.app.push_screen(HistoryDialog(self.detail))
+
+    @work(exclusive=True, group="decide", exit_on_error=False)
+    async def action_back(self) -> None:
+        if self.detail.status == "pending" and self.detail.claimed_by(self.ctx.actor.user_id):
+            await release(self.ctx, self.detail.extraction_id)
+        self.dismiss(None)

@@ -1,0 +1,248 @@
+"""The Refund Review workstation: the App only wires screens, bindings and the service context.
+
+Behaviour lives in the screens (app/screens/); business rules in services/.
+Each main area is a Textual *mode* with its own screen stack, so that going
+from the queue to the dashboard and back keeps the reviewer's place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from services.auth import LoginResult, validate_session
+from services.config import SystemSettings, get_system_settings
+from services.context import ServiceContext
+from services.errors import ServiceError
+from services.permissions import Permission, allowed
+from services.runtime import Runtime, start_runtime
+from services.settings import Settings
+
+if TYPE_CHECKING:
+    from services.review import Decision
+
+
+@dataclass(frozen=True)
+class Area:
+    """A main area of the workstation: its mode name, title, key and who may open it."""
+
+    mode: str
+    title: str
+    key: str
+    permission: Permission
+
+
+AREAS: tuple[Area, ...] = (
+    Area("queue", "Review queue", "f2", Permission.VIEW_QUEUE),
+    Area("search", "Search", "f3", Permission.SEARCH),
+    Area("dashboard", "Dashboard", "f4", Permission.VIEW_DASHBOARD),
+    Area("admin", "Administration", "f5", Permission.MANAGE_USERS),
+    Area("audit", "Audit log", "f6", Permission.VIEW_AUDIT),
+)
+DEFAULT_MODE = "_default"  # Textual's name for the mode the app starts in (the login screen)
+SESSION_CHECK_SECONDS = 60
+IDLE_CHECK_SECONDS = 15
+
+
+class RefundReviewApp(App[None]):
+    """Keyboard-first review of AI extractions from GAP contracts."""
+
+    CSS_PATH = "workstation.tcss"
+    TITLE = "Refund Review"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("question_mark", "help", "Help", show=False, id="help_question_mark"),
+        *(Binding(a.key, f"goto('{a.mode}')", a.title, id=f"goto_{a.mode}") for a in AREAS),
+        Binding("f12", "lock", "Lock", id="lock"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, settings: Settings, *, demo_logins: list[tuple[str, str, str]] | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.demo_logins = demo_logins or []
+        self.runtime: Runtime | None = None
+        self.system_settings = SystemSettings()
+        self._service_context: ServiceContext | None = None
+        self._last_input = time.monotonic()
+        self._locked = False
+        self._installed_areas: list[str] = []
+        # The reviewer's last approve/reject, offered for undo while the next item is on screen.
+        self.last_decision: Decision | None = None
+
+    # --- wiring ------------------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        from app.screens.login import LoginScreen
+
+        return LoginScreen()
+
+    def on_mount(self) -> None:
+        self.theme = self.settings.theme
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        self.connect()
+        self.set_interval(SESSION_CHECK_SECONDS, self._check_session)
+        self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
+
+    async def on_unmount(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.close()
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect(self) -> None:
+        """Open the database while the login screen is already on show."""
+        from app.screens.login import Connected, ConnectionFailed
+
+        try:
+            self.runtime = await start_runtime(self.settings)
+        except ServiceError as exc:
+            self.screen.post_message(ConnectionFailed(exc.message))
+            return
+        self.screen.post_message(Connected(self.runtime.db.location))
+
+    @property
+    def context(self) -> ServiceContext:
+        if self._service_context is None:
+            raise RuntimeError("nobody is logged in")
+        return self._service_context
+
+    @property
+    def logged_in(self) -> bool:
+        return self._service_context is not None
+
+    # --- signing in and out ------------------------------------------------------------------------
+
+    async def signed_in(self, result: LoginResult) -> None:
+        """After a successful login: the context for every service call, then the landing area."""
+        assert self.runtime is not None
+        self._service_context = ServiceContext(db=self.runtime.db, actor=result.actor)
+        self._last_input = time.monotonic()
+        self.system_settings = await get_system_settings(self._service_context)
+        self.sub_title = f"{result.actor.username} ({result.actor.role})"
+        landing = "queue" if result.actor.role == "reviewer" else "dashboard"
+        from app.screens.registry import area_screen
+
+        for area in AREAS:
+            self.add_mode(area.mode, lambda mode=area.mode: area_screen(mode))
+        self._installed_areas = [a.mode for a in AREAS]
+        await self.switch_mode(landing)
+
+    def session_ended(self, message: str) -> None:
+        """The session is over (expired, revoked, logged out): back to the login screen."""
+        self._service_context = None
+        self._locked = False
+        self.sub_title = ""
+        self.run_worker(
+            self._back_to_login(message), exclusive=True, group="session-end", exit_on_error=False
+        )
+
+    async def _back_to_login(self, message: str) -> None:
+        from app.screens.login import LoginScreen
+
+        await self.switch_mode(DEFAULT_MODE)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        # Each area's screens hold the previous user's data: they go with the session.
+        for mode in self._installed_areas:
+            await self.remove_mode(mode)
+        self._installed_areas = []
+        login = self.screen
+        if isinstance(login, LoginScreen):
+            login.show_message(message)
+
+    # --- keys --------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from app.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_goto(self, mode: str) -> None:
+        if not self.logged_in or self._locked:
+            return
+        area = next(a for a in AREAS if a.mode == mode)
+        if not allowed(self.context.actor, area.permission):
+            self.notify(
+                f"The {area.title.lower()} is not open to your role.", title="Not allowed", severity="warning"
+            )
+            return
+        await self.switch_mode(mode)
+
+    def action_lock(self) -> None:
+        if self.logged_in and not self._locked:
+            from app.screens.lock import LockScreen
+
+            self._locked = True
+            self.push_screen(LockScreen(), callback=self._unlocked)
+
+    def _unlocked(self, result: LoginResult | None) -> None:
+        self._locked = False
+        self._last_input = time.monotonic()
+        if result is not None and self.runtime is not None:
+            self._service_context = ServiceContext(db=self.runtime.db, actor=result.actor)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.logged_in:
+            for area in AREAS:
+                if allowed(self.context.actor, area.permission):
+                    yield SystemCommand(area.title, f"Go to the {area.title.lower()} ({area.key})",
+                                        lambda mode=area.mode: self.run_worker(self.action_goto(mode)))  # fmt: skip
+            yield SystemCommand(
+                "Lock screen", "Lock the workstation until you type your password (f12)", self.action_lock
+            )
+            yield SystemCommand("Log out", "End this session", self.action_logout)
+
+    def action_logout(self) -> None:
+        self.run_worker(self._logout(), exclusive=True, group="logout", exit_on_error=False)
+
+    async def _logout(self) -> None:
+        from services.auth import logout
+
+        if self.logged_in:
+            # The session is gone either way; the login screen follows.
+            with contextlib.suppress(ServiceError):
+                await logout(self.context)
+        self.session_ended("You have logged out.")
+
+    # --- idle lock and session checks --------------------------------------------------------------
+
+    def on_event(self, event: object) -> object:
+        from textual import events
+
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
+            self._last_input = time.monotonic()
+        return super().on_event(event)  # type: ignore[arg-type]
+
+    def _check_idle(self) -> None:
+        idle = time.monotonic() - self._last_input
+        if self.logged_in and not self._locked and idle >= self.system_settings.idle_timeout_minutes * 60:
+            self.action_lock()
+
+    @work(exclusive=True, group="session-check", exit_on_error=False)
+    async def _check_session(self) -> None:
+        if not self.logged_in or self._locked:
+            return
+        try:
+            await validate_session(self.context)
+        except ServiceError as exc:
+            from services.errors import SessionExpired
+
+            if isinstance(exc, SessionExpired):
+                self.session_ended(exc.message)
+
+
+def make_app(settings: Settings, *, demo_logins: list[tuple[str, str, str]] | None = None) -> RefundReviewApp:
+    """The one factory: the command line, the demo and every Pilot test build the app here."""
+    return RefundReviewApp(settings, demo_logins=demo_logins)

@@ -1,0 +1,27 @@
+"""Steps a person takes, for Pilot tests to share."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from app.workstation import RefundReviewApp
+
+
+async def wait_until(pilot: Pilot, condition, limit: float = 10.0) -> None:
+    """Let the app run (workers, timers) until `condition()` holds; fail after `limit` seconds."""
+    waited = 0.0
+    while not condition():
+        if waited >= limit:
+            raise AssertionError(f"condition not met after {limit} s")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+async def log_in(pilot: Pilot, username: str, password: str) -> None:
+    app: RefundReviewApp = pilot.app  # type: ignore[assignment]
+    await wait_until(pilot, lambda: app.runtime is not None)
+    app.screen.query_one("#username", Input).value = username
+    app.screen.query_one("#password", Input).value = password
+    app.screen.query_one("#password", Input).focus()
+    await pilot.press("enter")

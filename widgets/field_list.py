@@ -1,0 +1,64 @@
+"""The extracted fields of one contract as a keyboard-navigable list of cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from widgets.confidence import confidence_bar
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """What a field card shows; built by the screen from the service's model."""
+
+    name: str
+    label: str
+    value: str
+    confidence: int
+    threshold: int
+    alignment: str | None
+    note: str | None
+    corrected: bool
+
+
+class FieldList(OptionList):
+    """One card per field: label, value, confidence bar, and whether the value is grounded or corrected.
+
+    Highlighting a card posts OptionList.OptionHighlighted; the screen moves the
+    document's highlight to that field's source.
+    """
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Next field", show=False, id="next_field"),
+        Binding("k", "cursor_up", "Previous field", show=False, id="previous_field"),
+    ]
+
+    def show(self, fields: list[FieldView]) -> None:
+        highlighted = self.highlighted if self.highlighted is not None else 0
+        self.clear_options()
+        self.add_options(Option(self._card(f), id=f.name) for f in fields)
+        self.highlighted = min(highlighted, len(fields) - 1) if fields else None
+
+    @staticmethod
+    def _card(field: FieldView) -> Group:
+        title = Text(field.label, style="bold")
+        if field.corrected:
+            title.append("  ✎ corrected", style="cyan")
+        value = Text(field.value, style="bold reverse" if field.confidence < field.threshold else "bold")
+        facts = confidence_bar(field.confidence, field.threshold)
+        if field.alignment == "exact":
+            facts.append("  ✓ found in text", style="green")
+        elif field.alignment == "fuzzy":
+            facts.append("  ≈ found (fuzzy)", style="yellow")
+        else:
+            facts.append("  ✗ not found in text", style="red")
+        lines: list[Text] = [title, Text("  ").append(value), Text("  ").append(facts)]
+        if field.note:
+            lines.append(Text(f"  ⚠ {field.note}", style="yellow"))
+        return Group(*lines)
