@@ -11,6 +11,7 @@ import click
 
 from app.cli.audit_commands import audit
 from app.cli.db_commands import db
+from app.cli.demo_command import demo
 from app.cli.extract_commands import extract, extract_file
 from app.cli.ingest_command import ingest
 from app.cli.maintain_command import maintain
@@ -37,6 +38,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 
 main.add_command(db)
+main.add_command(demo)
 main.add_command(maintain)
 main.add_command(audit)
 main.add_command(seed)

@@ -8,6 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from app.cli.runner import CliState, fail, run
 from services.runtime import Runtime
 from services.schema_admin import upgrade_schema
+from services.seeding.demo import DemoReport, demo_logins, seed_demo
 from services.seeding.scale import SCALE_PASSWORD, ScaleSeedReport, scale_password_hash, seed_scale
 
 
@@ -54,7 +55,10 @@ def seed(
     if not demo and not contracts and not audit_events:
         fail("Say what to load: --demo, or --contracts N and/or --audit-events M.", 2)
     if demo:
-        fail("The demo data is not available yet.", 2)
+        report = run(state, lambda runtime: load_demo(runtime, state.settings().bcrypt_rounds))
+        echo_demo(report)
+        if not contracts and not audit_events:
+            return
 
     async def body(runtime: Runtime) -> ScaleSeedReport:
         await upgrade_schema(runtime.db)
@@ -93,3 +97,23 @@ def seed(
     click.echo(
         f"Synthetic users scale.reviewer01..40, scale.supervisor01..04, scale.admin01; password {SCALE_PASSWORD!r}."
     )
+
+
+async def load_demo(runtime: Runtime, bcrypt_rounds: int) -> DemoReport:
+    """The schema first (a new database has none), then the demo, once."""
+    await upgrade_schema(runtime.db)
+    return await seed_demo(runtime.system_context("demo"), bcrypt_rounds=bcrypt_rounds)
+
+
+def echo_demo(report: DemoReport) -> None:
+    if report.already_loaded:
+        click.echo("The demo data is already loaded.")
+    else:
+        click.echo(
+            f"Loaded the demo in {report.seconds:.0f} s: {report.contracts} contracts, {report.pending} pending review, "
+            f"{report.approved} approved, {report.rejected} rejected, {report.corrections} corrections, "
+            f"{report.chat_questions} chat questions."
+        )
+    click.echo("Demo logins (username / password / role):")
+    for username, password, role in demo_logins():
+        click.echo(f"  {username:<12} {password:<22} {role}")
