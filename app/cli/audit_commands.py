@@ -47,7 +47,7 @@ def verify(state: CliState) -> None:
 
     async def body(runtime: Runtime) -> ChainVerification:
         columns = (TextColumn("Verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, transient=True, disable=None) as progress:
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("verify", total=None)
             return await verify_audit_chain(
                 runtime.system_context("audit-verify"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from app.cli.runner import CliState, run
@@ -48,7 +49,7 @@ def ingest(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, disable=None) as progress:
+        with Progress(*columns, console=Console(stderr=True)) as progress:
             tasks: dict[str, TaskID] = {}
 
             def report(stage: str, done: int, total: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from app.cli.runner import CliState, fail, run
@@ -68,7 +69,7 @@ def seed(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, disable=None) as progress:
+        with Progress(*columns, console=Console(stderr=True)) as progress:
             tasks: dict[str, TaskID] = {}
 
             def report(stage: str, done: int, total: int) -> None:

@@ -1,5 +1,6 @@
 """Extraction of the three refund fields from contract text, and the grounding that makes values traceable.
 
-Pure Python (stdlib and pydantic): the offline ``rules`` provider and the grounding step must run without a
-database or a network so that they can stand in whenever an LLM provider is unavailable.
+The offline ``rules`` provider and the grounding step are plain Python with no database or network, so
+they can stand in whenever an LLM provider is unavailable. The engine adds the LLM providers (their SDKs
+are imported only when used) and reads its limits and prices from ``system_config``.
 """

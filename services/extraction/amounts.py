@@ -79,15 +79,18 @@ _WORD_WINDOW_AFTER = 80
 _STRICT_AMOUNT = re.compile(r"\$?\s*(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]{1,2}))?")
 _ANY_NUMBER = re.compile(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?")
 _FEE_WORD = r"(?:fee|charge|penalty)s?\b"
+# Words that qualify a fee, alone or joined ("a cancellation or administrative fee").
+_FEE_KINDS = (
+    r"(?:(?:cancel(?:l)?ation|administrative|processing|service|termination)\s+(?:(?:or|and|/)\s+)?)*"
+)
 _NO_FEE = re.compile(
     r"""
     \b(?=[cdfmnsw])(?:
-      \bno\s+(?:cancel(?:l)?ation\s+|administrative\s+|processing\s+|service\s+|termination\s+)?
-      {fee}
-    | \bwithout\s+(?:any\s+|a\s+)?(?:cancel(?:l)?ation\s+|administrative\s+|processing\s+)?{fee}
+      \bno\s+{kinds}{fee}
+    | \bwithout\s+(?:any\s+|a\s+)?{kinds}{fee}
     | \b(?:will|shall|does|do|may)\s+not\s+(?:be\s+)?
       (?:charged?|imposed?|assess(?:ed)?|retain(?:ed)?|deduct(?:ed)?)
-      (?:\s+(?:you|any|a|an|the))*\s+(?:cancel(?:l)?ation\s+|administrative\s+|processing\s+)?{fee}
+      (?:\s+(?:you|any|a|an|the))*\s+{kinds}{fee}
     | \b(?:will|shall)\s+not\s+be\s+charged\s+(?:for|to|when|if|upon)\s+(?:cancel|terminat)
     | \b(?:fee|charge|penalty)s?\s+(?:will|shall)\s+not\s+be\s+
       (?:charged|imposed|assessed|retained|deducted)\b
@@ -95,7 +98,7 @@ _NO_FEE = re.compile(
     | \bno\s+(?:cancel(?:l)?ation\s+)?fee\s+(?:will|shall)\s+be\b
     | \bcancel(?:l)?ation\s+(?:fee|charge)s?\s*[:\-–]?\s*(?:none|n/a|waived)\b
     )
-    """.replace("{fee}", _FEE_WORD),
+    """.replace("{kinds}", _FEE_KINDS).replace("{fee}", _FEE_WORD),
     re.VERBOSE,
 )
 

@@ -201,6 +201,8 @@ def test_amount_mentioned_accepts_table_cells_without_currency() -> None:
         "cancel at any time without charge",
         "Cancellation Fee: None",
         "there is no can-\ncellation fee",
+        "The Creditor will not charge a cancellation or administrative fee.",
+        "without any cancellation or processing fee",
     ],
 )
 def test_no_fee_wording(text: str) -> None:
