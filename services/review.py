@@ -408,7 +408,9 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
     if row is None:
         raise NotFound(f"There is no extraction for {key}. It may have been removed; reload the queue.")
     corrections = [CorrectionEntry.model_validate(c) for c in row["corrections"]]
-    corrected = {c.field for c in corrections}
+    # A re-extraction replaces the values: only corrections made since then mark a field as corrected
+    # (the older ones stay in the list, as history).
+    corrected = {c.field for c in corrections if c.at >= row["extracted_at"]}
     fields = [
         FieldDetail(
             name=name,
