@@ -74,6 +74,7 @@ from services.access import authorize
 from services.audit_canonical import canonical_event_text, event_hash
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound
+from services.extraction.types import FIELD_LABELS
 from services.permissions import Permission, allowed
 from services.runtime import program_version
 
@@ -303,12 +304,6 @@ def _moment(value: dt.datetime | dt.date | None) -> dt.datetime | None:
 
 # --- one-line summaries -----------------------------------------------------------
 
-FIELD_LABELS = {
-    "gap_insurance_premium": "premium",
-    "refund_calculation_method": "refund method",
-    "cancellation_fee": "cancellation fee",
-}
-
 
 def _value(data: dict[str, Any], *keys: str) -> Any:
     """The first of `keys` that the event carries: event shapes grew over time."""
@@ -359,7 +354,10 @@ def _changes(data: dict[str, Any]) -> str:
 
 def _reopen(data: dict[str, Any]) -> str:
     if data.get("undo"):
-        return f"undid the {_shown(data.get('previous_status', 'decision'))} decision"
+        undone = {"approved": "approval", "rejected": "rejection"}.get(
+            data.get("previous_status", ""), "decision"
+        )
+        return f"undid their {undone}"
     return _with(f"reopened ({_shown(data.get('previous_status'))})", data.get("reason"), ": {}")
 
 

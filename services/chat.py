@@ -18,7 +18,6 @@ import datetime as dt
 import logging
 import re
 import time
-import unicodedata
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -44,6 +43,8 @@ from services.context import ServiceContext
 from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from services.extraction.locate import DocumentIndex
 from services.extraction.pricing import call_cost
+from services.input_text import contract_id as checked_contract_id
+from services.input_text import without_control_characters
 from services.permissions import Permission
 
 MAX_QUESTION_CHARS = 2_000
@@ -59,10 +60,8 @@ OFFLINE_PROVIDER = "rules"
 OFFLINE_MODEL = f"retrieval-{RETRIEVAL_VERSION}"
 
 CHAT_DISABLED = "Chat is turned off by an administrator (setting chat_enabled), so questions cannot be asked."
-_CONTRACT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # Control characters (NUL included), lone surrogates and invisible format characters: stripped from
 # questions; line breaks and tabs are kept.
-_STRIPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 # A passage the model quotes: between straight or typographic double quotes, long enough to be a quote
 # rather than a word in quotes.
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,1200})[\"”]")
@@ -152,10 +151,7 @@ def clean_question(raw: str) -> str:
     if len(raw) > 4 * MAX_QUESTION_CHARS:
         raise InvalidInput(_too_long(len(raw)))
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    kept = "".join(
-        char for char in text if char in "\n\t" or unicodedata.category(char) not in _STRIPPED_CATEGORIES
-    )
-    question = kept.strip()
+    question = without_control_characters(text, keep="\n\t").strip()
     if not question:
         raise InvalidInput("Type a question about the contract, for example “What is the cancellation fee?”.")
     if len(question) > MAX_QUESTION_CHARS:
@@ -168,13 +164,6 @@ def _too_long(length: int) -> str:
         f"A question can be at most {MAX_QUESTION_CHARS:,} characters (this one has {length:,}). "
         "Ask about one thing at a time."
     )
-
-
-def _contract_id(raw: str) -> str:
-    wanted = raw.strip()
-    if not _CONTRACT_ID.fullmatch(wanted):
-        raise InvalidInput(f"{wanted[:40]!r} is not a contract id; ids look like GAP-2024-001001.")
-    return wanted
 
 
 # --- history -------------------------------------------------------------------------------------------
@@ -207,7 +196,7 @@ async def chat_history(
     """The contract's conversation, oldest first (its last ``limit`` messages)."""
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.CHAT)
-        wanted = _contract_id(contract_id)
+        wanted = checked_contract_id(contract_id)
         newest = (
             select(*_VIEW_COLUMNS)
             .outerjoin(User, User.id == ChatMessage.user_id)
@@ -290,7 +279,7 @@ async def _store_question(
         text = clean_question(question)
         if ctx.actor.user_id is None:
             raise Forbidden("Chat is for people: log in to the workstation to ask about a contract.")
-        wanted = _contract_id(contract_id)
+        wanted = checked_contract_id(contract_id)
         settings = await load_system_settings(uow.session)
         if not settings.chat_enabled:
             raise Forbidden(CHAT_DISABLED)

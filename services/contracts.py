@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -42,6 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.access import authorize
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound
+from services.input_text import contract_id as checked_contract_id
+from services.input_text import without_control_characters
 from services.permissions import Permission
 from services.review import ExtractionStatus
 
@@ -64,7 +65,6 @@ _HEADLINE_OPTIONS = (
 )
 _CONTRACT_ID = re.compile(r"[A-Za-z]{2,10}-[A-Za-z0-9._-]*")
 # contracts_contract_id_format in schema/v0001/01_tables.sql.
-_CONTRACT_ID_FORMAT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ACCOUNT = re.compile(r"[0-9][0-9-]*")
 _VIN = re.compile(r"[A-HJ-NPR-Z0-9]{6,17}")
 _CUSTOMER = re.compile(r"(?:customer\b|#)\s*#?\s*(?P<term>.*)", re.IGNORECASE)
@@ -73,7 +73,6 @@ _LIKE_SPECIAL = re.compile(r"([\\%_])")
 _FALLS_BACK_TO_TEXT: frozenset[MatchKind] = frozenset({"contract_id", "account", "vin", "customer"})
 # Control characters (NUL included), lone surrogates and invisible format characters carry no meaning in
 # a search and some cannot be sent to PostgreSQL at all: they become spaces.
-_STRIPPED_CATEGORIES = frozenset({"Cc", "Cs", "Cf"})
 
 
 class SearchCursor(BaseModel):
@@ -153,7 +152,7 @@ def normalize_query(raw: str) -> str:
     """
     if len(raw) > 4 * MAX_QUERY_CHARS:
         raise InvalidInput(_too_long())
-    cleaned = "".join(" " if unicodedata.category(ch) in _STRIPPED_CATEGORIES else ch for ch in raw)
+    cleaned = without_control_characters(raw, replacement=" ")
     query = " ".join(cleaned.split())
     if not query:
         raise InvalidInput("Type something to search for.")
@@ -506,9 +505,7 @@ async def get_contract(ctx: ServiceContext, contract_id: str) -> ContractInfo:
     """One contract with its text and the state of its extraction; the opening is audited (`view`)."""
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.VIEW_CONTRACT)
-        wanted = contract_id.strip()
-        if not _CONTRACT_ID_FORMAT.fullmatch(wanted):
-            raise InvalidInput(f"{wanted[:40]!r} is not a contract id; ids look like GAP-2024-001001.")
+        wanted = checked_contract_id(contract_id)
         row = (await uow.session.execute(_CONTRACT, {"contract_id": wanted})).mappings().first()
         if row is None:
             raise NotFound(f"There is no contract {wanted}. Search for it by id, account or VIN.")

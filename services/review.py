@@ -35,12 +35,13 @@ from sqlalchemy.orm import aliased
 
 from db.models import AuditEvent, Correction, Extraction, SystemConfig, User
 from services.access import authorize
+from services.audit_log import summarize_event
 from services.config import SystemSettings
 from services.context import Actor, ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.extraction.amounts import AmountError, parse_amount
 from services.extraction.methods import canonical_method
-from services.extraction.types import FIELD_NAMES, REFUND_METHODS, FieldName, RefundMethod
+from services.extraction.types import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName, RefundMethod
 from services.permissions import Permission
 
 ExtractionStatus = Literal["pending", "approved", "rejected"]
@@ -55,11 +56,6 @@ NOT_STATED = "not stated"
 _NOT_STATED_SPELLINGS = frozenset({"", NOT_STATED, "not-stated", "n/a"})
 _AMBIGUOUS_FEE_WORDS = frozenset({"none", "no", "no fee", "nil", "null", "-"})
 
-FIELD_LABELS: dict[str, str] = {
-    "gap_insurance_premium": "GAP premium",
-    "refund_calculation_method": "refund method",
-    "cancellation_fee": "cancellation fee",
-}
 # A refund cannot be computed without these; a missing cancellation fee means "not stated" and is fine.
 _NEEDED_FOR_APPROVAL: tuple[FieldName, ...] = ("gap_insurance_premium", "refund_calculation_method")
 # Events that change what a reviewer sees; the latest one names who made a screen stale.
@@ -444,34 +440,6 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
     built = {"fields", "claim", "corrections", "history"}
     plain = {k: row[k] for k in ExtractionDetail.model_fields if k in row and k not in built}
     return ExtractionDetail(**plain, fields=fields, claim=claim, corrections=corrections, history=history)
-
-
-def summarize_event(event_type: str, data: dict[str, Any]) -> str:
-    """One line of the contract's history, as a reviewer would say it."""
-    if event_type == "correct":
-        field = str(data.get("field", ""))
-        label = FIELD_LABELS.get(field, field)
-        reason = str(data.get("reason", "")).replace("_", " ")
-        old, new = data.get("old") or NOT_STATED, data.get("new") or NOT_STATED
-        return f"corrected {label} from {old} to {new} ({reason})"
-    if event_type == "reject":
-        return f"rejected: {data.get('reason', '')}"
-    if event_type == "reopen":
-        if data.get("undo"):
-            undone = {"approved": "approval", "rejected": "rejection"}.get(
-                data.get("previous_status", ""), "decision"
-            )
-            return f"undid their {undone}"
-        return f"reopened ({data.get('previous_status', 'decided')}): {data.get('reason', '')}"
-    if event_type == "claim":
-        return "resumed the review" if data.get("resumed") else "claimed for review"
-    return {
-        "approve": "approved",
-        "release": "released the claim",
-        "view": "opened the contract",
-        "extract": "extracted the fields",
-        "chat": "asked about the contract",
-    }.get(event_type, event_type.replace("_", " "))
 
 
 async def get_detail(ctx: ServiceContext, extraction_id: uuid.UUID) -> ExtractionDetail:

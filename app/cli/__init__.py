@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from app.cli.audit_commands import audit
+from app.cli.bench_command import bench
 from app.cli.db_commands import db
 from app.cli.demo_command import demo
 from app.cli.extract_commands import extract, extract_file
@@ -46,3 +47,4 @@ main.add_command(user)
 main.add_command(ingest)
 main.add_command(extract)
 main.add_command(extract_file)
+main.add_command(bench)

@@ -6,17 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from app import exit_codes
+from app.cli.progress import bar
 from app.cli.runner import CliState, fail, run
 from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import (
@@ -46,13 +38,8 @@ def verify(state: CliState) -> None:
     """Walk the hash chain; exit 0 when it is whole, 1 naming the first broken event."""
 
     async def body(runtime: Runtime) -> ChainVerification:
-        columns = (TextColumn("Verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("verify", total=None)
-            return await verify_audit_chain(
-                runtime.system_context("audit-verify"),
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-            )
+        with bar("Verifying") as report:
+            return await verify_audit_chain(runtime.system_context("audit-verify"), progress=report)
 
     result = run(state, body)
     if result.intact and result.events_verified == 0:
@@ -101,16 +88,14 @@ def export(
     path = output or Path(f"audit-{first}_{until.date()}.{fmt}")
 
     async def body(runtime: Runtime) -> ExportSummary:
-        columns = (TextColumn("Exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("export", total=None)
+        with bar("Exporting") as report:
             return await export_audit(
                 runtime.system_context("audit-export"),
                 since=first,
                 until=end,
                 fmt=fmt,
                 destination=path,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=report,
             )
 
     summary = run(state, body)
@@ -127,13 +112,9 @@ def export(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def verify_export_command(file: Path) -> None:
     """Recompute the hash chain of a JSON or JSON Lines export, offline: no database needed."""
-    columns = (TextColumn("Verifying"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("verify", total=None)
+    with bar("Verifying", in_bytes=True) as report:
         try:
-            result = verify_export(
-                file, progress=lambda done, total: progress.update(task, completed=done, total=total)
-            )
+            result = verify_export(file, progress=report)
         except ServiceError as exc:
             fail(exc.message, exc.exit_code)
             raise AssertionError("unreachable") from exc

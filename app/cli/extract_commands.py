@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.cli.progress import bar
 from app.cli.runner import CliState, fail, run
 from services.config import SystemSettings
 from services.documents.readers import read_document
@@ -66,15 +65,7 @@ def extract(
         fail("Say which contracts to extract: --contract ID (repeatable) or --all.", 2)
 
     async def body(runtime: Runtime) -> ExtractionBatch:
-        columns = (TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        # On stderr, and only on a terminal: stdout carries the summary that scripts read.
-        console = Console(stderr=True)
-        with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
-            task = progress.add_task("extract", total=None)
-
-            def report(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
+        with bar("extracting") as report:
             return await extract_contracts(
                 runtime.system_context("extract"),
                 contract_ids=list(contract_ids) or None,

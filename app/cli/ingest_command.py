@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from app.cli.progress import staged_progress
 from app.cli.runner import CliState, run
 from services.documents import IngestReport, ingest_documents
 from services.runtime import Runtime
@@ -43,20 +42,7 @@ def ingest(
 
     async def body(runtime: Runtime) -> IngestReport:
         await upgrade_schema(runtime.db)
-        columns = (
-            TextColumn("{task.description:>8}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=Console(stderr=True)) as progress:
-            tasks: dict[str, TaskID] = {}
-
-            def report(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = progress.add_task(stage, total=total)
-                progress.update(tasks[stage], completed=done, total=total)
-
+        with staged_progress() as report:
             return await ingest_documents(
                 runtime.system_context("ingest"),
                 path,

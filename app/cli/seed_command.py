@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from app.cli.progress import staged_progress
 from app.cli.runner import CliState, fail, run
 from services.runtime import Runtime
 from services.schema_admin import upgrade_schema
@@ -63,20 +62,7 @@ def seed(
 
     async def body(runtime: Runtime) -> ScaleSeedReport:
         await upgrade_schema(runtime.db)
-        columns = (
-            TextColumn("{task.description:>13}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=Console(stderr=True)) as progress:
-            tasks: dict[str, TaskID] = {}
-
-            def report(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = progress.add_task(stage, total=total)
-                progress.update(tasks[stage], completed=done, total=total)
-
+        with staged_progress() as report:
             return await seed_scale(
                 runtime.system_context("seed"),
                 contracts=contracts,

@@ -43,33 +43,25 @@ def report_failure(screen: Screen, error: BaseException | None) -> None:
     )
 
 
-class WorkstationScreen(Screen[None]):
+class ServiceCaller:
+    """What screens and dialogs that call services share: the app, the context, failure handling."""
+
+    @property
+    def workstation(self) -> RefundReviewApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def ctx(self) -> ServiceContext:
+        return self.workstation.context
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            report_failure(self, event.worker.error)  # type: ignore[arg-type]
+
+
+class WorkstationScreen(ServiceCaller, Screen[None]):
     """A full screen of the workstation."""
 
-    @property
-    def workstation(self) -> RefundReviewApp:
-        return self.app  # type: ignore[return-value]
 
-    @property
-    def ctx(self) -> ServiceContext:
-        return self.workstation.context
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            report_failure(self, event.worker.error)
-
-
-class WorkstationDialog(ModalScreen[ResultType], Generic[ResultType]):
-    """A dialog over a screen, with the same failure handling."""
-
-    @property
-    def workstation(self) -> RefundReviewApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def ctx(self) -> ServiceContext:
-        return self.workstation.context
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            report_failure(self, event.worker.error)
+class WorkstationDialog(ServiceCaller, ModalScreen[ResultType], Generic[ResultType]):
+    """A dialog over a screen."""

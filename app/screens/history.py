@@ -8,7 +8,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from app.screens.base import WorkstationDialog
-from services.review import FIELD_LABELS, ExtractionDetail
+from services.extraction.types import FIELD_LABELS
+from services.review import ExtractionDetail
 
 
 class HistoryDialog(WorkstationDialog[None]):

@@ -19,7 +19,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from app.screens.base import WorkstationScreen
-from services.extraction.types import FIELD_NAMES
+from services.extraction.types import FIELD_LABELS, FIELD_NAMES
 from services.queue import (
     PROVIDERS,
     ConfidenceBand,
@@ -31,7 +31,7 @@ from services.queue import (
     queue_counts,
     queue_page,
 )
-from services.review import FIELD_LABELS, ExtractionDetail
+from services.review import ExtractionDetail
 from widgets.confidence import confidence_bar
 
 PAGE = 50

@@ -37,6 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from services.errors import InvalidInput
+from services.input_text import CONTRACT_ID_FORMAT
 
 PLACEHOLDER_ACCOUNT = "UNKNOWN"
 PLACEHOLDER_CUSTOMER = "Unknown customer"
@@ -50,7 +51,6 @@ MAX_MANIFEST_BYTES = 512 * 2**20
 
 # The CHECK constraints of schema/v0001/01_tables.sql, checked here so that a bad row is reported by name
 # instead of failing a whole batch of inserts.
-_CONTRACT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ACCOUNT = re.compile(r"[A-Za-z0-9-]{1,32}")
 _VEHICLE_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _INTEGER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
@@ -231,7 +231,7 @@ def contract_metadata(document_name: str, row: ManifestRow | None) -> ContractMe
 
 
 def _contract_id(value: str, where: str) -> str:
-    if not _CONTRACT_ID.fullmatch(value):
+    if not CONTRACT_ID_FORMAT.fullmatch(value):
         raise MetadataError(
             f"{value[:70]!r} from {where} is not a valid contract id (up to 64 letters, digits, '.', '_' "
             "or '-', starting with a letter or digit); rename the file or give its id in a manifest"

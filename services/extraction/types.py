@@ -16,6 +16,13 @@ AMOUNT_FIELDS: frozenset[FieldName] = frozenset({"gap_insurance_premium", "cance
 RefundMethod = Literal["Pro-Rata", "Rule of 78s", "Actuarial", "Short-Rate", "Unknown"]
 REFUND_METHODS: tuple[RefundMethod, ...] = get_args(RefundMethod)
 
+FIELD_LABELS: dict[str, str] = {
+    "gap_insurance_premium": "GAP premium",
+    "refund_calculation_method": "refund method",
+    "cancellation_fee": "cancellation fee",
+}
+"""How screens and summaries name each field."""
+
 Alignment = Literal["exact", "fuzzy", "unaligned"]
 
 CENT = Decimal("0.01")

@@ -108,7 +108,7 @@ async def test_the_whole_log_newest_first_with_people_and_summaries(activity: di
     assert correct.username == "alice"
     assert correct.contract_id == activity["first"]
     assert correct.ip == "192.0.2.10"
-    assert correct.summary == "corrected premium 1250.00 → 1150.00 (misread_value)"
+    assert correct.summary == "corrected GAP premium 1250.00 → 1150.00 (misread_value)"
     assert correct.event_data["reason"] == "misread_value"
     assert len(correct.hash) == 64 and correct.hash_short == correct.hash[:12]
     assert page.items[0].summary == 'searched "Honda" (2 results)'
@@ -270,7 +270,7 @@ async def test_reviewers_may_not_read_or_export_the_log(make_context: MakeContex
         ("login", {"method": "password"}, "logged in"),
         ("login", {"method": "unlock"}, "unlocked the workstation"),
         ("user_updated", {"username": "bob", "changes": {"role": {"old": "reviewer", "new": "supervisor"}}}, "updated user bob: role reviewer → supervisor"),
-        ("reopen", {"previous_status": "approved", "undo": True}, "undid the approved decision"),
+        ("reopen", {"previous_status": "approved", "undo": True}, "undid their approval"),
         ("reopen", {"previous_status": "rejected", "reason": "wrong contract"}, "reopened (rejected): wrong contract"),
         ("account_locked", {"username": "eve", "failed_count": 5}, "account eve locked after 5 failed logins"),
         ("claim", {"resumed": True}, "resumed the review"),

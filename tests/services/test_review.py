@@ -91,7 +91,7 @@ async def test_the_detail_shows_fields_sources_text_corrections_and_history(
     )
     assert correction.note == "OCR dropped a digit"
     assert [(h.event_type, h.by) for h in detail.history] == [("correct", "alice"), ("claim", "alice")]
-    assert detail.history[0].summary == "corrected GAP premium from 1250.00 to 1300.00 (misread value)"
+    assert detail.history[0].summary == "corrected GAP premium 1250.00 → 1300.00 (misread_value)"
 
     by_contract = await get_detail_by_contract(bob, item.contract_id)
     assert by_contract.extraction_id == item.id
