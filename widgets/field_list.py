@@ -53,11 +53,11 @@ class FieldList(OptionList):
         value = Text(field.value, style="bold reverse" if field.confidence < field.threshold else "bold")
         facts = confidence_bar(field.confidence, field.threshold)
         if field.alignment == "exact":
-            facts.append("  ✓ found in text", style="green")
+            facts.append("  ✓ in text", style="green")
         elif field.alignment == "fuzzy":
-            facts.append("  ≈ found (fuzzy)", style="yellow")
+            facts.append("  ≈ fuzzy match", style="yellow")
         else:
-            facts.append("  ✗ not found in text", style="red")
+            facts.append("  ✗ not in text", style="red")
         lines: list[Text] = [title, Text("  ").append(value), Text("  ").append(facts)]
         if field.note:
             lines.append(Text(f"  ⚠ {field.note}", style="yellow"))

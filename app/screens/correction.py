@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from rich.text import Text
 from textual import on
@@ -15,7 +14,8 @@ from textual.widgets import Button, Input, Label, Select, Static
 from app.screens.base import WorkstationDialog
 from services.errors import InvalidInput
 from services.extraction.types import REFUND_METHODS
-from services.review import NOT_STATED, CorrectionReason, FieldDetail, display_value, parse_field_value
+from services.review import NOT_STATED, CorrectionReason, FieldDetail, parse_field_value
+from widgets.values import shown_value
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
         source = field.source or {}
         with Vertical(id="correction-box"):
             yield Static(Text(f"Correct the {field.label}", style="bold"))
-            yield Static(Text.assemble("Current value: ", (display_value(field.value), "bold"),
+            yield Static(Text.assemble("Current value: ", (shown_value(field.value), "bold"),
                                        f"   (confidence {field.confidence})"))  # fmt: skip
             if source.get("quote"):
                 yield Static(Text(f"“{source['quote']}”", style="italic"), id="correction-quote")
@@ -91,10 +91,12 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
         except InvalidInput as exc:
             preview.update(Text(exc.message, style="red"))
             return
-        shown = f"${new:,.2f}" if isinstance(new, Decimal) else display_value(new)
         preview.update(
             Text.assemble(
-                ("Old ", "dim"), display_value(self.field.value), ("  →  New ", "dim"), (shown, "bold green")
+                ("Old ", "dim"),
+                shown_value(self.field.value),
+                ("  →  New ", "dim"),
+                (shown_value(new), "bold green"),
             )
         )
 

@@ -9,9 +9,9 @@ which keeps `a`/`n` to a fully drawn next item within a frame or two.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Awaitable
-from decimal import Decimal
 from typing import TypeVar
 
 from rich.text import Text
@@ -39,19 +39,22 @@ from services.review import (
 )
 from widgets.document_view import DocumentView
 from widgets.field_list import FieldList, FieldView
+from widgets.values import shown_value
 
 T = TypeVar("T")
 
 
+def sentence_case(label: str) -> str:
+    """ "GAP premium" stays "GAP premium"; str.capitalize would make it "Gap premium"."""
+    return label[:1].upper() + label[1:]
+
+
 def field_view(field: FieldDetail, threshold: int) -> FieldView:
     source = field.source or {}
-    value = field.display_value
-    if field.name != "refund_calculation_method" and isinstance(field.value, Decimal):
-        value = f"${field.value:,.2f}"
     return FieldView(
         name=field.name,
-        label=field.label.capitalize(),
-        value=value,
+        label=sentence_case(field.label),
+        value=shown_value(field.value),
         confidence=field.confidence,
         threshold=threshold,
         alignment=source.get("alignment"),
@@ -63,9 +66,9 @@ def field_view(field: FieldDetail, threshold: int) -> FieldView:
 def source_caption(field: FieldDetail) -> Text:
     source = field.source
     if not source:
-        return Text(f"{field.label.capitalize()}: no source in the contract text", style="yellow")
+        return Text(f"{sentence_case(field.label)}: no source in the contract text", style="yellow")
     where = Text(
-        f"{field.label.capitalize()} — page {source.get('page', '?')}, line {source.get('line', '?')}"
+        f"{sentence_case(field.label)} — page {source.get('page', '?')}, line {source.get('line', '?')}"
     )
     if source.get("section"):
         where.append(f" · {source['section']}", style="bold")
@@ -136,13 +139,14 @@ class ReviewScreen(WorkstationScreen):
         car = " ".join(str(vehicle[k]) for k in ("year", "make", "model") if vehicle.get(k))
         status = {"pending": "pending review", "approved": "APPROVED", "rejected": "REJECTED"}[detail.status]
         title = Text.assemble(
-            (detail.contract_id, "bold"), f"  {detail.customer_name}  ·  account {detail.account_number}",
+            (detail.contract_id, "bold"), f"  ·  {detail.customer_name}  ·  account {detail.account_number}",
             f"  ·  {car}" if car else "", f"  ·  VIN {vehicle['vin']}" if vehicle.get("vin") else "",
             "  ·  ", (status, "bold" if detail.status == "pending" else "bold magenta"),
         )  # fmt: skip
         if detail.claim is not None:
             holder = "you" if detail.claimed_by(self.ctx.actor.user_id) else detail.claim.username
-            title.append(f"  ·  held by {holder} until {detail.claim.expires_at:%H:%M} UTC", style="dim")
+            left = math.ceil((detail.claim.expires_at - detail.as_of).total_seconds() / 60)
+            title.append(f"  ·  held by {holder}, {max(left, 0)} min left", style="dim")
         self.query_one("#review-title", Static).update(title)
         self.query_one(FieldList).show([field_view(f, threshold) for f in detail.fields])
         if self._shown_contract != detail.contract_id:

@@ -1,0 +1,113 @@
+"""Snapshots of the reviewer's screens: login, queue, review (wide and 80x24) and the correction dialog.
+
+pytest-textual-snapshot runs the app in its own event loop, so the data is
+made inside `run_before`, on that loop, with fixed numbers and names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import bcrypt
+import pytest
+from sqlalchemy.engine import URL
+from textual.pilot import Pilot
+
+from app.screens.queue import QueueScreen
+from app.screens.review import ReviewScreen
+from app.workstation import make_app
+from db.database import APP_ROLE, connect_database
+from services.settings import Settings
+from tests.services.conftest import PASSWORD, create_contract, create_person
+from tests.tui.pilot import log_in, wait_until
+
+WIDE = (120, 40)
+NARROW = (80, 24)
+
+
+@pytest.fixture
+def settings(database_url: URL, tmp_path) -> Settings:
+    return Settings(
+        database_url=database_url.render_as_string(hide_password=False), home=tmp_path, testing=True,
+        bcrypt_rounds=4,
+    )  # fmt: skip
+
+
+def _world(url: URL) -> Callable[[Pilot], Awaitable[None]]:
+    """Rita and four contracts of known confidences, made before she logs in."""
+
+    async def make(pilot: Pilot) -> None:
+        db = connect_database(url, app_role=APP_ROLE)
+        try:
+            hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+            await create_person(db, hashed, "reviewer", "rita")
+            for number, confidences in enumerate(
+                ((35, 72, 96), (58, 90, 91), (88, 64, 99), (93, 95, 97)), 101
+            ):
+                await create_contract(db, number=number, premium_confidence=confidences[0],
+                                      method_confidence=confidences[1], fee_confidence=confidences[2])  # fmt: skip
+        finally:
+            await db.dispose()
+
+    return make
+
+
+def _steps(url: URL, *steps: Callable[[Pilot], Awaitable[None]]) -> Callable[[Pilot], Awaitable[None]]:
+    async def run(pilot: Pilot) -> None:
+        await _world(url)(pilot)
+        for step in steps:
+            await step(pilot)
+        await pilot.pause()
+
+    return run
+
+
+async def _to_queue(pilot: Pilot) -> None:
+    await log_in(pilot, "rita", PASSWORD)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, QueueScreen))
+    await wait_until(pilot, lambda: len(pilot.app.screen.query_one("#queue-table").rows) == 4)
+    await wait_until(pilot, lambda: "Pending" in str(pilot.app.screen.query_one("#queue-counts").render()))
+
+
+async def _to_review(pilot: Pilot) -> None:
+    await _to_queue(pilot)
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen))
+
+
+async def _second_field(pilot: Pilot) -> None:
+    await pilot.press("j")
+
+
+async def _correction_dialog(pilot: Pilot) -> None:
+    await pilot.press("e")
+    await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "CorrectionDialog")
+    await pilot.press(*"1150")
+
+
+async def _connected(pilot: Pilot) -> None:
+    await wait_until(pilot, lambda: pilot.app.runtime is not None)
+    await pilot.pause()
+
+
+def test_login_screen(snap_compare, settings: Settings, database_url: URL) -> None:
+    app = make_app(settings)
+    assert snap_compare(app, terminal_size=WIDE, run_before=_connected)
+
+
+def test_queue_screen(snap_compare, settings: Settings, database_url: URL) -> None:
+    assert snap_compare(make_app(settings), terminal_size=WIDE, run_before=_steps(database_url, _to_queue))
+
+
+def test_review_screen_wide(snap_compare, settings: Settings, database_url: URL) -> None:
+    run = _steps(database_url, _to_review, _second_field)
+    assert snap_compare(make_app(settings), terminal_size=WIDE, run_before=run)
+
+
+def test_review_screen_narrow(snap_compare, settings: Settings, database_url: URL) -> None:
+    assert snap_compare(make_app(settings), terminal_size=NARROW, run_before=_steps(database_url, _to_review))
+
+
+def test_correction_dialog(snap_compare, settings: Settings, database_url: URL) -> None:
+    run = _steps(database_url, _to_review, _correction_dialog)
+    assert snap_compare(make_app(settings), terminal_size=WIDE, run_before=run)
