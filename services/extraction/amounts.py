@@ -27,13 +27,15 @@ _MAX_INPUT_CHARS = 40
 
 # A currency marker is required for bare integers ("60 days" is not money); a number with cents or thousands
 # separators is accepted without one because itemization tables often drop the "$". OCR turns "$" into "S",
-# inserts a space before a thousands comma ("$1 ,250.00") and reads digits as letters ("$1,O95.00"): these
-# are read; a number that is still ambiguous ("1.250,00", "12.345") is not. The number pattern starts with a digit class (no look-around first) so the regex engine can skip ahead to
-# digits; the currency marker before it is checked separately, on the few characters in front.
+# inserts a space before a thousands comma ("$1 ,250.00"), reads digits as letters ("$1,O95.00") and commas
+# as points ("$1.295.00": with a currency marker and cents there is no other reading): these are read; a
+# number that is still ambiguous ("1.250,00", "12.345") is not. The number pattern starts with a digit class
+# (no look-around first) so the regex engine can skip ahead to digits; the currency marker before it is
+# checked separately, on the few characters in front.
 _NUMBER = re.compile(
     r"""
     [0-9](?<![0-9.,/][0-9])
-    (?P<int_rest>[0-9]{0,2}(?:\ ?,[0-9]{3})+|[0-9]{0,11})
+    (?P<int_rest>[0-9]{0,2}(?:\ ?,[0-9]{3})+|(?P<points>[0-9]{0,2}(?:\.[0-9]{3})+(?=\.[0-9]{2}))|[0-9]{0,11})
     (?P<cents>\.[0-9]{2})?
     (?![0-9%]|[.,][0-9])
     (?P<suffix>\s?(?i:usd|dollars?)\b)?
@@ -73,6 +75,10 @@ _WORD_AMOUNT = re.compile(
     re.VERBOSE,
 )
 _WORD_AMOUNT_HINT = re.compile(r"dollar|/\s*100")
+# A word broken at a line end, in any case ("ONE THOU-\nSAND"): the tail is moved back to its head and the gap
+# padded with spaces, so offsets do not move.
+_BROKEN_WORD = re.compile(r"-(?<=[a-z]-)[ \t]*\n[ \t]*([a-z]+)")
+_BROKEN_WORD_HEAD = re.compile(r"[a-z]+$")
 _WORD_WINDOW_BEFORE = 160
 _WORD_WINDOW_AFTER = 80
 
@@ -182,7 +188,9 @@ def find_digit_amounts(text: str) -> list[FoundAmount]:
         digits = repaired[number_start : match.start("int_rest")] + match["int_rest"]
         if currency is not None and currency.group().startswith("S") and cents is None and "," not in digits:
             continue
-        value = Decimal(digits.replace(",", "").replace(" ", "") + (cents or ""))
+        if currency is None and match["points"] is not None:
+            continue
+        value = Decimal(digits.replace(",", "").replace(" ", "").replace(".", "") + (cents or ""))
         start = currency.start() if currency is not None else number_start
         found.append(FoundAmount(value.quantize(CENT), start, match.end()))
     return found
@@ -191,7 +199,7 @@ def find_digit_amounts(text: str) -> list[FoundAmount]:
 def find_word_amounts(text: str) -> list[FoundAmount]:
     """Worded amounts, looked for only around "dollars" and "/100" so that long documents stay cheap."""
     found: dict[int, FoundAmount] = {}
-    lowered = lower_preserving_offsets(text)
+    lowered = _join_broken_words(lower_preserving_offsets(text))
     for hint in _WORD_AMOUNT_HINT.finditer(lowered):
         window_start = max(0, hint.start() - _WORD_WINDOW_BEFORE)
         window_end = min(len(lowered), hint.end() + _WORD_WINDOW_AFTER)
@@ -207,6 +215,18 @@ def find_word_amounts(text: str) -> list[FoundAmount]:
         for amount in found.values()
         if not any(other.start < amount.start and other.end >= amount.end for other in found.values())
     ]
+
+
+def _join_broken_words(lowered: str) -> str:
+    """Join words broken at a line end, except a compound number's own hyphen ("ninety-\nfive" stays two)."""
+
+    def join(match: re.Match[str]) -> str:
+        head = _BROKEN_WORD_HEAD.search(lowered, max(0, match.start() - 10), match.start())
+        if head is not None and head.group() in _TENS:
+            return match.group()
+        return match[1] + " " * (len(match.group()) - len(match[1]))
+
+    return _BROKEN_WORD.sub(join, lowered)
 
 
 def _cents(fraction: str | None, cent_words: str | None) -> int | None:

@@ -38,6 +38,7 @@ _METHOD_WORDING = re.compile(
     | (?P<pro_paraphrase>
           \bratio\s+of\s+(?:the\s+)?(?:number\s+of\s+)?(?:unexpired\s+|remaining\s+)?(?:days|months)\b
         | \bin\s+proportion\s+to\s+the\s+(?:number\s+of\s+)?(?:unexpired\s+|remaining\s+)?(?:days|months)\b
+        | \b(?:in\s+proportion\s+to|ratio\s+of)\s+the\s+(?:unexpired|remaining)\s+term\b
         | \b(?:days|months)\s+remaining\b[^.;]{0,40}?\bdivided\s+by\s+the\s+
           (?:total\s+)?(?:number\s+of\s+)?(?:days|months)\b
         | \b(?:unexpired|remaining)\s+(?:days|months)\b[^.;]{0,60}?\bdivid(?:ed|ing)\s+by\s+the\s+total\b)

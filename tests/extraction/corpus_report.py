@@ -114,19 +114,19 @@ def corpus_report(repeats: int = 3) -> CorpusReport:
     return CorpusReport(
         documents=len(cases),
         field_accuracy={
-            name: _share([outcome.right for outcome in outcomes if outcome.result.name == name])
+            name: share([outcome.right for outcome in outcomes if outcome.result.name == name])
             for name in FIELD_NAMES
         },
-        overall_accuracy=_share([outcome.right for outcome in outcomes]),
+        overall_accuracy=share([outcome.right for outcome in outcomes]),
         wrong_fields=len(wrong),
         wrong_below_threshold=(
-            _share([outcome.result.confidence < REVIEW_THRESHOLD for outcome in wrong]) if wrong else None
+            share([outcome.result.confidence < REVIEW_THRESHOLD for outcome in wrong]) if wrong else None
         ),
-        right_below_threshold=_share([outcome.result.confidence < REVIEW_THRESHOLD for outcome in right]),
+        right_below_threshold=share([outcome.result.confidence < REVIEW_THRESHOLD for outcome in right]),
         docs_per_second=len(texts) / best,
-        mean_document_kb=_mean_kb(texts),
+        mean_document_kb=mean_kb(texts),
         typical_docs_per_second=len(typical) / best_typical,
-        typical_document_kb=_mean_kb(typical),
+        typical_document_kb=mean_kb(typical),
     )
 
 
@@ -137,11 +137,11 @@ def _timed_pass(extractor: RulesExtractor, texts: list[str]) -> float:
     return max(time.process_time() - started, 1e-9)
 
 
-def _mean_kb(texts: list[str]) -> float:
+def mean_kb(texts: list[str]) -> float:
     return sum(len(text) for text in texts) / len(texts) / 1024
 
 
-def _share(flags: list[bool]) -> float:
+def share(flags: list[bool]) -> float:
     return sum(flags) / len(flags) if flags else 0.0
 
 

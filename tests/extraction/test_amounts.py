@@ -63,6 +63,10 @@ def _in_words(number: int) -> str:
         ("Twenty-Five Dollars and fifty cents", ["25.50"]),
         ("OCR: $1 ,250.00 and S1,095.00 and $1,O95.00", ["1250.00", "1095.00", "1095.00"]),
         ("a total of 795.00 in the table", ["795.00"]),
+        ("OCR read the commas as points: $12.480.00 and S3.105.25", ["12480.00", "3105.25"]),
+        ("the sum of TWO THOU-\nSAND ONE HUNDRED AND 00/100 DOLLARS", ["2100.00"]),
+        ("three hundred sixty-\nfive dollars", ["365.00"]),
+        ("Three Hundred Sixty-\nFive Dollars", ["365.00"]),
     ],
 )
 def test_find_amounts_reads_digits_and_words(text: str, expected: list[str]) -> None:
@@ -75,6 +79,8 @@ def test_find_amounts_reads_digits_and_words(text: str, expected: list[str]) -> 
         "1.250,00",
         "$1.250,00",
         "12.345",
+        "1.250.00",
+        "$1.250.000",
         "$1,250.5",
         "60 days",
         "10.00%",

@@ -3,6 +3,7 @@
 import time
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,6 +96,119 @@ def test_two_different_premiums_send_the_contract_to_review() -> None:
     )
     assert result.gap_insurance_premium.value == Decimal("895.00")
     assert result.gap_insurance_premium.confidence < 80
+
+
+@pytest.mark.parametrize(
+    ("schedule", "premium", "lowest_confidence"),
+    [
+        pytest.param(
+            "The Borrower agrees to pay $812.00 for this Certificate.",
+            "812.00",
+            80,
+            id="for-this-certificate",
+        ),
+        pytest.param("We charge $812.00 for this Policy.", "812.00", 80, id="for-this-policy"),
+        pytest.param(
+            "The purchase price of this Certificate is $812.00.", "812.00", 90, id="price-of-this-certificate"
+        ),
+        pytest.param(
+            "Total Premium (financed with the Amount Financed): $1,340.00", "1340.00", 80, id="parenthetical"
+        ),
+        pytest.param(
+            "Maximum GAP Benefit ............................ up to $60,000.00\n"
+            "GAP Waiver Fee ................................................ $1,340.00\n"
+            "Deductible Reimbursement ......................... up to $1,000.00",
+            "1340.00",
+            90,
+            id="dot-leader-rows",
+        ),
+        pytest.param(
+            "Amount Financed ............. $24,310.00\nPremium ..................... $640.00\n"
+            "Monthly Payment ............. $455.12",
+            "640.00",
+            80,
+            id="bare-premium-row",
+        ),
+        pytest.param(
+            "the Purchaser agrees to pay Six Hundred Forty and 00/100 Dollars as the Waiver Fee.",
+            "640.00",
+            70,
+            id="label-after-worded-amount",
+        ),
+        pytest.param(
+            "the Purchaser agrees to pay ONE THOU-\nSAND FORTY AND 00/100 DOLLARS as the GAP Waiver Fee.",
+            "1040.00",
+            70,
+            id="worded-amount-broken-across-lines",
+        ),
+        pytest.param(
+            "the Purchaser agrees to pay three hundred sixty-\nfive dollars as the Waiver Fee.",
+            "365.00",
+            70,
+            id="compound-number-broken-across-lines",
+        ),
+        pytest.param("The GAP Waiver is priced at $812.00.", "812.00", 80, id="priced-at"),
+        pytest.param("GAP Waiver Fee ......... $1.340.00", "1340.00", 90, id="ocr-points-for-commas"),
+    ],
+)
+def test_the_price_is_read_however_the_contract_states_it(
+    schedule: str, premium: str, lowest_confidence: int
+) -> None:
+    result = _extract(schedule, "Refunds are pro rata.").gap_insurance_premium
+    assert result.value == Decimal(premium)
+    assert result.confidence >= lowest_confidence
+    assert result.source is not None
+    assert result.source.quote in _contract(schedule, "Refunds are pro rata.")
+
+
+def test_an_unlabelled_sentence_price_is_read_but_sent_to_review() -> None:
+    result = _extract(
+        "Maximum GAP Benefit .................. up to $50,000.00\n"
+        "Adjusted Capitalized Cost ............ $31,200.00\n\n"
+        "In return for this Waiver, the Buyer agrees to pay the sum of $640.00, which is financed.",
+        "Refunds are pro rata.",
+    )
+    assert result.gap_insurance_premium.value == Decimal("640.00")
+    assert result.gap_insurance_premium.confidence < 80
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        pytest.param("Physical Damage Insurance Premium: $1,412.00", id="other-insurance-premium"),
+        pytest.param("Adjusted Capitalized Cost ............ $31,200.00", id="lease-capitalized-cost"),
+        pytest.param("Certificate of Title Fee: $85.00", id="certificate-of-title"),
+    ],
+)
+def test_what_only_looks_like_a_price_is_not_one(schedule: str) -> None:
+    assert _extract(schedule, "Refunds are pro rata.").gap_insurance_premium.value is None
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        pytest.param(
+            "We will waive up to $1,000.00 for this Certificate's deductible.\nTotal Premium: $812.00",
+            id="a-cap-claims-the-amount-after-it",
+        ),
+        pytest.param(
+            "You agree to pay $455.12 per month for this Certificate.\nTotal Premium: $812.00",
+            id="a-monthly-payment",
+        ),
+        pytest.param(
+            "Total Premium: $812.00\nFor example, if your Total Premium were $1,200.00, the refund would be $600.00.",
+            id="an-example-on-the-next-line",
+        ),
+        pytest.param(
+            "Credit Life Insurance Premium: $412.00\nGAP Waiver Charge: $812.00",
+            id="a-table-that-starts-with-another-product",
+        ),
+    ],
+)
+def test_the_price_is_told_apart_from_amounts_around_it(schedule: str) -> None:
+    result = _extract(schedule, "Refunds are pro rata.").gap_insurance_premium
+    assert result.value == Decimal("812.00")
+    assert result.confidence >= 80
 
 
 def test_no_method_wording_is_unknown_with_low_confidence() -> None:
