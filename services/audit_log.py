@@ -182,7 +182,9 @@ async def audit_page(
         else:
             walks = [conditions]
         by_time = contract_id is None and (user is not None or bool(kinds))
-        return await _page(uow.session, walks, before, limit, by_time=by_time, show_ip=True)
+        page = await _page(uow.session, walks, before, limit, by_time=by_time, show_ip=True)
+        await uow.commit()  # keeps the session's activity clock moving
+        return page
 
 
 async def contract_history(ctx: ServiceContext, contract_id: str, limit: int = 50) -> AuditPage:
@@ -196,7 +198,9 @@ async def contract_history(ctx: ServiceContext, contract_id: str, limit: int = 5
         await authorize(uow, ctx.actor, Permission.VIEW_CONTRACT)
         walk = [AuditEvent.contract_id == _contract_id(contract_id)]
         show_ip = allowed(ctx.actor, Permission.VIEW_AUDIT)
-        return await _page(uow.session, [walk], None, limit, by_time=False, show_ip=show_ip)
+        page = await _page(uow.session, [walk], None, limit, by_time=False, show_ip=show_ip)
+        await uow.commit()  # keeps the session's activity clock moving
+        return page
 
 
 async def _page(

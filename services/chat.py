@@ -210,6 +210,7 @@ async def chat_history(
             known = select(Contract.contract_id).where(Contract.contract_id == wanted)
             if await uow.session.scalar(known) is None:
                 raise NotFound(f"There is no contract {wanted}.")
+        await uow.commit()  # keeps the session's activity clock moving
     return [_view(row) for row in reversed(rows)]
 
 

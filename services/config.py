@@ -115,6 +115,7 @@ async def list_config(ctx: ServiceContext) -> list[ConfigEntry]:
                 .order_by(SystemConfig.key)
             )
         ).all()
+        await uow.commit()  # keeps the session's activity clock moving
         return [_entry(row, username) for row, username in rows]
 
 

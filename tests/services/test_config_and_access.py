@@ -125,3 +125,15 @@ async def test_each_call_refreshes_the_idle_clock(
         await uow.commit()
     idle = await superuser.fetchval("SELECT now() - last_activity_at FROM sessions")
     assert idle.total_seconds() < 5
+
+
+async def test_one_persons_calls_do_not_wait_for_each_other(make_context: MakeContext) -> None:
+    """The dashboard runs its panels at once: the session check must not take a lock each time."""
+    from sqlalchemy import text
+
+    ctx = await make_context("supervisor")
+    async with ctx.unit_of_work() as first:
+        await authorize(first, ctx.actor, Permission.VIEW_DASHBOARD)
+        async with ctx.unit_of_work() as second:
+            await second.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            await authorize(second, ctx.actor, Permission.VIEW_DASHBOARD)
