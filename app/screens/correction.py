@@ -75,7 +75,7 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
     def _raw_value(self) -> str:
         if self.field.name == "refund_calculation_method":
             value = self.query_one("#new-method", Select).value
-            return "" if value is Select.BLANK else str(value)
+            return "" if value is Select.NULL else str(value)
         return self.query_one("#new-value", Input).value
 
     @on(Input.Changed)
@@ -121,7 +121,7 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
             return
         reason = self.query_one("#reason", Select).value
         note = self.query_one("#note", Input).value.strip() or None
-        if reason is Select.BLANK:
+        if reason is Select.NULL:
             self.notify("Choose a reason for the correction.", severity="error")
             return
         if (self.require_reason or reason == CorrectionReason.OTHER) and not note:

@@ -193,7 +193,7 @@ class QueueScreen(WorkstationScreen):
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
         key = (event.select.id or "").removeprefix("filter-")
-        self._filters[key] = None if event.value is Select.BLANK else str(event.value)
+        self._filters[key] = None if event.value is Select.NULL else str(event.value)
         self.reload()
 
     @work(exclusive=True, group="claim", exit_on_error=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import asyncpg
-from textual.widgets import Static
+from textual.widgets import Input, Select, Static
 
 from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen
@@ -66,3 +66,58 @@ async def test_claim_move_across_fields_and_approve(
     assert Decimal(
         await superuser.fetchval("SELECT gap_insurance_premium FROM extractions WHERE id = $1", weakest.id)
     ) == Decimal("1250.00")
+
+
+async def test_a_correction_needs_a_reason_and_is_saved_with_it(
+    workstation: RefundReviewApp,
+    make_context,
+    add_contract,
+    superuser: asyncpg.Connection,
+) -> None:
+    await make_context("reviewer", username="rita")
+    item = await add_contract(premium_confidence=40)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "rita", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(workstation.screen).__name__ == "CorrectionDialog")
+        await pilot.press(*"1150.00", "ctrl+s")
+        assert type(workstation.screen).__name__ == "CorrectionDialog"  # no reason chosen: not sent
+        dialog = workstation.screen
+        dialog.query_one("#reason", Select).value = "misread_value"
+        dialog.query_one("#note", Input).value = "page 2 says 1,150"
+        await pilot.press("ctrl+s")
+        review_screen: ReviewScreen = workstation.screen  # type: ignore[assignment]
+        await wait_until(pilot, lambda: review_screen.detail.field("gap_insurance_premium").corrected)
+    row = await superuser.fetchrow(
+        "SELECT original_value, corrected_value, reason_code, reason_note FROM corrections WHERE extraction_id = $1",
+        item.id,
+    )
+    assert tuple(row) == ("1250.00", "1150.00", "misread_value", "page 2 says 1,150")
+    assert await superuser.fetchval(
+        "SELECT gap_insurance_premium FROM extractions WHERE id = $1", item.id
+    ) == Decimal("1150.00")
+
+
+async def test_queue_filter_narrows_and_any_resets(
+    workstation: RefundReviewApp,
+    make_context,  # noqa: ANN001
+    add_contract,  # noqa: ANN001
+) -> None:
+    await make_context("reviewer", username="rita")
+    low = await add_contract(premium_confidence=30)
+    await add_contract(premium_confidence=65)
+    await add_contract(premium_confidence=95, method_confidence=95, fee_confidence=95)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "rita", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        queue: QueueScreen = workstation.screen  # type: ignore[assignment]
+        await wait_until(pilot, lambda: len(queue.item_ids()) == 3)
+        await pilot.press("slash")
+        band = queue.query_one("#filter-band", Select)
+        band.value = "0-49"
+        await wait_until(pilot, lambda: queue.item_ids() == [low.id])
+        band.value = Select.NULL
+        await wait_until(pilot, lambda: len(queue.item_ids()) == 3)
