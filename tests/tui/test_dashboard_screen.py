@@ -1,0 +1,412 @@
+"""A supervisor's dashboard: every figure on screen is what the metrics services say for the same period.
+
+The dashboard's clock is pinned to a Wednesday afternoon (FIXED_NOW) and the data are placed around it,
+so that "today", "this week" and the ages are known; one test runs on the real clock through the real
+review services instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import asyncpg
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from app.screens import dashboard
+from app.screens.dashboard import DashboardPanel, DashboardScreen
+from app.screens.queue import QueueScreen
+from app.workstation import RefundReviewApp
+from db.models import Extraction
+from services.context import ServiceContext
+from services.extraction.types import FIELD_LABELS
+from services.metrics import (
+    Period,
+    confidence_distribution,
+    cost_by_provider,
+    daily_extraction_stats,
+    field_accuracy,
+    queue_health,
+    refresh_extraction_metrics,
+    reviewer_activity,
+)
+from services.queue import claim_next
+from services.review import approve, correct_field, reject
+from tests.services.conftest import MakeContext
+from tests.services.test_metrics import correct, decide
+from tests.tui.conftest import PASSWORD
+from tests.tui.pilot import log_in, wait_until
+from widgets.big_number import BigNumber
+from widgets.charts import DailyChart, Histogram, ShareBars
+
+AddContract = Callable[..., Awaitable[Extraction]]
+FIXED_NOW = dt.datetime(2024, 5, 15, 14, 30, tzinfo=dt.UTC)  # a Wednesday
+TODAY = FIXED_NOW.date()
+PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily")
+
+
+def at(days_ago: int, hour: int) -> dt.datetime:
+    return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(hour), dt.UTC)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dashboard, "utc_now", lambda: FIXED_NOW)
+
+
+@dataclass
+class Team:
+    sue: ServiceContext  # the supervisor whose dashboard it is
+    ann: ServiceContext
+    bob: ServiceContext
+
+
+@pytest.fixture
+async def team(
+    make_context: MakeContext,
+    add_contract: AddContract,
+    superuser: asyncpg.Connection,
+    system: ServiceContext,
+) -> Team:
+    """A small week around FIXED_NOW: a queue, decisions and corrections today and earlier, two providers."""
+    sue = await make_context("supervisor", username="sue")
+    ann = await make_context("reviewer", username="ann")
+    bob = await make_context("reviewer", username="bob")
+    # The queue: three pending items, the oldest extracted 30 hours before FIXED_NOW, one held by ann.
+    await add_contract(premium_confidence=30, extracted_at=FIXED_NOW - dt.timedelta(hours=30))
+    await add_contract(method_confidence=60, extracted_at=at(0, 9))
+    held = await add_contract(
+        premium_confidence=95, method_confidence=92, fee_confidence=97, extracted_at=at(0, 10)
+    )
+    await superuser.execute(
+        "UPDATE extractions SET claimed_by = $2, claimed_at = now(), claim_expires_at = now() + interval '1 hour' "
+        "WHERE id = $1",
+        held.id,
+        ann.actor.user_id,
+    )
+    # Today: ann decides four items (three approved, one rejected) and corrects three fields of two.
+    today = [
+        await add_contract(
+            provider="anthropic", premium_confidence=confidence, extracted_at=at(0, 8),
+            cost_usd=Decimal("0.012"), prompt_tokens=2_000, completion_tokens=150,
+        )
+        for confidence in (45, 72, 88, 99)
+    ]  # fmt: skip
+    for item, status, seconds in zip(
+        today, ("approved", "approved", "approved", "rejected"), (10, 40, 100, 20), strict=True
+    ):
+        await decide(superuser, item, status, ann, at=at(0, 11), seconds=seconds)
+    await correct(superuser, today[0], "gap_insurance_premium", ann, at=at(0, 11))
+    await correct(superuser, today[0], "cancellation_fee", ann, at=at(0, 11))
+    await correct(superuser, today[1], "cancellation_fee", ann, at=at(0, 11))
+    # Monday of this week: bob approves one item after correcting its method.
+    monday = await add_contract(method_confidence=55, extracted_at=at(2, 9))
+    await decide(superuser, monday, "approved", bob, at=at(2, 10), seconds=7)
+    await correct(superuser, monday, "refund_calculation_method", bob, at=at(2, 10))
+    # Ten days ago: bob approves two items.
+    for _ in range(2):
+        earlier = await add_contract(fee_confidence=65, extracted_at=at(10, 9))
+        await decide(superuser, earlier, "approved", bob, at=at(10, 12), seconds=30)
+    await superuser.execute(
+        """INSERT INTO chat_messages (contract_id, user_id, role, content, llm_provider, model_version,
+                                      prompt_tokens, completion_tokens, cost_usd, created_at)
+           VALUES ($1, $2, 'assistant', 'It says pro rata.', 'anthropic', 'anthropic-1', 300, 50, 0.004, $3)""",
+        today[0].contract_id,
+        ann.actor.user_id,
+        at(0, 12),
+    )
+    await refresh_extraction_metrics(system)
+    return Team(sue=sue, ann=ann, bob=bob)
+
+
+# --- reading the screen ------------------------------------------------------------------------------------
+
+
+def text_of(screen: DashboardScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).content)
+
+
+def rows_of(screen: DashboardScreen, selector: str) -> list[list[str]]:
+    table: DataTable = screen.query_one(selector, DataTable)
+    return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+
+
+def loaded(screen: DashboardScreen, period: Period) -> bool:
+    """Every panel shows figures of this period (the queue: of now) and none is loading."""
+    panels = {panel.id: panel for panel in screen.query(DashboardPanel)}
+    return len(panels) == len(PANELS) and all(
+        panels[f"panel-{name}"].showing == (dashboard.LIVE if name == "queue" else period)
+        and not panels[f"panel-{name}"].loading
+        for name in PANELS
+    )
+
+
+async def open_dashboard(pilot: Pilot, username: str = "sue") -> DashboardScreen:
+    app: RefundReviewApp = pilot.app  # type: ignore[assignment]
+    await log_in(pilot, username, PASSWORD)
+    await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+    screen: DashboardScreen = app.screen  # type: ignore[assignment]
+    await wait_until(pilot, lambda: loaded(screen, screen.period))
+    return screen
+
+
+async def assert_period_panels_match_the_services(
+    screen: DashboardScreen, ctx: ServiceContext, period: Period
+) -> None:
+    """Team table, accuracy, cost, confidence and daily volume as the services give them for `period`."""
+    activity = await reviewer_activity(ctx, period)
+    assert rows_of(screen, "#activity-table") == [
+        [
+            row.username, str(row.reviewed), str(row.approved), str(row.rejected), str(row.corrected),
+            "—" if row.median_review_seconds is None else f"{row.median_review_seconds:.0f}",
+        ]
+        for row in activity
+    ]  # fmt: skip
+
+    accuracy = await field_accuracy(ctx, period)
+    approved = accuracy[0].approved
+    chart = screen.query_one("#accuracy-chart", ShareBars)
+    caption = text_of(screen, "#accuracy-caption")
+    if approved:
+        assert caption.startswith(f"{approved} approved ·")
+        for row in accuracy:
+            assert f"{FIELD_LABELS[row.field_name]} {row.corrected} ({row.correction_rate:.0%})" in caption
+        assert chart.shares == [
+            (dashboard.sentence_case(FIELD_LABELS[row.field_name]), row.correction_rate * 100)
+            for row in accuracy
+        ]
+    else:
+        assert caption == "0 approved"
+
+    costs = await cost_by_provider(ctx, period)
+    assert [row[:3] for row in rows_of(screen, "#cost-table")] == [
+        [row.llm_provider, row.model_version, str(row.extractions)] for row in costs
+    ]
+    total = sum(row.total_cost_usd for row in costs)
+    assert text_of(screen, "#cost-caption").startswith(f"Total {dashboard.money(total)}")
+
+    distribution = await confidence_distribution(ctx, period)
+    assert screen.query_one("#confidence-chart", Histogram).counts == distribution.min_confidence
+    assert text_of(screen, "#confidence-caption").startswith(f"{distribution.extractions} extractions")
+
+    daily = await daily_extraction_stats(ctx, period)
+    chart_days = screen.query_one("#daily-chart", DailyChart)
+    per_day = dict.fromkeys(chart_days.days, 0)
+    for row in daily:
+        per_day[row.metric_date] += row.extractions_count
+    assert chart_days.days[0] == period.first_day and chart_days.days[-1] == period.last_day
+    assert chart_days.counts == list(per_day.values())
+    made = sum(row.extractions_count for row in daily)
+    decided = sum(row.approved_count + row.rejected_count for row in daily)
+    corrected = sum(row.corrected_count for row in daily)
+    caption = text_of(screen, "#daily-caption")
+    assert f"{made} extractions in {len(chart_days.days)} day(s)" in caption
+    assert f"corrected: {corrected} of {decided} decided ({corrected / decided:.0%})" in caption
+
+
+# --- the tests ---------------------------------------------------------------------------------------------
+
+
+async def test_a_supervisor_lands_on_the_dashboard_and_sees_what_the_services_say(
+    workstation: RefundReviewApp, team: Team, frozen_clock: None
+) -> None:
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        today = Period.today(TODAY)
+        assert screen.period == today
+
+        health = await queue_health(team.sue)
+        tiles = {name: screen.query_one(f"#tile-{name}", BigNumber) for name in ("pending", "below", "oldest", "sla", "claimed")}  # fmt: skip
+        assert (health.pending, health.below_threshold, health.past_sla, health.claimed_now) == (3, 2, 3, 1)
+        assert tiles["pending"].value == str(health.pending)
+        assert (tiles["below"].border_title, tiles["below"].value) == (
+            "Below 80",
+            str(health.below_threshold),
+        )
+        assert (tiles["oldest"].value, tiles["oldest"].border_subtitle) == ("30h", "since 14 May")
+        assert (tiles["sla"].border_subtitle, tiles["sla"].value) == ("over 24h", str(health.past_sla))
+        assert tiles["sla"].has_class("-alert")
+        assert tiles["claimed"].value == str(health.claimed_now)
+        assert "0-49: 1 · 50-79: 1 · 80-100: 1" in text_of(screen, "#queue-detail")
+
+        totals = text_of(screen, "#activity-totals").splitlines()
+        assert [line.split()[0] for line in totals] == ["Today", "This"]
+        assert "4 reviewed · 3 approved · 1 rejected · 3 corrections" in totals[0]
+        assert "5 reviewed · 4 approved · 1 rejected · 4 corrections" in totals[1]
+        await assert_period_panels_match_the_services(screen, team.sue, today)
+        assert rows_of(screen, "#activity-table")[0] == ["ann", "4", "3", "1", "2", "30"]
+
+
+async def test_the_period_keys_re_query_the_period_panels(
+    workstation: RefundReviewApp, team: Team, frozen_clock: None
+) -> None:
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        for key, period, bob_reviewed in (
+            ("w", Period.this_week(TODAY), "1"),
+            ("m", Period.last_days(30, TODAY), "3"),
+            ("y", Period.last_days(365, TODAY), "3"),
+            ("t", Period.today(TODAY), "0"),
+        ):
+            await pilot.press(key)
+            await wait_until(pilot, lambda period=period: loaded(screen, period))
+            await assert_period_panels_match_the_services(screen, team.sue, period)
+            bob = next(row for row in rows_of(screen, "#activity-table") if row[0] == "bob")
+            assert bob[1] == bob_reviewed
+            assert screen.panel("daily").border_title.endswith(dashboard.PERIODS[screen.period_key].label)
+        bar = text_of(screen, "#dashboard-period")
+        assert bar.startswith("Today, Wed 15 May 2024") and "as of 14:30:00 UTC" in bar
+        await pilot.press("m")
+        await wait_until(pilot, lambda: loaded(screen, Period.last_days(30, TODAY)))
+        totals = text_of(screen, "#activity-totals").splitlines()
+        assert totals[2].startswith("Last 30 days") and "7 reviewed" in totals[2]
+
+
+async def test_the_period_keys_are_in_the_command_palette(
+    workstation: RefundReviewApp, team: Team, frozen_clock: None
+) -> None:
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"365 days")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        year = Period.last_days(365, TODAY)
+        await wait_until(pilot, lambda: loaded(screen, year))
+        assert screen.period_key == "365_days"
+
+
+async def test_a_reviewer_stays_where_they_are_and_the_screen_refuses_without_permission(
+    workstation: RefundReviewApp, make_context: MakeContext
+) -> None:
+    await make_context("reviewer", username="rita")
+    async with workstation.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "rita", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(workstation.screen, QueueScreen)
+        assert any("not open to your role" in n.message for n in workstation._notifications)
+        # Mounted anyway (by a future path that forgets the check): it says no and asks nothing.
+        await workstation.push_screen(DashboardScreen())
+        await pilot.pause()
+        screen = workstation.screen
+        assert "your role (reviewer) cannot open it" in text_of(screen, "#dashboard-refused")  # type: ignore[arg-type]
+        assert not screen.query(DashboardPanel)
+        assert not [w for w in workstation.workers if w.group.startswith("panel-")]
+        assert screen.check_action("refresh", ()) is False
+        await pilot.press("r")
+        assert not any("see the dashboards" in n.message for n in workstation._notifications)
+
+
+async def test_a_failing_panel_shows_its_error_in_place_and_the_others_keep_working(
+    workstation: RefundReviewApp, team: Team, frozen_clock: None, superuser: asyncpg.Connection
+) -> None:
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        await superuser.execute("ALTER VIEW v_daily_extraction_stats RENAME TO v_daily_gone")
+        await pilot.press("m")
+        month = Period.last_days(30, TODAY)
+        daily = screen.panel("daily")
+        await wait_until(pilot, lambda: daily.has_class("-failed"))
+        assert "could not be loaded" in str(daily.query_one(".panel-error", Static).content)
+        assert not screen.query_one("#daily-chart", DailyChart).display
+        others = [name for name in PANELS if name != "daily"]
+        await wait_until(pilot, lambda: all(not screen.panel(name).loading for name in others))
+        assert [screen.panel(name).showing for name in others] == [dashboard.LIVE] + [month] * 4
+        assert not [name for name in others if screen.panel(name).has_class("-failed")]
+        assert screen.query_one("#tile-pending", BigNumber).value == "3"
+        assert not list(workstation._notifications)
+
+        await superuser.execute("ALTER VIEW v_daily_gone RENAME TO v_daily_extraction_stats")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: loaded(screen, month))
+        assert not daily.has_class("-failed") and screen.query_one("#daily-chart", DailyChart).display
+        await assert_period_panels_match_the_services(screen, team.sue, month)
+
+
+async def test_r_brings_new_figures(
+    workstation: RefundReviewApp, team: Team, frozen_clock: None, add_contract: AddContract
+) -> None:
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        pending = screen.query_one("#tile-pending", BigNumber)
+        assert pending.value == "3"
+        await add_contract(extracted_at=at(0, 13))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: pending.value == "4")
+
+
+async def test_the_dashboard_refreshes_itself(
+    workstation: RefundReviewApp,
+    team: Team,
+    frozen_clock: None,
+    add_contract: AddContract,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dashboard, "REFRESH_SECONDS", 0.5)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        pending = screen.query_one("#tile-pending", BigNumber)
+        assert pending.value == "3"
+        await add_contract(extracted_at=at(0, 13))
+        await wait_until(pilot, lambda: pending.value == "4")
+
+
+async def test_decisions_made_through_the_review_services_reach_the_dashboard(
+    workstation: RefundReviewApp,
+    make_context: MakeContext,
+    add_contract: AddContract,
+    system: ServiceContext,
+) -> None:
+    sue = await make_context("supervisor", username="sue")
+    ann = await make_context("reviewer", username="ann")
+    for confidence in (40, 50, 60):
+        await add_contract(premium_confidence=confidence)
+    first = await claim_next(ann)
+    assert first is not None
+    corrected = await correct_field(
+        ann,
+        first.extraction_id,
+        first.version,
+        "cancellation_fee",
+        "75.00",
+        "misread_value",
+        "the scan says 75",
+    )
+    await approve(ann, corrected.extraction_id, corrected.version)
+    second = await claim_next(ann)
+    assert second is not None
+    await reject(ann, second.extraction_id, second.version, "unreadable scan")
+    await refresh_extraction_metrics(system)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        today = screen.period
+        assert today == Period.today()
+        await assert_period_panels_match_the_services(screen, sue, today)
+        assert rows_of(screen, "#activity-table")[0][:5] == ["ann", "2", "1", "1", "1"]
+        assert "Cancellation fee" in [
+            label for label, _ in screen.query_one("#accuracy-chart", ShareBars).shares
+        ]
+        assert "cancellation fee 1 (100%)" in text_of(screen, "#accuracy-caption")
+        assert screen.query_one("#tile-pending", BigNumber).value == "1"
+
+
+# --- snapshots ---------------------------------------------------------------------------------------------
+
+
+async def settle(pilot: Pilot) -> None:
+    await open_dashboard(pilot)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_dashboard_snapshot(
+    workstation: RefundReviewApp, team: Team, frozen_clock: None, snap_compare, size: tuple[int, int]
+) -> None:
+    assert snap_compare(workstation, terminal_size=size, run_before=settle)
