@@ -162,6 +162,12 @@ class RefundReviewApp(App[None]):
 
     # --- keys --------------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Areas, lock and logout exist only for someone logged in (and not locked out)."""
+        if action in {"goto", "lock", "logout"}:
+            return self.logged_in and not self._locked
+        return True
+
     def action_help(self) -> None:
         from app.screens.help import HelpScreen
 

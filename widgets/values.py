@@ -12,3 +12,8 @@ def shown_value(value: Decimal | str | None) -> str:
     if value is None:
         return NOT_STATED
     return f"${value:,.2f}" if isinstance(value, Decimal) else value
+
+
+def sentence_case(label: str) -> str:
+    """Keep the capitals of the rest: "GAP premium", where str.capitalize gives "Gap premium"."""
+    return label[:1].upper() + label[1:]

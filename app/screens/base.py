@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from app.screens.palette import ScreenKeysCommands
 from services.context import ServiceContext
 from services.errors import ServiceError, SessionExpired
 
@@ -60,7 +61,9 @@ class ServiceCaller:
 
 
 class WorkstationScreen(ServiceCaller, Screen[None]):
-    """A full screen of the workstation."""
+    """A full screen of the workstation; its keys are offered in the command palette too."""
+
+    COMMANDS = {ScreenKeysCommands}
 
 
 class WorkstationDialog(ServiceCaller, ModalScreen[ResultType], Generic[ResultType]):

@@ -18,7 +18,6 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from app.screens.base import WorkstationScreen
-from app.screens.palette import ScreenKeysCommands
 from services.chat import (
     CHAT_DISABLED,
     MAX_QUESTION_CHARS,
@@ -58,8 +57,6 @@ def chat_entry(message: ChatMessageView) -> ChatEntry:
 
 class ChatScreen(WorkstationScreen):
     """Questions and answers about one contract, newest at the bottom."""
-
-    COMMANDS = {ScreenKeysCommands}
 
     BINDINGS = [
         Binding("escape", "back", "Back to review", id="chat_back"),

@@ -27,7 +27,6 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from app.screens.base import WorkstationScreen, report_failure
-from app.screens.palette import ScreenKeysCommands
 from app.screens.queue import age_text
 from services.errors import ServiceError, SessionExpired
 from services.extraction.types import FIELD_LABELS
@@ -50,6 +49,7 @@ from services.permissions import Permission, allowed
 from widgets.big_number import BigNumber, compact_count
 from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style
+from widgets.values import sentence_case
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +105,6 @@ def team_totals(label: str, rows: Sequence[ReviewerActivity]) -> Text:
         line.append(" · " if index else "")
         line.append(f"{count:,}", style="bold").append(f" {what}")
     return line
-
-
-def sentence_case(label: str) -> str:
-    """`GAP premium` stays `GAP premium` (str.capitalize would make it `Gap premium`)."""
-    return label[:1].upper() + label[1:]
 
 
 def period_text(choice: PeriodChoice, period: Period) -> str:
@@ -171,7 +166,6 @@ class DashboardScreen(WorkstationScreen):
                 id="dashboard_365_days"),
         Binding("r", "refresh", "Refresh", tooltip="Query every panel again now", id="dashboard_refresh"),
     ]  # fmt: skip
-    COMMANDS = {ScreenKeysCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     def __init__(self) -> None:

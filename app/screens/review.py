@@ -39,14 +39,9 @@ from services.review import (
 )
 from widgets.document_view import DocumentView
 from widgets.field_list import FieldList, FieldView
-from widgets.values import shown_value
+from widgets.values import sentence_case, shown_value
 
 T = TypeVar("T")
-
-
-def sentence_case(label: str) -> str:
-    """ "GAP premium" stays "GAP premium"; str.capitalize would make it "Gap premium"."""
-    return label[:1].upper() + label[1:]
 
 
 def field_view(field: FieldDetail, threshold: int) -> FieldView:

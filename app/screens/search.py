@@ -19,7 +19,6 @@ from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
 from app.screens.base import WorkstationScreen
-from app.screens.palette import ScreenKeysCommands
 from services.contracts import (
     CONTRACT_TYPES,
     EXTRACTION_STATUSES,
@@ -98,8 +97,6 @@ def summary(page: SearchPage, loaded: int) -> Text:
 
 class SearchScreen(WorkstationScreen):
     """Find a contract and open it for review."""
-
-    COMMANDS = {ScreenKeysCommands}
 
     BINDINGS = [
         Binding("ctrl+f", "toggle_filters", "Filters", id="search_filters"),

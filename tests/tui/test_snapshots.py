@@ -88,6 +88,9 @@ async def _correction_dialog(pilot: Pilot) -> None:
 async def _connected(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: pilot.app.runtime is not None)
     await pilot.pause()
+    # The test database has a random name; the layout is what this snapshot is about.
+    pilot.app.screen.show_message("Connected to the test database.", error=False)
+    await pilot.pause()
 
 
 def test_login_screen(snap_compare, settings: Settings, database_url: URL) -> None:
