@@ -8,7 +8,7 @@ from textual.widgets import Input
 from app.workstation import RefundReviewApp
 
 
-async def wait_until(pilot: Pilot, condition, limit: float = 10.0) -> None:
+async def wait_until(pilot: Pilot, condition, limit: float = 30.0) -> None:
     """Let the app run (workers, timers) until `condition()` holds; fail after `limit` seconds."""
     waited = 0.0
     while not condition():

@@ -103,8 +103,8 @@ async def test_a_correction_needs_a_reason_and_is_saved_with_it(
 
 async def test_queue_filter_narrows_and_any_resets(
     workstation: RefundReviewApp,
-    make_context,  # noqa: ANN001
-    add_contract,  # noqa: ANN001
+    make_context,
+    add_contract,
 ) -> None:
     await make_context("reviewer", username="rita")
     low = await add_contract(premium_confidence=30)

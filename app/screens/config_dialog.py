@@ -1,0 +1,100 @@
+"""Editing one `system_config` entry with an input suited to its type; the service checks the value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from rich.text import Text
+from textual import work
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static
+
+from app.screens.form_dialog import ServiceFormDialog
+from services.config import MAX_VALUE_CHARS, ConfigEntry, update_config
+
+BOOLEANS = ("true", "false")
+NOW_CHARS = 60
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def describe_bounds(entry: ConfigEntry) -> str:
+    """What values the entry takes, in a few words: "0 – 100", "one of rules, anthropic", "true or false"."""
+    if entry.allowed_values:
+        return "one of " + ", ".join(entry.allowed_values)
+    if entry.value_type == "boolean":
+        return "true or false"
+    low, high = entry.min_value, entry.max_value
+    if low is not None and high is not None:
+        return f"{_number(low)} – {_number(high)}"
+    if low is not None:
+        return f"at least {_number(low)}"
+    if high is not None:
+        return f"at most {_number(high)}"
+    return "any JSON" if entry.value_type == "json" else "—"
+
+
+def choices(entry: ConfigEntry) -> tuple[str, ...] | None:
+    """The values to pick from, when the entry has a closed set of them."""
+    if entry.allowed_values:
+        return tuple(entry.allowed_values)
+    if entry.value_type == "boolean":
+        return BOOLEANS
+    return None
+
+
+class ConfigDialog(ServiceFormDialog[ConfigEntry | None]):
+    save_label = "Save"
+
+    def __init__(self, entry: ConfigEntry) -> None:
+        super().__init__()
+        self.entry = entry
+        self.heading = f"Setting {entry.key}"
+
+    def fields(self) -> Iterable[Widget]:
+        entry = self.entry
+        yield Static(entry.description)
+        now = Text(entry.value, style="bold")
+        now.truncate(NOW_CHARS, overflow="ellipsis")
+        yield Static(
+            Text.assemble(
+                ("Type ", "dim"), entry.value_type, ("   values ", "dim"), describe_bounds(entry),
+                ("   now ", "dim"), now,
+            ),
+            classes="form-note",
+        )  # fmt: skip
+        yield Label("New value")
+        options = choices(entry)
+        if options is not None:
+            known = entry.value in options
+            yield Select(
+                [(o, o) for o in options],
+                value=entry.value if known else Select.NULL,
+                allow_blank=not known,
+                id="config-choice",
+            )
+            return
+        kind = {"integer": "integer", "decimal": "number"}.get(entry.value_type, "text")
+        yield Input(
+            value="" if entry.is_secret else entry.value,
+            placeholder="the new secret" if entry.is_secret else describe_bounds(entry),
+            password=entry.is_secret,
+            type=kind,  # type: ignore[arg-type]
+            max_length=MAX_VALUE_CHARS,
+            id="config-value",
+        )
+
+    def _value(self) -> str:
+        if choices(self.entry) is not None:
+            choice = self.query_one("#config-choice", Select).value
+            return "" if choice is Select.NULL else str(choice)
+        return self.query_one("#config-value", Input).value
+
+    @work(exclusive=True, group="save-config", exit_on_error=False)
+    async def save(self) -> None:
+        entry = await self.submit(update_config(self.ctx, self.entry.key, self._value()))
+        if entry is not None:
+            self.dismiss(entry)

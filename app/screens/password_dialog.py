@@ -1,0 +1,50 @@
+"""A temporary password for a user who lost theirs; it also lifts a lock-out and ends their sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import work
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+from app.screens.form_dialog import ServiceFormDialog
+from services.passwords import MIN_PASSWORD_CHARS
+from services.users import UserInfo, reset_password
+
+
+class PasswordDialog(ServiceFormDialog[UserInfo | None]):
+    save_label = "Reset password"
+
+    def __init__(self, user: UserInfo) -> None:
+        super().__init__()
+        self.user = user
+        self.heading = f"Reset the password of {user.username} ({user.full_name})"
+
+    def fields(self) -> Iterable[Widget]:
+        yield Static(Text("Any lock-out is lifted and their open sessions end.", style="dim"))
+        yield Label("Temporary password")
+        yield Input(
+            placeholder=f"at least {MIN_PASSWORD_CHARS} characters",
+            password=True,
+            id="reset-password",
+            max_length=200,
+        )
+        yield Input(
+            placeholder="the same password again", password=True, id="reset-password-again", max_length=200
+        )
+
+    @work(exclusive=True, group="save-password", exit_on_error=False)
+    async def save(self) -> None:
+        password = self.query_one("#reset-password", Input).value
+        if password != self.query_one("#reset-password-again", Input).value:
+            self.show_error("The two passwords differ; type the same password twice.")
+            return
+        user = await self.submit(
+            reset_password(
+                self.ctx, self.user.username, password, bcrypt_rounds=self.workstation.settings.bcrypt_rounds
+            )
+        )
+        if user is not None:
+            self.dismiss(user)

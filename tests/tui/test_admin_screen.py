@@ -1,0 +1,208 @@
+"""An admin's day: create a user, deactivate one, change a setting — checked on screen and in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import URL
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Select, Static
+
+from app.screens.admin import AdminScreen
+from app.screens.config_dialog import ConfigDialog
+from app.screens.confirm import ConfirmDialog
+from app.screens.user_dialog import NewUserDialog
+from app.workstation import DEFAULT_MODE, RefundReviewApp
+from db.url import asyncpg_connect_args
+from tests.tui.conftest import PASSWORD
+from tests.tui.pilot import log_in, wait_until
+
+
+async def open_administration(pilot: Pilot, username: str) -> AdminScreen:
+    app: RefundReviewApp = pilot.app  # type: ignore[assignment]
+    await log_in(pilot, username, PASSWORD)
+    await wait_until(pilot, lambda: app.logged_in and app.current_mode != DEFAULT_MODE)
+    await pilot.press("f5")
+    await wait_until(pilot, lambda: isinstance(app.screen, AdminScreen))
+    screen: AdminScreen = app.screen  # type: ignore[assignment]
+    await wait_until(pilot, lambda: screen.query_one("#users-table", DataTable).row_count > 0)
+    return screen
+
+
+async def select_setting(pilot: Pilot, screen: AdminScreen, key: str) -> None:
+    await pilot.press("t")
+    await wait_until(pilot, lambda: screen.query_one("#config-table", DataTable).row_count > 0)
+    for _ in range(screen.query_one("#config-table", DataTable).row_count):
+        if screen.selected_entry and screen.selected_entry.key == key:
+            return
+        await pilot.press("down")
+    raise AssertionError(f"no setting {key}")
+
+
+async def test_admin_creates_a_user(
+    workstation: RefundReviewApp, make_context, superuser: asyncpg.Connection
+) -> None:
+    admin = await make_context("admin", username="ada")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_administration(pilot, "ada")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, NewUserDialog))
+        await pilot.press(*"rita", "enter", *"rita@example.com", "enter", *"Rita Reviewer", "enter")
+        await pilot.press("enter", "down", "enter")  # the role: reviewer → supervisor
+        dialog = workstation.screen
+        assert dialog.query_one("#new-role", Select).value == "supervisor"
+        dialog.query_one("#new-password").focus()
+        await pilot.press(*"temporary pass 42", "tab", *"temporary pass 42", "ctrl+s")
+        await wait_until(pilot, lambda: workstation.screen is screen)
+        table = screen.query_one("#users-table", DataTable)
+        await wait_until(pilot, lambda: "rita" in [u.username for u in screen._users])
+        assert screen.selected_user is not None and screen.selected_user.username == "rita"
+        assert "rita" in str(table.get_row("rita")[0])
+    row = await superuser.fetchrow("SELECT role, full_name, is_active FROM users WHERE username = 'rita'")
+    assert (row["role"], row["full_name"], row["is_active"]) == ("supervisor", "Rita Reviewer", True)
+    event = await superuser.fetchrow(
+        "SELECT user_id, event_data FROM audit_events WHERE event_type = 'user_created'"
+    )
+    assert event["user_id"] == admin.actor.user_id
+    assert event["event_data"]["username"] == "rita" and event["event_data"]["role"] == "supervisor"
+
+
+async def test_new_user_refused_by_the_service_keeps_the_dialog_open(
+    workstation: RefundReviewApp, make_context, superuser: asyncpg.Connection
+) -> None:
+    await make_context("admin", username="ada")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await open_administration(pilot, "ada")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, NewUserDialog))
+        dialog = workstation.screen
+        await pilot.press(*"ada", "enter", *"other@example.com", "enter", *"Another Ada", "enter")
+        dialog.query_one("#new-password").focus()
+        await pilot.press(*"temporary pass 42", "tab", *"temporary pass 42", "ctrl+s")
+        error = dialog.query_one("#form-error", Static)
+        await wait_until(pilot, lambda: "already taken" in str(error.render()))
+        assert workstation.screen is dialog
+    assert await superuser.fetchval("SELECT count(*) FROM users WHERE email = 'other@example.com'") == 0
+
+
+async def test_deactivate_after_confirmation(
+    workstation: RefundReviewApp, make_context, superuser: asyncpg.Connection
+) -> None:
+    await make_context("admin", username="ada")
+    rita = await make_context("reviewer", username="rita")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_administration(pilot, "ada")
+        await pilot.press("down")  # users by name: ada, rita
+        assert screen.selected_user is not None and screen.selected_user.username == "rita"
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_until(
+            pilot, lambda: screen.selected_user is not None and not screen.selected_user.is_active
+        )
+        assert screen.active_bindings["d"].binding.description == "Reactivate"
+    assert await superuser.fetchval("SELECT is_active FROM users WHERE id = $1", rita.actor.user_id) is False
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'user_deactivated'")
+        == 1
+    )
+
+
+async def test_admin_changes_the_confidence_threshold(
+    workstation: RefundReviewApp, make_context, superuser: asyncpg.Connection
+) -> None:
+    admin = await make_context("admin", username="ada")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_administration(pilot, "ada")
+        await select_setting(pilot, screen, "confidence_threshold")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ConfigDialog))
+        await pilot.press("end", "backspace", "backspace", *"85", "enter")
+        await wait_until(pilot, lambda: workstation.screen is screen)
+        await wait_until(pilot, lambda: workstation.system_settings.confidence_threshold == 85)
+        await wait_until(
+            pilot, lambda: screen.selected_entry is not None and screen.selected_entry.value == "85"
+        )
+        assert screen.selected_entry.updated_by == "ada"
+    assert (
+        await superuser.fetchval("SELECT value FROM system_config WHERE key = 'confidence_threshold'") == "85"
+    )
+    event = await superuser.fetchrow(
+        "SELECT user_id, event_data FROM audit_events WHERE event_type = 'config_changed'"
+    )
+    assert event["user_id"] == admin.actor.user_id
+    assert event["event_data"] == {"key": "confidence_threshold", "old": "80", "new": "85"}
+
+
+async def test_out_of_bounds_threshold_is_refused_in_the_dialog(
+    workstation: RefundReviewApp, make_context, superuser: asyncpg.Connection
+) -> None:
+    await make_context("admin", username="ada")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_administration(pilot, "ada")
+        await select_setting(pilot, screen, "confidence_threshold")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ConfigDialog))
+        dialog = workstation.screen
+        assert "0 – 100" in str(dialog.query_one(".form-note", Static).render())
+        await pilot.press("end", "backspace", "backspace", *"101", "enter")
+        error = dialog.query_one("#form-error", Static)
+        await wait_until(pilot, lambda: "at most 100" in str(error.render()))
+        assert workstation.screen is dialog
+        await pilot.press("escape")
+        assert workstation.system_settings.confidence_threshold == 80
+    assert (
+        await superuser.fetchval("SELECT value FROM system_config WHERE key = 'confidence_threshold'") == "80"
+    )
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'config_changed'") == 0
+    )
+
+
+# --- snapshot ---------------------------------------------------------------------------------------
+
+FROZEN_LOGIN = dt.datetime(2024, 3, 4, 8, 55, tzinfo=dt.UTC)
+CREATED = dt.datetime(2023, 9, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def staff(superuser: asyncpg.Connection, password_hash: str) -> None:
+    """Fixed people, so that the users tab looks the same on every run."""
+    people = [
+        ("ada", "Ada Admin", "admin", True, None, FROZEN_LOGIN),
+        ("rita", "Rita Reviewer", "reviewer", True, None, dt.datetime(2024, 3, 4, 7, 30, tzinfo=dt.UTC)),
+        ("sam", "Sam Supervisor", "supervisor", True, None, dt.datetime(2024, 3, 1, 16, 2, tzinfo=dt.UTC)),
+        ("lou", "Lou Locked", "reviewer", True, dt.datetime(2099, 1, 1, 9, 15, tzinfo=dt.UTC), None),
+        ("old.timer", "Old Timer", "reviewer", False, None, dt.datetime(2023, 11, 30, 12, 0, tzinfo=dt.UTC)),
+    ]
+    for number, (username, name, role, active, locked_until, last_login) in enumerate(people, start=1):
+        await superuser.execute(
+            "INSERT INTO users (id, username, email, full_name, password_hash, role, is_active, locked_until,"
+            " last_login_at, failed_login_count, created_at, password_changed_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            uuid.UUID(int=number), username, f"{username}@example.com", name, password_hash, role, active,
+            locked_until, last_login, 5 if locked_until else 0, CREATED + dt.timedelta(days=number),
+        )  # fmt: skip
+
+
+def test_users_tab_snapshot(
+    workstation: RefundReviewApp, staff: None, database_url: URL, snap_compare
+) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        screen = await open_administration(pilot, "ada")
+        # Logging in stamps ada's last login with the time of the run: put it back.
+        conn = await asyncpg.connect(**asyncpg_connect_args(database_url))
+        try:
+            await conn.execute("UPDATE users SET last_login_at = $1 WHERE username = 'ada'", FROZEN_LOGIN)
+        finally:
+            await conn.close()
+        await pilot.press("r")
+        await wait_until(
+            pilot, lambda: bool(screen._users) and screen._users[0].last_login_at == FROZEN_LOGIN
+        )
+        await pilot.press("down")
+
+    assert snap_compare(workstation, terminal_size=(120, 40), run_before=run_before)
