@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL
 
 from app.cli import main
 from services.documents.readers import read_document
+from services.extraction.rules import RULES_VERSION
 from tests.extraction.providers.fakes import KITS, FakeVendor, answer, point_vendors_at
 
 CHARGES = "GAP WAIVER ADDENDUM\nBuyer: Customer #{n}\n3. CHARGES\nGAP Waiver Charge: $1,250.00\n"
@@ -139,7 +140,7 @@ def test_extract_file_prints_each_field_with_its_source(contract_txt: Path) -> N
     code, out, _ = _cli("extract-file", str(contract_txt))
     assert code == 0
     lines = out.splitlines()
-    assert lines[1].startswith("Provider: rules (rules-1.0, prompt n/a)")
+    assert lines[1].startswith(f"Provider: rules (rules-{RULES_VERSION}, prompt n/a)")
     premium = lines.index(next(line for line in lines if line.startswith("GAP premium")))
     assert lines[premium].split()[:3] == ["GAP", "premium", "1250.00"]
     assert lines[premium + 1].startswith("    source: page 1, line 4, 3. CHARGES, characters ")

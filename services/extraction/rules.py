@@ -22,7 +22,7 @@ from services.extraction.methods import find_method_mentions
 from services.extraction.reading import CANCEL_SECTION, Evidence, Mention, Reading
 from services.extraction.types import ExtractionResult, FieldResult, RefundMethod
 
-RULES_VERSION = "1.0"
+RULES_VERSION = "1.1"
 
 _Value = TypeVar("_Value", Decimal, str)
 

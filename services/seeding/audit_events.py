@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from services.extraction.rules import RULES_VERSION
+
 AUDIT_COLUMNS = (
     "id", "seq", "occurred_at", "event_type", "user_id", "session_id", "contract_id", "ip_address",
     "user_agent", "event_data", "prev_hash", "hash",
@@ -59,7 +61,7 @@ def _event_data_pool(rng: random.Random) -> dict[str, list[dict[str, object]]]:
             {"provider": p, "model": m, "prompt_tokens": rng.randint(3_000, 6_000) if p != "rules" else 0,
              "completion_tokens": rng.randint(200, 500) if p != "rules" else 0,
              "cost_usd": f"{rng.uniform(0.01, 0.03):.6f}" if p != "rules" else "0", "ms": rng.randint(3, 9_000)}
-            for p, m in (("rules", "rules-1.0"), ("anthropic", "claude-sonnet-4-5"),
+            for p, m in (("rules", f"rules-{RULES_VERSION}"), ("anthropic", "claude-sonnet-4-5"),
                          ("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0"))
             for _ in range(8)
         ],

@@ -47,7 +47,9 @@ async def secondary_indexes(conn: asyncpg.Connection, tables: Sequence[str]) -> 
 
     For a partitioned table only the parent's indexes are listed: dropping a
     parent index drops its partitions' copies, and creating it again builds
-    them all.
+    them all. pg_get_indexdef spells a parent index `ON ONLY`, which would
+    create it on the parent alone (invalid, with no partition indexes), so
+    the statement is given without ONLY.
     """
     rows = await conn.fetch(
         """
@@ -60,4 +62,4 @@ async def secondary_indexes(conn: asyncpg.Connection, tables: Sequence[str]) -> 
         """,
         list(tables),
     )
-    return [(r["name"], r["ddl"]) for r in rows]
+    return [(r["name"], r["ddl"].replace(" ON ONLY ", " ON ", 1)) for r in rows]

@@ -78,6 +78,23 @@ async def demo_loaded(ctx: ServiceContext) -> bool:
         )
 
 
+SMUDGED_EVERY = 9  # one contract in nine came from a poor scan
+
+
+def _smudged(contract: SyntheticContract) -> str:
+    """The text as a poor scan gives it: a digit of the premium lost wherever it is written in figures.
+
+    The extractor cannot read what the scan lost, so these go to review and the
+    reviewer, who has the paper, corrects them: the demo's corrections are real
+    work, not invented mistakes.
+    """
+    premium = contract.truth.gap_insurance_premium
+    if premium is None:
+        return contract.document_text
+    figures = f"{premium:,.2f}"
+    return contract.document_text.replace(figures, figures[:1] + "?" + figures[2:])
+
+
 def _write_documents(folder: Path, contracts: list[SyntheticContract]) -> Path:
     manifest = folder / "manifest.csv"
     with manifest.open("w", newline="", encoding="utf-8") as handle:
@@ -86,7 +103,8 @@ def _write_documents(folder: Path, contracts: list[SyntheticContract]) -> Path:
                          "contract_type", "vin", "year", "make", "model", "trim", "color", "mileage"])  # fmt: skip
         for c in contracts:
             name = f"{c.contract_id}.txt"
-            (folder / name).write_text(c.document_text, encoding="utf-8")
+            text = _smudged(c) if int(c.contract_id[-6:]) % SMUDGED_EVERY == 0 else c.document_text
+            (folder / name).write_text(text, encoding="utf-8")
             v = c.vehicle_info
             writer.writerow([name, c.contract_id, c.account_number, c.customer_name, c.contract_date.isoformat(),
                              c.contract_type, v.vin, v.year, v.make, v.model, v.trim or "", v.color or "",
@@ -126,6 +144,12 @@ async def seed_demo(
                       **counts)  # fmt: skip
 
 
+def _reason(detail: review.ExtractionDetail, name: str) -> str:
+    if detail.field(name).value is None:
+        return "document_quality"
+    return "method_misclassified" if name == "refund_calculation_method" else "misread_value"
+
+
 async def _session(ctx: ServiceContext, username: str, bcrypt_rounds: int) -> ServiceContext:
     result = await auth.login(ctx.db, bcrypt_rounds, username, demo_password(username), ip_address="192.0.2.15",
                               user_agent="refund-review demo loader")  # fmt: skip
@@ -159,9 +183,8 @@ async def _morning_of_reviews(
             right = _truth_text(contract, name)
             if review.display_value(detail.field(name).value) != right:
                 detail = await review.correct_field(
-                    reviewer, detail.extraction_id, detail.version, name, right,
-                    "method_misclassified" if name == "refund_calculation_method" else "misread_value",
-                    "Checked against the contract text.",
+                    reviewer, detail.extraction_id, detail.version, name, right, _reason(detail, name),
+                    "Checked against the paper contract.",
                 )  # fmt: skip
                 corrections += 1
         await review.approve(reviewer, detail.extraction_id, detail.version)

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from db.url import asyncpg_connect_args, to_async_url
 from services.context import ServiceContext
 from services.errors import InvalidInput
+from services.extraction.rules import RULES_VERSION
 from services.permissions import Permission, require
 from services.seeding.audit_events import AUDIT_COLUMNS, AuditSeedPlan, as_async, audit_chunks, prepare
 from services.seeding.bulk import BULK_SETTINGS, copy_rows, raw_connection, secondary_indexes
@@ -58,7 +59,7 @@ CORRECTION_COLUMNS = (
 )  # fmt: skip
 
 PROVIDERS = (
-    ("rules", "rules-1.0", "n/a", 0, 0, Decimal(0)),
+    ("rules", f"rules-{RULES_VERSION}", "n/a", 0, 0, Decimal(0)),
     ("anthropic", "claude-sonnet-4-5", "extract-v3", 4_200, 380, Decimal("0.018300")),
     ("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0", "extract-v3", 4_300, 390, Decimal("0.018750")),
 )

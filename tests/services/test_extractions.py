@@ -19,6 +19,7 @@ from services.context import ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
 from services.extraction.resilience import Backoff, CircuitBreakers
+from services.extraction.rules import RULES_VERSION
 from services.extractions import extract_contract, extract_contracts
 from services.metrics import refresh_extraction_metrics
 from tests.extraction.providers.fakes import KITS, FakeVendor, answer, point_vendors_at
@@ -119,7 +120,11 @@ async def test_a_re_extraction_replaces_the_fields_and_starts_the_review_over(
         "Pro-Rata",
         Decimal("50.00"),
     )
-    assert (row["llm_provider"], row["model_version"], row["fallback_from"]) == ("rules", "rules-1.0", None)
+    assert (row["llm_provider"], row["model_version"], row["fallback_from"]) == (
+        "rules",
+        f"rules-{RULES_VERSION}",
+        None,
+    )
     assert row["extracted_at"] > old.extracted_at
     text = await superuser.fetchval(
         "SELECT document_text FROM contracts WHERE contract_id = $1", old.contract_id
@@ -132,7 +137,7 @@ async def test_a_re_extraction_replaces_the_fields_and_starts_the_review_over(
     data = event["event_data"]
     assert {key: data[key] for key in ("provider", "model", "prompt_version", "version", "cost_usd")} == {
         "provider": "rules",
-        "model": "rules-1.0",
+        "model": f"rules-{RULES_VERSION}",
         "prompt_version": "n/a",
         "version": 2,
         "cost_usd": "0.000000",
