@@ -168,10 +168,32 @@ class Extraction(Base):
             "id",
             postgresql_where=text("status = 'pending'::text"),
         ),
+        Index(
+            "extractions_provider_queue_idx",
+            "llm_provider",
+            "min_confidence",
+            "extracted_at",
+            "id",
+            postgresql_where=text("status = 'pending'::text"),
+        ),
         Index("extractions_claimed_by_idx", "claimed_by", postgresql_where=text("claimed_by IS NOT NULL")),
-        Index("extractions_reviewed_by_idx", "reviewed_by", "reviewed_at"),
-        Index("extractions_status_reviewed_at_idx", "status", "reviewed_at"),
-        Index("extractions_extracted_at_idx", "extracted_at"),
+        Index(
+            "extractions_reviewed_by_idx",
+            "reviewed_by",
+            "reviewed_at",
+            postgresql_include=["status", "review_seconds"],
+        ),
+        Index("extractions_status_reviewed_at_idx", "status", "reviewed_at", postgresql_include=["id"]),
+        Index(
+            "extractions_extracted_at_idx",
+            "extracted_at",
+            postgresql_include=[
+                "min_confidence",
+                "gap_insurance_premium_confidence",
+                "refund_calculation_method_confidence",
+                "cancellation_fee_confidence",
+            ],
+        ),
         Index("extractions_updated_at_idx", "updated_at"),
         Index("extractions_provider_model_idx", "llm_provider", "model_version", "extracted_at"),
     )
@@ -226,7 +248,12 @@ class Correction(Base):
     __tablename__ = "corrections"
     __table_args__ = (
         Index("corrections_extraction_id_idx", "extraction_id", "corrected_at"),
-        Index("corrections_corrected_by_idx", "corrected_by", "corrected_at"),
+        Index(
+            "corrections_corrected_by_idx",
+            "corrected_by",
+            "corrected_at",
+            postgresql_include=["extraction_id"],
+        ),
         Index("corrections_field_name_idx", "field_name", "corrected_at"),
     )
 

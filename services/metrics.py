@@ -291,17 +291,19 @@ class ConfidenceDistribution(BaseModel):
     by_field: dict[FieldName, list[int]]
 
 
-# extractions_extracted_at_idx finds the period's rows; each is read once and counted four times.
+# extractions_extracted_at_idx carries the four confidences (schema v0002), so the period's extractions are
+# read from the index alone, once, and counted into the four histograms at the same time (one grouping set
+# each). Confidences are never NULL, so in each row exactly the histogram of its grouping set has a bucket.
 _CONFIDENCE = text(
     """
-    SELECT f.name, least(f.confidence / 10, 9) AS bucket, count(*) AS n
-      FROM extractions e
-     CROSS JOIN LATERAL (VALUES ('min_confidence', e.min_confidence),
-                                ('gap_insurance_premium', e.gap_insurance_premium_confidence),
-                                ('refund_calculation_method', e.refund_calculation_method_confidence),
-                                ('cancellation_fee', e.cancellation_fee_confidence)) AS f(name, confidence)
-     WHERE e.extracted_at >= :start AND e.extracted_at < :end
-     GROUP BY f.name, bucket
+    SELECT least(min_confidence / 10, 9) AS min_confidence,
+           least(gap_insurance_premium_confidence / 10, 9) AS gap_insurance_premium,
+           least(refund_calculation_method_confidence / 10, 9) AS refund_calculation_method,
+           least(cancellation_fee_confidence / 10, 9) AS cancellation_fee,
+           count(*) AS n
+      FROM extractions
+     WHERE extracted_at >= :start AND extracted_at < :end
+     GROUP BY GROUPING SETS ((1), (2), (3), (4))
     """
 )
 
@@ -323,7 +325,8 @@ async def confidence_distribution(
         name: [0] * len(BUCKET_LABELS) for name in ("min_confidence", *FIELD_NAMES)
     }
     for row in rows:
-        counts[row.name][row.bucket] = row.n
+        name = next(name for name in counts if getattr(row, name) is not None)
+        counts[name][getattr(row, name)] = row.n
     minimum = counts.pop("min_confidence")
     return ConfidenceDistribution(
         period=period, extractions=sum(minimum), min_confidence=minimum, by_field=counts

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from app.cli.runner import CliState, fail
 from benchmarks.bench_database import SCALES
 from benchmarks.figures import BenchReport
-from benchmarks.harness import BenchConfig, run_bench
+from benchmarks.harness import DEFAULT_RUNS, BenchConfig, run_bench
 from benchmarks.report import print_report
 from services.errors import ServiceError
 
@@ -33,7 +33,11 @@ from services.errors import ServiceError
     "--reuse", is_flag=True, help="Keep the benchmark database when it already holds this scale's data."
 )
 @click.option(
-    "--runs", type=click.IntRange(5), default=200, show_default=True, help="Measured runs of each call."
+    "--runs",
+    type=click.IntRange(5),
+    default=DEFAULT_RUNS,
+    show_default=True,
+    help="Measured runs of each call.",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the results as JSON on stdout (progress goes to stderr)."
@@ -54,18 +58,15 @@ def bench(
     first, which takes minutes at full scale, unless --reuse finds it ready. The run writes to it and puts
     the queue back at the end; run without --reuse for a pristine one. Exits 0 when targets are missed
     (the table marks them); 1 when the benchmark could not run.
-    """  # fmt: skip
+    """
     if (contracts is None) != (audit_events is None):
         fail("Give --contracts and --audit-events together (or neither, for --scale).", 2)
     sizes = (contracts, audit_events) if contracts is not None and audit_events is not None else SCALES[scale]
-    config = BenchConfig(
-        contracts=sizes[0], audit_events=sizes[1], reuse=reuse, runs=runs, warmup=max(2, runs // 10)
-    )
+    config = BenchConfig(contracts=sizes[0], audit_events=sizes[1], reuse=reuse, runs=runs)
     settings = state.settings()
-    err = Console(stderr=True)
     command = _command(scale, contracts, audit_events, reuse, runs, as_json)
     columns = (TextColumn("{task.description:>13}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, disable=None) as progress:
+    with Progress(*columns, console=Console(stderr=True), disable=None) as progress:
         tasks: dict[str, TaskID] = {}
 
         def seeding(stage: str, done: int, total: int) -> None:
@@ -104,5 +105,5 @@ def _command(
         if contracts
         else ["--scale", scale]
     )
-    words += ["--reuse"] * reuse + ["--runs", str(runs)] * (runs != 200) + ["--json"] * as_json
+    words += ["--reuse"] * reuse + ["--runs", str(runs)] * (runs != DEFAULT_RUNS) + ["--json"] * as_json
     return " ".join(words)

@@ -67,6 +67,28 @@ async def test_models_match_the_migrated_database(database: Database) -> None:
     assert diff == [], describe(diff)
 
 
+async def test_covering_index_columns_match_the_models(database: Database) -> None:
+    """Alembic's comparison does not look at INCLUDE columns; covering indexes are only worth their INCLUDE."""
+
+    def included(connection: Connection) -> dict[str, list[str]]:
+        inspector = inspect(connection)
+        return {
+            index["name"]: list(index.get("dialect_options", {}).get("postgresql_include") or [])
+            for table in Base.metadata.tables
+            for index in inspector.get_indexes(table)
+        }
+
+    async with database.owner.connect() as conn:
+        actual = await conn.run_sync(included)
+    expected = {
+        index.name: list(index.dialect_options["postgresql"]["include"] or [])
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+    }
+    assert {name: actual.get(name) for name in expected} == expected
+    assert actual["extractions_reviewed_by_idx"] == ["status", "review_seconds"]
+
+
 async def test_view_models_match_the_views(database: Database) -> None:
     def view_columns(connection: Connection) -> dict[str, list[str]]:
         inspector = inspect(connection)

@@ -13,9 +13,17 @@ async def wait_until(pilot: Pilot, condition, limit: float = 30.0) -> None:
     waited = 0.0
     while not condition():
         if waited >= limit:
-            raise AssertionError(f"condition not met after {limit} s")
+            raise AssertionError(f"condition not met after {limit} s; {_where(pilot)}")
         await pilot.pause(0.05)
         waited += 0.05
+
+
+def _where(pilot: Pilot) -> str:
+    """What the screen says, so a failed wait explains itself."""
+    screen = pilot.app.screen
+    message = screen.query("#login-message")
+    said = f", saying {str(message.first().render())!r}" if message else ""
+    return f"on {type(screen).__name__}{said}"
 
 
 async def log_in(pilot: Pilot, username: str, password: str) -> None:
@@ -25,3 +33,5 @@ async def log_in(pilot: Pilot, username: str, password: str) -> None:
     app.screen.query_one("#password", Input).value = password
     app.screen.query_one("#password", Input).focus()
     await pilot.press("enter")
+    # The login runs in a worker; wait for its answer, whatever it is.
+    await wait_until(pilot, lambda: not any(w.group == "login" and w.is_running for w in app.workers))
