@@ -8,6 +8,8 @@ from the queue to the dashboard and back keeps the reviewer's place.
 from __future__ import annotations
 
 import contextlib
+import gc
+import importlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,15 +49,24 @@ AREAS: tuple[Area, ...] = (
     Area("admin", "Administration", "f5", Permission.MANAGE_USERS),
     Area("audit", "Audit log", "f6", Permission.VIEW_AUDIT),
 )
-DEFAULT_MODE = "_default"  # Textual's name for the mode the app starts in (the login screen)
+LOGIN_MODE = "login"
 SESSION_CHECK_SECONDS = 60
 IDLE_CHECK_SECONDS = 15
+
+
+def _login_screen() -> Screen:
+    from app.screens.login import LoginScreen
+
+    return LoginScreen()
 
 
 class RefundReviewApp(App[None]):
     """Keyboard-first review of AI extractions from GAP contracts."""
 
     CSS_PATH = "workstation.tcss"
+    # The login screen is a mode of its own, so that leaving a session is switching back to it.
+    MODES = {LOGIN_MODE: _login_screen}
+    DEFAULT_MODE = LOGIN_MODE
     TITLE = "Refund Review"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -81,11 +92,6 @@ class RefundReviewApp(App[None]):
 
     # --- wiring ------------------------------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
-        from app.screens.login import LoginScreen
-
-        return LoginScreen()
-
     def on_mount(self) -> None:
         self.theme = self.settings.theme
         if self.settings.keymap:
@@ -109,6 +115,12 @@ class RefundReviewApp(App[None]):
             self.screen.post_message(ConnectionFailed(exc.message))
             return
         self.screen.post_message(Connected(self.runtime.db.location))
+        # While the person types their password, load what the first screen after login needs.
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        for module in ("app.screens.queue", "app.screens.review", "app.screens.dashboard"):
+            importlib.import_module(module)
 
     @property
     def context(self) -> ServiceContext:
@@ -130,6 +142,9 @@ class RefundReviewApp(App[None]):
         self.system_settings = await get_system_settings(self._service_context)
         self.sub_title = f"{result.actor.username} ({result.actor.role})"
         landing = "queue" if result.actor.role == "reviewer" else "dashboard"
+        # Everything built so far (imports, the app, the session) lives as long as the app: moved out
+        # of the collector's sight, a full collection no longer walks it between two keystrokes.
+        gc.freeze()
         from app.screens.registry import area_screen
 
         for area in AREAS:
@@ -149,7 +164,7 @@ class RefundReviewApp(App[None]):
     async def _back_to_login(self, message: str) -> None:
         from app.screens.login import LoginScreen
 
-        await self.switch_mode(DEFAULT_MODE)
+        await self.switch_mode(LOGIN_MODE)
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         # Each area's screens hold the previous user's data: they go with the session.

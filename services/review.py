@@ -242,8 +242,12 @@ class ItemState:
         return self.claim_live and self.claimed_by != user_id
 
 
+# Built once: an alias made per call costs more Python than the query's whole round trip.
+_CLAIMANT, _REVIEWER = aliased(User), aliased(User)
+
+
 async def load_state(session: AsyncSession, extraction_id: uuid.UUID, *, lock: bool = False) -> ItemState:
-    claimant, reviewer = aliased(User), aliased(User)
+    claimant, reviewer = _CLAIMANT, _REVIEWER
     stmt = (
         select(
             Extraction.contract_id,

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from app.screens.base import WorkstationScreen
 from app.screens.config_dialog import ConfigDialog, describe_bounds
@@ -28,6 +28,7 @@ from app.screens.user_dialog import NewUserDialog
 from services.config import ConfigEntry, get_system_settings, list_config
 from services.context import ServiceContext
 from services.users import UserInfo, deactivate, list_users, reactivate, unlock
+from widgets.key_footer import KeyFooter
 
 USERS_TAB = "users-pane"
 CONFIG_TAB = "config-pane"
@@ -76,7 +77,7 @@ class AdminScreen(WorkstationScreen):
             with TabPane("Configuration", id=CONFIG_TAB):
                 yield DataTable(id="config-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="config-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         users = self.query_one("#users-table", DataTable)

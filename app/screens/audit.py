@@ -20,13 +20,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Select, Static
 
 from app.screens.base import WorkstationScreen
 from app.screens.export_dialog import ExportDialog, parse_day
 from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import EVENT_TYPES, AuditCursor, AuditItem, ExportSummary, audit_page
 from services.permissions import Permission, allowed
+from widgets.key_footer import KeyFooter
 
 PAGE = 100
 FETCH_WHEN_ROWS_LEFT = 20
@@ -137,7 +138,7 @@ class AuditScreen(WorkstationScreen):
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="audit-detail"):
             yield Static("", id="audit-detail-text")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)

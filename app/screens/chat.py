@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from app.screens.base import WorkstationScreen
@@ -33,6 +33,7 @@ from services.chat_retrieval import display_quote
 from services.errors import Forbidden, InvalidInput
 from services.review import clock
 from widgets.chat_log import ChatEntry, ChatLog, CitationView, QuestionBox
+from widgets.key_footer import KeyFooter
 
 
 def assistant_name(provider: str | None, model_version: str | None = None) -> str:
@@ -92,7 +93,7 @@ class ChatScreen(WorkstationScreen):
             max_length=MAX_QUESTION_CHARS * 4,
             id="chat-input",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         box = self.query_one(QuestionBox)

@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState
 
 from app.screens.base import WorkstationScreen, report_failure
@@ -49,6 +49,7 @@ from services.permissions import Permission, allowed
 from widgets.big_number import BigNumber, compact_count
 from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style
+from widgets.key_footer import KeyFooter
 from widgets.values import sentence_case
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class DashboardScreen(WorkstationScreen):
                 "it. Press f2 for the review queue.",
                 id="dashboard-refused",
             )
-            yield Footer()
+            yield KeyFooter()
             return
         yield Static(id="dashboard-period")
         with VerticalScroll(id="dashboard"), Grid(id="dashboard-grid"):
@@ -214,7 +215,7 @@ class DashboardScreen(WorkstationScreen):
             with DashboardPanel("Cost by provider and model", id="panel-cost"):
                 yield DataTable(id="cost-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="cost-caption", classes="panel-caption")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if not self.permitted:

@@ -7,12 +7,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from app.screens.base import WorkstationScreen
 from services.auth import login
 from services.errors import AccountLocked, AuthenticationFailed, ServiceError, Unavailable
 from services.runtime import client_ip, user_agent
+from widgets.key_footer import KeyFooter
 
 
 class Connected(Message):
@@ -45,7 +46,7 @@ class LoginScreen(WorkstationScreen):
             yield Static("Connecting to the database…", id="login-message")
             if self.workstation.demo_logins:
                 yield Static(self._demo_text(), id="demo-logins")
-        yield Footer()
+        yield KeyFooter()
 
     def _demo_text(self) -> str:
         lines = ["[b]Demo logins[/b]"]

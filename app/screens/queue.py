@@ -8,15 +8,16 @@ others claim or decide appear as such.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import DataTable, Header, Select, Static
 
 from app.screens.base import WorkstationScreen
 from services.extraction.types import FIELD_LABELS, FIELD_NAMES
@@ -33,9 +34,14 @@ from services.queue import (
 )
 from services.review import ExtractionDetail
 from widgets.confidence import confidence_bar
+from widgets.key_footer import KeyFooter
 
 PAGE = 50
+REVIEW_SCREEN = "queue-review"
 REFRESH_SECONDS = 10
+# Counting every pending item reads the whole queue index: the header refreshes on its own clock,
+# not each time a reviewer comes back from an item.
+COUNTS_SECONDS = 30
 FETCH_WHEN_ROWS_LEFT = 10
 
 
@@ -81,7 +87,7 @@ class QueueScreen(WorkstationScreen):
             )
         table: DataTable[str | Text] = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -97,7 +103,9 @@ class QueueScreen(WorkstationScreen):
         table.add_column("Held by", key="holder")
         table.focus()
         self.reload()
-        self.set_interval(REFRESH_SECONDS, self.refresh_counts)
+        self.refresh_counts()
+        self.set_interval(REFRESH_SECONDS, self._refresh_page)
+        self.set_interval(COUNTS_SECONDS, self.refresh_counts)
 
     # --- loading -----------------------------------------------------------------------------------
 
@@ -106,7 +114,11 @@ class QueueScreen(WorkstationScreen):
         self._items = []
         self._next = None
         self._load_page(first=True)
-        self.refresh_counts()
+
+    def _refresh_page(self) -> None:
+        """Others claim and decide items: the rows in view follow, from the head of the queue."""
+        if self.app.screen is self and self.query_one(DataTable).cursor_row < PAGE:
+            self.reload()
 
     @work(exclusive=True, group="queue-page", exit_on_error=False)
     async def _load_page(self, first: bool = False) -> None:
@@ -181,6 +193,7 @@ class QueueScreen(WorkstationScreen):
 
     def action_refresh(self) -> None:
         self.reload()
+        self.refresh_counts()
 
     def action_toggle_filters(self) -> None:
         bar = self.query_one("#queue-filters")
@@ -217,9 +230,24 @@ class QueueScreen(WorkstationScreen):
         self._open(detail)
 
     def _open(self, detail: ExtractionDetail) -> None:
+        """One review screen serves every item opened from the queue: composing a new one each
+        time (field list, contract view, footer) costs more than everything else on `n`."""
         from app.screens.review import ReviewScreen
 
-        self.app.push_screen(ReviewScreen(detail), callback=lambda _: self.reload())
+        if self.app.is_screen_installed(REVIEW_SCREEN):
+            review = self.app.get_screen(REVIEW_SCREEN)
+            assert isinstance(review, ReviewScreen)
+            review.show(detail)
+        else:
+            self.app.install_screen(ReviewScreen(detail), REVIEW_SCREEN)
+        self.app.push_screen(REVIEW_SCREEN, callback=lambda _: self.reload())
+
+    def on_unmount(self) -> None:
+        # The installed review screen holds this user's data; it goes with the queue at logout
+        # (when the app shuts down it may still be on the stack, and goes with the app).
+        if self.app.is_screen_installed(REVIEW_SCREEN):
+            with contextlib.suppress(ScreenStackError):
+                self.app.uninstall_screen(REVIEW_SCREEN)
 
     def item_ids(self) -> list[uuid.UUID]:
         return [item.extraction_id for item in self._items]

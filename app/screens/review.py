@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 
 from app.screens.base import WorkstationScreen
 from app.screens.correction import CorrectionDialog, CorrectionRequest
@@ -39,6 +39,7 @@ from services.review import (
 )
 from widgets.document_view import DocumentView
 from widgets.field_list import FieldList, FieldView
+from widgets.key_footer import KeyFooter
 from widgets.values import sentence_case, shown_value
 
 T = TypeVar("T")
@@ -106,6 +107,7 @@ class ReviewScreen(WorkstationScreen):
         super().__init__()
         self.detail = detail
         self._shown_contract: str | None = None
+        self._footer_state: tuple[bool, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -118,7 +120,7 @@ class ReviewScreen(WorkstationScreen):
             with Vertical(id="review-right"):
                 yield Static(id="span-location")
                 yield DocumentView(id="document")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show(self.detail)
@@ -149,7 +151,11 @@ class ReviewScreen(WorkstationScreen):
             self._shown_contract = detail.contract_id
         self.query_one("#review-meta", Static).update(self._meta(detail))
         self._follow_field()
-        self.refresh_bindings()
+        # Redrawing the footer is the most expensive thing on this screen: only when its keys change.
+        enabled = self._enabled_actions()
+        if enabled != self._footer_state:
+            self._footer_state = enabled
+            self.refresh_bindings()
 
     @staticmethod
     def _meta(detail: ExtractionDetail) -> Text:
@@ -215,6 +221,9 @@ class ReviewScreen(WorkstationScreen):
     def action_show_source(self) -> None:
         self._follow_field()
 
+    def _enabled_actions(self) -> tuple[bool, ...]:
+        return tuple(bool(self.check_action(a, ())) for a in ("approve", "reopen", "undo"))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         pending = self.detail.status == "pending"
         if action in {"approve", "reject", "correct"}:
@@ -257,6 +266,7 @@ class ReviewScreen(WorkstationScreen):
 
     def _decided(self, decision: Decision, verb: str) -> None:
         self.workstation.last_decision = decision
+        self._footer_state = ()  # undo is now on offer
         self.notify(f"{verb} {decision.contract_id}. Press u to undo.", timeout=4)
 
     @work(exclusive=True, group="decide", exit_on_error=False)

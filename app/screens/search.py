@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
@@ -36,6 +36,7 @@ from services.permissions import Permission, allowed
 from services.queue import claim_extraction
 from services.review import ExtractionDetail, get_detail_by_contract
 from widgets.confidence import confidence_bar
+from widgets.key_footer import KeyFooter
 from widgets.search_results import SearchBox, SearchResultsTable
 from widgets.snippet import from_first_match, highlighted_snippet
 
@@ -131,7 +132,7 @@ class SearchScreen(WorkstationScreen):
             yield Input(placeholder="Confidence below (1–100)", type="integer", id="filter-confidence_below")
         yield SearchResultsTable(id="search-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="search-detail", classes="hidden")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._add_columns()

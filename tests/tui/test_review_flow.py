@@ -121,3 +121,47 @@ async def test_queue_filter_narrows_and_any_resets(
         await wait_until(pilot, lambda: queue.item_ids() == [low.id])
         band.value = Select.NULL
         await wait_until(pilot, lambda: len(queue.item_ids()) == 3)
+
+
+async def test_after_logout_the_next_person_starts_clean(
+    workstation: RefundReviewApp,
+    make_context,
+    add_contract,
+) -> None:
+    """The review screen is reused from item to item; it must not outlive the session that filled it."""
+    await make_context("reviewer", username="rita")
+    await make_context("reviewer", username="sam")
+    first = await add_contract(premium_confidence=30)
+    second = await add_contract(premium_confidence=40)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "rita", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        assert workstation.screen.detail.extraction_id == first.id  # type: ignore[attr-defined]
+        workstation.action_logout()
+        await wait_until(pilot, lambda: isinstance(workstation.screen, LoginScreen))
+        await log_in(pilot, "sam", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        review: ReviewScreen = workstation.screen  # type: ignore[assignment]
+        assert review.detail.extraction_id == second.id  # rita's claim ended with her session's lease
+        assert review.detail.claimed_by(workstation.context.actor.user_id)
+
+
+async def test_an_expired_session_returns_to_the_login_with_the_reason(
+    workstation: RefundReviewApp,
+    make_context,
+    superuser: asyncpg.Connection,
+) -> None:
+    await make_context("reviewer", username="rita")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "rita", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        await superuser.execute("UPDATE sessions SET last_activity_at = now() - interval '2 hours'")
+        workstation._check_session()  # the app runs this every minute
+        await wait_until(pilot, lambda: isinstance(workstation.screen, LoginScreen))
+        message = workstation.screen.query_one("#login-message", Static)
+        await wait_until(pilot, lambda: "inactivity" in str(message.render()))
+        assert not workstation.logged_in
