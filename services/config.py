@@ -45,7 +45,7 @@ class SystemSettings(BaseModel):
     chat_enabled: bool = True
     audit_retention_years: int = 7
     audit_partitions_ahead: int = 3
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = "claude-sonnet-4-6"
     bedrock_model_id: str = "anthropic.claude-3-5-sonnet-20240620-v1:0"
     openai_model: str = "gpt-4o-mini"
     llm_pricing: dict[str, ModelPrice] = Field(default_factory=dict)

@@ -7,7 +7,7 @@ import pytest
 
 from db.database import Database
 from services.access import authorize
-from services.config import get_system_settings, list_config, update_config
+from services.config import SystemSettings, get_system_settings, list_config, update_config
 from services.errors import Forbidden, InvalidInput, NotFound, SessionExpired
 from services.permissions import Permission
 from tests.services.conftest import MakeContext
@@ -19,6 +19,9 @@ async def test_settings_load_typed_with_the_migrations_defaults(make_context: Ma
     assert settings.confidence_threshold == 80
     assert settings.require_correction_reason is True
     assert settings.llm_pricing["gpt-4o-mini"].output_per_mtok > 0
+    # Every default in code is what the migrations leave in the database.
+    assert settings == SystemSettings(llm_pricing=settings.llm_pricing)
+    assert settings.anthropic_model in settings.llm_pricing
 
 
 async def test_admin_changes_a_setting_with_validation_and_an_audit_event(
