@@ -121,6 +121,10 @@ class RefundReviewApp(App[None]):
     def _warm_up(self) -> None:
         for module in ("app.screens.queue", "app.screens.review", "app.screens.dashboard"):
             importlib.import_module(module)
+        # What exists now (modules, the app) lives as long as the process: collected once while the
+        # screen is idle, then frozen, a full collection no longer walks it between two keystrokes.
+        gc.collect()
+        gc.freeze()
 
     @property
     def context(self) -> ServiceContext:
@@ -142,9 +146,6 @@ class RefundReviewApp(App[None]):
         self.system_settings = await get_system_settings(self._service_context)
         self.sub_title = f"{result.actor.username} ({result.actor.role})"
         landing = "queue" if result.actor.role == "reviewer" else "dashboard"
-        # Everything built so far (imports, the app, the session) lives as long as the app: moved out
-        # of the collector's sight, a full collection no longer walks it between two keystrokes.
-        gc.freeze()
         from app.screens.registry import area_screen
 
         for area in AREAS:
@@ -167,13 +168,15 @@ class RefundReviewApp(App[None]):
         await self.switch_mode(LOGIN_MODE)
         while len(self.screen_stack) > 1:
             await self.pop_screen()
+        # The message (which clears the password) comes before the clean-up below, so nothing
+        # the next person has begun to type is wiped after the fact.
+        login = self.screen
+        if isinstance(login, LoginScreen):
+            login.show_message(message)
         # Each area's screens hold the previous user's data: they go with the session.
         for mode in self._installed_areas:
             await self.remove_mode(mode)
         self._installed_areas = []
-        login = self.screen
-        if isinstance(login, LoginScreen):
-            login.show_message(message)
 
     # --- keys --------------------------------------------------------------------------------------
 

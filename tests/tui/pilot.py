@@ -29,6 +29,8 @@ def _where(pilot: Pilot) -> str:
 async def log_in(pilot: Pilot, username: str, password: str) -> None:
     app: RefundReviewApp = pilot.app  # type: ignore[assignment]
     await wait_until(pilot, lambda: app.runtime is not None)
+    # A session that just ended is still being cleared away; type once the login screen is settled.
+    await wait_until(pilot, lambda: not any(w.group == "session-end" and w.is_running for w in app.workers))
     app.screen.query_one("#username", Input).value = username
     app.screen.query_one("#password", Input).value = password
     app.screen.query_one("#password", Input).focus()

@@ -15,7 +15,7 @@ from app.screens.admin import AdminScreen
 from app.screens.config_dialog import ConfigDialog
 from app.screens.confirm import ConfirmDialog
 from app.screens.user_dialog import NewUserDialog
-from app.workstation import DEFAULT_MODE, RefundReviewApp
+from app.workstation import LOGIN_MODE, RefundReviewApp
 from db.url import asyncpg_connect_args
 from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, wait_until
@@ -24,7 +24,7 @@ from tests.tui.pilot import log_in, wait_until
 async def open_administration(pilot: Pilot, username: str) -> AdminScreen:
     app: RefundReviewApp = pilot.app  # type: ignore[assignment]
     await log_in(pilot, username, PASSWORD)
-    await wait_until(pilot, lambda: app.logged_in and app.current_mode != DEFAULT_MODE)
+    await wait_until(pilot, lambda: app.logged_in and app.current_mode != LOGIN_MODE)
     await pilot.press("f5")
     await wait_until(pilot, lambda: isinstance(app.screen, AdminScreen))
     screen: AdminScreen = app.screen  # type: ignore[assignment]

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Select, Static
 
 from app.screens.audit import AuditScreen
 from app.screens.export_dialog import ExportDialog
-from app.workstation import DEFAULT_MODE, RefundReviewApp
+from app.workstation import LOGIN_MODE, RefundReviewApp
 from services.settings import Settings
 from services.users import create_user
 from tests.tui.conftest import PASSWORD
@@ -24,7 +24,7 @@ from tests.tui.pilot import log_in, wait_until
 async def open_audit(pilot: Pilot, username: str) -> AuditScreen:
     app: RefundReviewApp = pilot.app  # type: ignore[assignment]
     await log_in(pilot, username, PASSWORD)
-    await wait_until(pilot, lambda: app.logged_in and app.current_mode != DEFAULT_MODE)
+    await wait_until(pilot, lambda: app.logged_in and app.current_mode != LOGIN_MODE)
     await pilot.press("f6")
     await wait_until(pilot, lambda: isinstance(app.screen, AuditScreen))
     screen: AuditScreen = app.screen  # type: ignore[assignment]
