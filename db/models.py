@@ -255,6 +255,11 @@ class Correction(Base):
             postgresql_include=["extraction_id"],
         ),
         Index("corrections_field_name_idx", "field_name", "corrected_at"),
+        Index(
+            "corrections_corrected_at_idx",
+            "corrected_at",
+            postgresql_include=["extraction_id", "field_name"],
+        ),
     )
 
     id: Mapped[uuid.UUID] = _pk()
