@@ -254,11 +254,11 @@ class Correction(Base):
             "corrected_at",
             postgresql_include=["extraction_id"],
         ),
-        Index("corrections_field_name_idx", "field_name", "corrected_at"),
         Index(
-            "corrections_corrected_at_idx",
+            "corrections_field_name_idx",
+            "field_name",
             "corrected_at",
-            postgresql_include=["extraction_id", "field_name"],
+            postgresql_include=["extraction_id"],
         ),
     )
 

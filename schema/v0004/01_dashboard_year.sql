@@ -1,9 +1,10 @@
 -- The dashboard's year-long periods at 1,000,000 contracts (benchmarks/README.md, "Migration 0004").
 
--- Field accuracy: a period's corrections, with the extraction and field each one corrected, from the
--- index alone. (corrections_field_name_idx leads with the field, so a period scan through it visits the
--- table for every correction to learn its extraction.)
-CREATE INDEX corrections_corrected_at_idx ON corrections (corrected_at) INCLUDE (extraction_id, field_name);
+-- Field accuracy: per field, the extractions corrected in a period, from the index alone. The index keeps
+-- its name and columns, so it serves what it served before; without extraction_id it visited the table
+-- once per correction of the period (50,000 over a year at full scale).
+DROP INDEX corrections_field_name_idx;
+CREATE INDEX corrections_field_name_idx ON corrections (field_name, corrected_at) INCLUDE (extraction_id);
 
 -- Confidence distribution: the four histograms are counted from one grouping by the four ten-point
 -- buckets. Without statistics on those expressions the planner guesses 100,000 groups where there are
