@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
     Integer,
     Select,
+    Update,
     all_,
     and_,
     bindparam,
@@ -45,7 +46,9 @@ from services.errors import Conflict, InvalidInput
 from services.extraction.types import FIELD_NAMES, FieldName
 from services.permissions import Permission
 from services.review import (
+    ACTOR,
     IS_PENDING,
+    ITEM,
     ExtractionDetail,
     checked_field,
     claim_open_to,
@@ -280,7 +283,11 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
     )
 
 
-def _claim(user_id: uuid.UUID | None) -> dict[Any, Any]:
+# The claim statements are built once, with the reviewer (ACTOR) and the item (ITEM) as bind parameters.
+_QUEUE_ORDER = (Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
+
+
+def _claim(user_id: Any) -> dict[Any, Any]:
     """The SET of a claim; a reviewer taking back their own live claim keeps its start (for review_seconds)."""
     own_live = and_(Extraction.claimed_by == user_id, Extraction.claim_expires_at > func.now())
     return {
@@ -296,6 +303,60 @@ _CLAIMED = (
     Extraction.contract_id,
     (Extraction.claimed_at < func.now()).label("resumed"),
     Extraction.claim_expires_at,
+)
+
+
+def _claim_next_statement() -> Update:
+    """One UPDATE: the reviewer's own live claim if any (renewed), else the first free item in queue order.
+
+    SKIP LOCKED lets concurrent claimers pass over each other's rows instead of waiting on them; a row
+    that someone else claimed and committed meanwhile is re-checked after locking and passed over.
+    """
+    mine = (
+        select(Extraction.id)
+        .where(Extraction.claimed_by == ACTOR, IS_PENDING, Extraction.claim_expires_at > func.now())
+        .order_by(*_QUEUE_ORDER)
+        .limit(1)
+        .with_for_update()
+        .cte("mine")
+    )
+    free = (
+        select(Extraction.id)
+        .where(
+            IS_PENDING,
+            or_(Extraction.claimed_by.is_(None), Extraction.claim_expires_at <= func.now()),
+            Extraction.id != all_(bindparam("skip", type_=ARRAY(PG_UUID(as_uuid=True)))),
+            ~select(mine.c.id).exists(),
+        )
+        .order_by(*_QUEUE_ORDER)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .cte("free")
+    )
+    picked = union_all(select(mine.c.id), select(free.c.id)).cte("picked")
+    return (
+        update(Extraction)
+        .where(Extraction.id == picked.c.id)
+        .values(_claim(ACTOR))
+        .returning(*_CLAIMED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM_NEXT = _claim_next_statement()
+_CLAIM_ONE = (
+    update(Extraction)
+    .where(Extraction.id == ITEM, IS_PENDING, claim_open_to(ACTOR))
+    .values(_claim(ACTOR))
+    .returning(*_CLAIMED)
+    .execution_options(synchronize_session=False)
+)
+_RELEASE = (
+    update(Extraction)
+    .where(Extraction.id == ITEM, Extraction.claimed_by == ACTOR, IS_PENDING)
+    .values(claimed_by=None, claimed_at=None, claim_expires_at=None)
+    .returning(Extraction.contract_id)
+    .execution_options(synchronize_session=False)
 )
 
 
@@ -317,50 +378,14 @@ async def _claimed(ctx: ServiceContext, uow: UnitOfWork, row: Any) -> Extraction
 async def claim_next(ctx: ServiceContext, *, skip: Collection[uuid.UUID] = ()) -> ExtractionDetail | None:
     """The item this reviewer works on next: the one they already hold, else the head of the queue.
 
-    One UPDATE: the reviewer's own live claim if any (renewed), else the first free item in queue order.
-    SKIP LOCKED lets concurrent claimers pass over each other's rows instead of waiting on them; a row
-    that someone else claimed and committed meanwhile is re-checked after locking and passed over.
     `skip` lists items the reviewer has just released and does not want straight back (a released item
     returns to its place at the head). None when nothing is left to claim.
     """
-    uid = ctx.actor.user_id
-    order = (Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
-    mine = (
-        select(Extraction.id)
-        .where(
-            Extraction.claimed_by == uid,
-            IS_PENDING,
-            Extraction.claim_expires_at > func.now(),
-        )
-        .order_by(*order)
-        .limit(1)
-        .with_for_update()
-        .cte("mine")
-    )
-    free = (
-        select(Extraction.id)
-        .where(
-            IS_PENDING,
-            or_(Extraction.claimed_by.is_(None), Extraction.claim_expires_at <= func.now()),
-            Extraction.id != all_(bindparam("skip", list(skip), type_=ARRAY(PG_UUID(as_uuid=True)))),
-            ~select(mine.c.id).exists(),
-        )
-        .order_by(*order)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .cte("free")
-    )
-    picked = union_all(select(mine.c.id), select(free.c.id)).cte("picked")
-    stmt = (
-        update(Extraction)
-        .where(Extraction.id == picked.c.id)
-        .values(_claim(uid))
-        .returning(*_CLAIMED)
-        .execution_options(synchronize_session=False)
-    )
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.CLAIM)
-        row = (await uow.session.execute(stmt)).first()
+        row = (
+            await uow.session.execute(_CLAIM_NEXT, {"actor": ctx.actor.user_id, "skip": list(skip)})
+        ).first()
         if row is None:
             await uow.commit()
             return None
@@ -372,15 +397,7 @@ async def claim_extraction(ctx: ServiceContext, extraction_id: uuid.UUID) -> Ext
     uid = ctx.actor.user_id
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.CLAIM)
-        row = (
-            await uow.session.execute(
-                update(Extraction)
-                .where(Extraction.id == extraction_id, IS_PENDING, claim_open_to(uid))
-                .values(_claim(uid))
-                .returning(*_CLAIMED)
-                .execution_options(synchronize_session=False)
-            )
-        ).first()
+        row = (await uow.session.execute(_CLAIM_ONE, {"actor": uid, "item": extraction_id})).first()
         if row is None:
             state = await load_state(uow.session, extraction_id)
             if state.status != "pending":
@@ -396,13 +413,7 @@ async def release(ctx: ServiceContext, extraction_id: uuid.UUID) -> bool:
     uid = ctx.actor.user_id
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.CLAIM)
-        contract_id = await uow.session.scalar(
-            update(Extraction)
-            .where(Extraction.id == extraction_id, Extraction.claimed_by == uid, IS_PENDING)
-            .values(claimed_by=None, claimed_at=None, claim_expires_at=None)
-            .returning(Extraction.contract_id)
-            .execution_options(synchronize_session=False)
-        )
+        contract_id = await uow.session.scalar(_RELEASE, {"actor": uid, "item": extraction_id})
         if contract_id is None:
             state = await load_state(uow.session, extraction_id)
             if state.status == "pending" and state.held_by_other(uid):

@@ -19,6 +19,10 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Integer,
+    Select,
+    Text,
+    Update,
+    bindparam,
     case,
     cast,
     func,
@@ -30,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -182,6 +187,10 @@ class Decision(BaseModel):
 # Spelled as a literal, not a bind parameter: only then can a prepared (generic) plan use the partial
 # index extractions_queue_idx, whose predicate is status = 'pending'.
 IS_PENDING: ColumnElement[bool] = Extraction.status == literal_column("'pending'")
+# The reviewer and the item in the hot write statements, which are built once: building one costs more
+# Python than the database spends running it.
+ACTOR = bindparam("actor", type_=PG_UUID(as_uuid=True))
+ITEM = bindparam("item", type_=PG_UUID(as_uuid=True))
 
 
 def setting(key: str, type_: type[Integer] | type[Boolean]) -> ColumnElement[Any]:
@@ -246,7 +255,7 @@ class ItemState:
 _CLAIMANT, _REVIEWER = aliased(User), aliased(User)
 
 
-async def load_state(session: AsyncSession, extraction_id: uuid.UUID, *, lock: bool = False) -> ItemState:
+def _state_statement(*, lock: bool) -> Select[Any]:
     claimant, reviewer = _CLAIMANT, _REVIEWER
     stmt = (
         select(
@@ -266,11 +275,16 @@ async def load_state(session: AsyncSession, extraction_id: uuid.UUID, *, lock: b
         )
         .outerjoin(claimant, claimant.id == Extraction.claimed_by)
         .outerjoin(reviewer, reviewer.id == Extraction.reviewed_by)
-        .where(Extraction.id == extraction_id)
+        .where(Extraction.id == ITEM)
     )
-    if lock:
-        stmt = stmt.with_for_update(of=Extraction)
-    row = (await session.execute(stmt)).first()
+    return stmt.with_for_update(of=Extraction) if lock else stmt
+
+
+_STATE = {lock: _state_statement(lock=lock) for lock in (False, True)}
+
+
+async def load_state(session: AsyncSession, extraction_id: uuid.UUID, *, lock: bool = False) -> ItemState:
+    row = (await session.execute(_STATE[lock], {"item": extraction_id})).first()
     if row is None:
         raise NotFound("That extraction does not exist (any more). Reload the queue.")
     return ItemState(
@@ -517,6 +531,40 @@ def _stored_text(value: Decimal | str | None) -> str | None:
     return None if value is None else display_value(value)
 
 
+_INSERT_CORRECTION = insert(Correction).values(
+    extraction_id=ITEM,
+    field_name=bindparam("field", type_=Text),
+    original_value=bindparam("original", type_=Text),
+    corrected_value=bindparam("corrected", type_=Text),
+    reason_code=bindparam("reason", type_=Text),
+    reason_note=bindparam("note", type_=Text),
+    corrected_by=ACTOR,
+)
+
+
+def _correct_statement(name: FieldName) -> Update:
+    """The field's new value; the version moves on, and the reviewer's own lease is renewed."""
+    column = getattr(Extraction, name)
+    return (
+        update(Extraction)
+        .where(Extraction.id == ITEM)
+        .values(
+            {
+                column: bindparam("value", type_=column.type),
+                Extraction.version: Extraction.version + 1,
+                Extraction.claim_expires_at: case(
+                    (Extraction.claimed_by == ACTOR, lease_end()),
+                    else_=Extraction.claim_expires_at,
+                ),
+            }
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CORRECT: dict[str, Update] = {name: _correct_statement(name) for name in FIELD_NAMES}
+
+
 async def correct_field(
     ctx: ServiceContext,
     extraction_id: uuid.UUID,
@@ -546,30 +594,19 @@ async def correct_field(
         if note is None and (state.require_reason or reason is CorrectionReason.OTHER):
             raise InvalidInput("Add a note saying why the value is wrong; corrections need one here.")
         await session.execute(
-            insert(Correction).values(
-                extraction_id=extraction_id,
-                field_name=name,
-                original_value=_stored_text(old),
-                corrected_value=_stored_text(value),
-                reason_code=reason.value,
-                reason_note=note,
-                corrected_by=ctx.actor.user_id,
-            )
+            _INSERT_CORRECTION,
+            {
+                "item": extraction_id,
+                "field": name,
+                "original": _stored_text(old),
+                "corrected": _stored_text(value),
+                "reason": reason.value,
+                "note": note,
+                "actor": ctx.actor.user_id,
+            },
         )
         await session.execute(
-            update(Extraction)
-            .where(Extraction.id == extraction_id)
-            .values(
-                {
-                    name: value,
-                    Extraction.version: Extraction.version + 1,
-                    Extraction.claim_expires_at: case(
-                        (Extraction.claimed_by == ctx.actor.user_id, lease_end()),
-                        else_=Extraction.claim_expires_at,
-                    ),
-                }
-            )
-            .execution_options(synchronize_session=False)
+            _CORRECT[name], {"item": extraction_id, "value": value, "actor": ctx.actor.user_id}
         )
         uow.record(
             ctx.actor.event(
@@ -623,6 +660,56 @@ async def reject(
     return await _decide(ctx, extraction_id, expected_version, "rejected", reason)
 
 
+def _decide_statement(status: Literal["approved", "rejected"]) -> Update:
+    """The decision, if the item is still pending at the version the reviewer saw and open to them.
+
+    An approval also needs every field that makes a refund computable (_NEEDED_FOR_APPROVAL).
+    """
+    complete = (
+        [getattr(Extraction, name).is_not(None) for name in _NEEDED_FOR_APPROVAL]
+        if status == "approved"
+        else []
+    )
+    return (
+        update(Extraction)
+        .where(
+            Extraction.id == ITEM,
+            Extraction.version == bindparam("version", type_=Integer),
+            IS_PENDING,
+            claim_open_to(ACTOR),
+            *complete,
+        )
+        .values(
+            status=status,
+            rejection_reason=bindparam("reason", type_=Text),
+            reviewed_by=ACTOR,
+            reviewed_at=func.now(),
+            review_seconds=case(
+                (
+                    Extraction.claimed_by == ACTOR,
+                    cast(func.extract("epoch", func.now() - Extraction.claimed_at), Integer),
+                ),
+                else_=None,
+            ),
+            claimed_by=None,
+            claimed_at=None,
+            claim_expires_at=None,
+            version=Extraction.version + 1,
+        )
+        .returning(
+            Extraction.id,
+            Extraction.contract_id,
+            Extraction.version,
+            Extraction.updated_at,
+            Extraction.review_seconds,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+_DECIDE: dict[str, Update] = {status: _decide_statement(status) for status in ("approved", "rejected")}
+
+
 async def _decide(
     ctx: ServiceContext,
     extraction_id: uuid.UUID,
@@ -635,48 +722,13 @@ async def _decide(
         await authorize(uow, actor, Permission.DECIDE)
         if status == "rejected":
             reason = _required_reason(reason, "reject it")
-        complete = (
-            [getattr(Extraction, name).is_not(None) for name in _NEEDED_FOR_APPROVAL]
-            if status == "approved"
-            else []
-        )
-        row = (
-            await uow.session.execute(
-                update(Extraction)
-                .where(
-                    Extraction.id == extraction_id,
-                    Extraction.version == expected_version,
-                    IS_PENDING,
-                    claim_open_to(actor.user_id),
-                    *complete,
-                )
-                .values(
-                    status=status,
-                    rejection_reason=reason,
-                    reviewed_by=actor.user_id,
-                    reviewed_at=func.now(),
-                    review_seconds=case(
-                        (
-                            Extraction.claimed_by == actor.user_id,
-                            cast(func.extract("epoch", func.now() - Extraction.claimed_at), Integer),
-                        ),
-                        else_=None,
-                    ),
-                    claimed_by=None,
-                    claimed_at=None,
-                    claim_expires_at=None,
-                    version=Extraction.version + 1,
-                )
-                .returning(
-                    Extraction.id,
-                    Extraction.contract_id,
-                    Extraction.version,
-                    Extraction.updated_at,
-                    Extraction.review_seconds,
-                )
-                .execution_options(synchronize_session=False)
-            )
-        ).first()
+        parameters = {
+            "item": extraction_id,
+            "version": expected_version,
+            "actor": actor.user_id,
+            "reason": reason,
+        }
+        row = (await uow.session.execute(_DECIDE[status], parameters)).first()
         if row is None:
             state = await load_state(uow.session, extraction_id)
             await ensure_writable(uow.session, state, actor, expected_version)
