@@ -155,16 +155,15 @@ def _band(band: str | None) -> ConfidenceBand | None:
 _CLAIMANT = aliased(User)
 
 
-def _page_statement(
-    after: QueueCursor | None,
-    limit: int,
-    field: FieldName | None,
-    provider: Provider | None,
-    band: ConfidenceBand | None,
-) -> Select[Any]:
+# Queue order: weakest field first, then oldest; the id makes it total (keyset pagination).
+_QUEUE_ORDER = (Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
+
+
+def _page_head() -> Select[Any]:
+    """The queue in its order, `limit` + 1 rows (the extra one says whether there is a next page)."""
     claimant = _CLAIMANT
     live = Extraction.claim_expires_at > func.now()
-    stmt = (
+    return (
         select(
             Extraction.id,
             Extraction.contract_id,
@@ -181,14 +180,30 @@ def _page_statement(
         .join(Contract, Contract.contract_id == Extraction.contract_id)
         .outerjoin(claimant, and_(claimant.id == Extraction.claimed_by, live))
         .where(IS_PENDING)
-        .order_by(Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
-        .limit(limit + 1)
+        .order_by(*_QUEUE_ORDER)
+        .limit(bindparam("rows", type_=Integer))
     )
-    if after is not None:
-        stmt = stmt.where(
-            tuple_(Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
-            > tuple_(after.min_confidence, after.extracted_at, after.extraction_id)
-        )
+
+
+# Built once, as the claim statements are: the first page, and a page after a cursor.
+_PAGE_HEAD = _page_head()
+_PAGE_AFTER = _PAGE_HEAD.where(
+    tuple_(*_QUEUE_ORDER)
+    > tuple_(
+        bindparam("after_confidence", type_=Integer),
+        bindparam("after_extracted_at", type_=Extraction.extracted_at.type),
+        bindparam("after_id", type_=PG_UUID(as_uuid=True)),
+    )
+)
+
+
+def _page_statement(
+    after: QueueCursor | None,
+    field: FieldName | None,
+    provider: Provider | None,
+    band: ConfidenceBand | None,
+) -> Select[Any]:
+    stmt = _PAGE_HEAD if after is None else _PAGE_AFTER
     if field is not None:
         threshold = setting("confidence_threshold", Integer)
         # The second condition is implied by the first; it bounds the index scan.
@@ -216,9 +231,16 @@ async def queue_page(
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"A queue page holds 1 to {MAX_PAGE_SIZE} items.")
         stmt = _page_statement(
-            after, limit, None if field is None else checked_field(field), _provider(provider), _band(band)
+            after, None if field is None else checked_field(field), _provider(provider), _band(band)
         )
-        rows = (await uow.session.execute(stmt)).all()
+        parameters: dict[str, Any] = {"rows": limit + 1}
+        if after is not None:
+            parameters |= {
+                "after_confidence": after.min_confidence,
+                "after_extracted_at": after.extracted_at,
+                "after_id": after.extraction_id,
+            }
+        rows = (await uow.session.execute(stmt, parameters)).all()
         await uow.commit()
     items = []
     for row in rows[:limit]:
@@ -284,7 +306,6 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
 
 
 # The claim statements are built once, with the reviewer (ACTOR) and the item (ITEM) as bind parameters.
-_QUEUE_ORDER = (Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
 
 
 def _claim(user_id: Any) -> dict[Any, Any]:
