@@ -111,6 +111,22 @@ async def start_and_log_in(app: RefundReviewApp, pilot: Pilot, username: str) ->
     return time.perf_counter() - started
 
 
+async def through_items(app: RefundReviewApp, pilot: Pilot, key: str, count: int) -> list[float]:
+    """From the queue: `n` to the review screen, then `key` `count` times, each timed to the next item drawn."""
+    press(app, "n")
+    await until(pilot, partial(review_drawn, app))
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen)
+    durations = []
+    for _ in range(count):
+        shown = screen.detail.extraction_id
+        started = time.perf_counter()
+        press(app, key)
+        await until(pilot, partial(moved_on, screen, shown))
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
 async def cold(settings: Settings, spawned_at: float) -> dict[str, float]:
     app = make_app(settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -128,7 +144,7 @@ async def session(settings: Settings, username: str, runs: int) -> dict[str, obj
             starts.append(time.perf_counter() - started)
             logins.append(await start_and_log_in(app, pilot, username))
             await logout(app.context)
-    opens, skips = [], []
+    opens = []
     app = make_app(settings)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, partial(login_ready, app))
@@ -140,16 +156,7 @@ async def session(settings: Settings, username: str, runs: int) -> dict[str, obj
             opens.append(time.perf_counter() - started)
             press(app, "escape")
             await until(pilot, partial(queue_at_rest, app))
-        press(app, "n")
-        await until(pilot, partial(review_drawn, app))
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
-        for _ in range(runs):
-            shown = screen.detail.extraction_id
-            started = time.perf_counter()
-            press(app, "n")
-            await until(pilot, partial(moved_on, screen, shown))
-            skips.append(time.perf_counter() - started)
+        skips = await through_items(app, pilot, "n", runs)
         press(app, "escape")
         await until(pilot, partial(queue_drawn, app))
         await logout(app.context)
@@ -169,22 +176,12 @@ async def reviews(settings: Settings, username: str, count: int) -> dict[str, ob
     A process of its own, so its memory is one session's, not that of the fifty apps the timing runs
     start and stop.
     """
-    approvals = []
     app = make_app(settings)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, partial(login_ready, app))
         await start_and_log_in(app, pilot, username)
-        press(app, "n")
-        await until(pilot, partial(review_drawn, app))
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
         before = resident_mb()
-        for _ in range(count):
-            shown = screen.detail.extraction_id
-            started = time.perf_counter()
-            press(app, "a")
-            await until(pilot, partial(moved_on, screen, shown))
-            approvals.append(time.perf_counter() - started)
+        approvals = await through_items(app, pilot, "a", count)
         after = resident_mb()
         press(app, "escape")
         await until(pilot, partial(queue_drawn, app))
