@@ -47,8 +47,10 @@ async def measure_workstation(
     for _ in range(cold_runs):
         result = await _probe(settings, db, "cold", "--spawned-at", repr(time.time()))
         colds.append(result["cold_start"])
-    found = await _probe(settings, db, "session", "--username", PROBE_USER, "--runs", str(runs))
-    found |= await _probe(settings, db, "reviews", "--username", PROBE_USER, "--reviews", str(reviews))
+    found = await _probe(settings, db, "starts", "--username", PROBE_USER, "--runs", str(runs))
+    found |= await _probe(
+        settings, db, "session", "--username", PROBE_USER, "--runs", str(runs), "--reviews", str(reviews)
+    )
     queue = f"{pending:,} pending"
     bcrypt_ms = sorted(found["bcrypt"])[len(found["bcrypt"]) // 2] * 1000
     return [

@@ -2,11 +2,11 @@
 
 `python -m benchmarks.workstation_probe cold --spawned-at T` starts the app (headless, as
 `refund-review` would in a terminal) and prints how long it took from the moment its parent spawned it
-until the login screen was drawn and connected. `... session` drives the real app (make_app) with
-Textual's Pilot and prints, as JSON, the durations of: start to login screen, login to a drawn queue,
-`n` on the queue to a drawn review screen, `n` (skip) on the review screen to the next item drawn.
-`... reviews` logs in once and times `a` (approve and next) to the next item drawn, with the process's
-resident memory before and after the scripted reviews.
+until the login screen was drawn and connected. `... starts` drives the real app (make_app) with
+Textual's Pilot and prints, as JSON, the durations of start to login screen and login to a drawn queue,
+over many apps started in turn. `... session` logs in once and times `n` on the queue to a drawn review
+screen, `n` (skip) and `a` (approve and next) on the review screen to the next item drawn, with the
+process's resident memory before and after the scripted reviews.
 
 Keys are posted to the app as the terminal driver posts them, and "drawn" means: the screen shows the
 new state and Textual has processed every pending message and laid out and rendered the screen
@@ -134,16 +134,34 @@ async def cold(settings: Settings, spawned_at: float) -> dict[str, float]:
         return {"cold_start": time.time() - spawned_at}
 
 
-async def session(settings: Settings, username: str, runs: int) -> dict[str, object]:
-    starts, logins = [], []
+async def starts(settings: Settings, username: str, runs: int) -> dict[str, object]:
+    """`runs` apps started in turn, each to its login screen, then logged in to a drawn queue."""
+    started_in, logins = [], []
     for _ in range(runs):
         started = time.perf_counter()
         app = make_app(settings)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, partial(login_ready, app))
-            starts.append(time.perf_counter() - started)
+            started_in.append(time.perf_counter() - started)
             logins.append(await start_and_log_in(app, pilot, username))
             await logout(app.context)
+    # The scale users' hashes have the production cost (services.seeding.scale.scale_password_hash).
+    hashed = bcrypt.hashpw(SCALE_PASSWORD.encode(), bcrypt.gensalt(PRODUCTION_BCRYPT_ROUNDS))
+    checks = []
+    for _ in range(5):
+        started = time.perf_counter()
+        bcrypt.checkpw(SCALE_PASSWORD.encode(), hashed)
+        checks.append(time.perf_counter() - started)
+    return {"start": started_in, "login": logins, "bcrypt": checks}
+
+
+async def session(settings: Settings, username: str, runs: int, count: int) -> dict[str, object]:
+    """One reviewer's session in one process, as at a desk: log in; `n` on the queue `runs` times (back
+    with Escape each time); `n` (skip) `runs` times; then `a` (approve and next) `count` times.
+
+    A process of its own, with one app in it: its heap and its memory are one session's, not those of
+    the fifty apps the start-up runs start and stop.
+    """
     opens = []
     app = make_app(settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -158,28 +176,7 @@ async def session(settings: Settings, username: str, runs: int) -> dict[str, obj
             await until(pilot, partial(queue_at_rest, app))
         skips = await through_items(app, pilot, "n", runs)
         press(app, "escape")
-        await until(pilot, partial(queue_drawn, app))
-        await logout(app.context)
-    # The scale users' hashes have the production cost (services.seeding.scale.scale_password_hash).
-    hashed = bcrypt.hashpw(SCALE_PASSWORD.encode(), bcrypt.gensalt(PRODUCTION_BCRYPT_ROUNDS))
-    checks = []
-    for _ in range(5):
-        started = time.perf_counter()
-        bcrypt.checkpw(SCALE_PASSWORD.encode(), hashed)
-        checks.append(time.perf_counter() - started)
-    return {"start": starts, "login": logins, "open": opens, "skip": skips, "bcrypt": checks}
-
-
-async def reviews(settings: Settings, username: str, count: int) -> dict[str, object]:
-    """One reviewer's day in one process, as it is at a desk: log in, open the queue, approve `count` items.
-
-    A process of its own, so its memory is one session's, not that of the fifty apps the timing runs
-    start and stop.
-    """
-    app = make_app(settings)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, partial(login_ready, app))
-        await start_and_log_in(app, pilot, username)
+        await until(pilot, partial(queue_at_rest, app))
         before = resident_mb()
         approvals = await through_items(app, pilot, "a", count)
         after = resident_mb()
@@ -187,6 +184,8 @@ async def reviews(settings: Settings, username: str, count: int) -> dict[str, ob
         await until(pilot, partial(queue_drawn, app))
         await logout(app.context)
     return {
+        "open": opens,
+        "skip": skips,
         "approve": approvals,
         "rss_before_mb": before[0],
         "rss_after_mb": after[0],
@@ -196,7 +195,7 @@ async def reviews(settings: Settings, username: str, count: int) -> dict[str, ob
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workstation_probe")
-    parser.add_argument("mode", choices=("cold", "session", "reviews"))
+    parser.add_argument("mode", choices=("cold", "starts", "session"))
     parser.add_argument("--spawned-at", type=float, default=0.0)
     parser.add_argument("--username", default="scale.reviewer40")
     parser.add_argument("--runs", type=int, default=50)
@@ -205,10 +204,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     if args.mode == "cold":
         result: dict[str, object] = dict(asyncio.run(cold(settings, args.spawned_at)))
-    elif args.mode == "session":
-        result = asyncio.run(session(settings, args.username, args.runs))
+    elif args.mode == "starts":
+        result = asyncio.run(starts(settings, args.username, args.runs))
     else:
-        result = asyncio.run(reviews(settings, args.username, args.reviews))
+        result = asyncio.run(session(settings, args.username, args.runs, args.reviews))
     sys.stdout.write(json.dumps(result) + "\n")
 
 

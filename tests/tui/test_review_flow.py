@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 
 import asyncpg
@@ -10,7 +11,7 @@ from textual.widgets import Input, Select, Static
 from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen
 from app.screens.review import ReviewScreen
-from app.workstation import RefundReviewApp
+from app.workstation import COLLECT_AFTER_SECONDS, RefundReviewApp
 from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, wait_until
 from widgets.document_view import DocumentView
@@ -165,3 +166,25 @@ async def test_an_expired_session_returns_to_the_login_with_the_reason(
         message = workstation.screen.query_one("#login-message", Static)
         await wait_until(pilot, lambda: "inactivity" in str(message.render()))
         assert not workstation.logged_in
+
+
+async def test_the_garbage_is_collected_in_the_pause_after_keys(
+    workstation: RefundReviewApp, make_context, add_contract
+) -> None:
+    """Full collections happen while the reviewer reads, once per burst of keys, not during keystrokes."""
+    await make_context("reviewer", username="rita")
+    await add_contract(premium_confidence=30)
+
+    def full_collections() -> int:
+        return gc.get_stats()[2]["collections"]
+
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "rita", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        after_keys = full_collections()
+        await wait_until(pilot, lambda: full_collections() > after_keys, limit=COLLECT_AFTER_SECONDS * 10)
+        collected = full_collections()
+        await pilot.pause(COLLECT_AFTER_SECONDS * 4)
+        assert full_collections() == collected  # no keys since: nothing more is owed
