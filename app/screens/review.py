@@ -375,3 +375,9 @@ class ReviewScreen(WorkstationScreen):
         if self.detail.status == "pending" and self.detail.claimed_by(self.ctx.actor.user_id):
             await release(self.ctx, self.detail.extraction_id)
         self.dismiss(None)
+
+
+class ResultReviewScreen(ReviewScreen):
+    """The review screen opened from search results: Escape goes back to them, and says so."""
+
+    BINDINGS = [Binding("escape", "back", "Back to results", id="back")]

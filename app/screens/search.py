@@ -342,9 +342,9 @@ class SearchScreen(WorkstationScreen):
                 # Someone was quicker: show the item as it is now, read-only for this reviewer.
                 self.notify(exc.message, title="Not claimed", severity="warning", timeout=8)
                 detail = await get_detail_by_contract(self.ctx, contract_id)
-        from app.screens.review import ReviewScreen
+        from app.screens.review import ResultReviewScreen
 
-        self.app.push_screen(ReviewScreen(detail), callback=self._back_from_review)
+        self.app.push_screen(ResultReviewScreen(detail), callback=self._back_from_review)
 
     def _claimable(self, detail: ExtractionDetail) -> bool:
         if detail.status != "pending" or not allowed(self.ctx.actor, Permission.CLAIM):

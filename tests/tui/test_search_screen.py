@@ -80,6 +80,8 @@ async def test_search_by_account_number_then_open_claims_the_item(
         review: ReviewScreen = workstation.screen  # type: ignore[assignment]
         assert review.detail.contract_id == wanted.contract_id
         assert review.detail.claimed_by(rita.actor.user_id)
+        escape = next(b for _, b, _, _ in review.active_bindings.values() if b.key == "escape")
+        assert escape.description == "Back to results"
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(workstation.screen, SearchScreen))
     claims = dict(await superuser.fetch("SELECT contract_id, claimed_by FROM extractions"))
