@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Static
 
 from app.screens.base import ResultType, WorkstationDialog
 from services.errors import ServiceError, SessionExpired
+from services.passwords import MIN_PASSWORD_CHARS
 
 T = TypeVar("T")
 
@@ -57,6 +58,27 @@ class ServiceFormDialog(WorkstationDialog[ResultType]):
 
     def show_error(self, message: str) -> None:
         self.query_one("#form-error", Static).update(Text(message, style="bold red"))
+
+    @staticmethod
+    def password_inputs(input_id: str) -> Iterable[Widget]:
+        """A new password and the same again, for `typed_password(input_id)` to read."""
+        yield Input(
+            placeholder=f"at least {MIN_PASSWORD_CHARS} characters",
+            password=True,
+            id=input_id,
+            max_length=200,
+        )
+        yield Input(
+            placeholder="the same password again", password=True, id=f"{input_id}-again", max_length=200
+        )
+
+    def typed_password(self, input_id: str) -> str | None:
+        """The password of `password_inputs(input_id)`, or None (and the form says why) if the two differ."""
+        password = self.query_one(f"#{input_id}", Input).value
+        if password != self.query_one(f"#{input_id}-again", Input).value:
+            self.show_error("The two passwords differ; type the same password twice.")
+            return None
+        return password
 
     async def submit(self, call: Awaitable[T]) -> T | None:
         """Await the service; a refusal stays in the form (an ended session still logs out)."""

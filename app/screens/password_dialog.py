@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual import work
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
 
 from app.screens.form_dialog import ServiceFormDialog
-from services.passwords import MIN_PASSWORD_CHARS
 from services.users import UserInfo, reset_password
 
 
@@ -25,21 +24,12 @@ class PasswordDialog(ServiceFormDialog[UserInfo | None]):
     def fields(self) -> Iterable[Widget]:
         yield Static(Text("Any lock-out is lifted and their open sessions end.", style="dim"))
         yield Label("Temporary password")
-        yield Input(
-            placeholder=f"at least {MIN_PASSWORD_CHARS} characters",
-            password=True,
-            id="reset-password",
-            max_length=200,
-        )
-        yield Input(
-            placeholder="the same password again", password=True, id="reset-password-again", max_length=200
-        )
+        yield from self.password_inputs("reset-password")
 
     @work(exclusive=True, group="save-password", exit_on_error=False)
     async def save(self) -> None:
-        password = self.query_one("#reset-password", Input).value
-        if password != self.query_one("#reset-password-again", Input).value:
-            self.show_error("The two passwords differ; type the same password twice.")
+        password = self.typed_password("reset-password")
+        if password is None:
             return
         user = await self.submit(
             reset_password(

@@ -10,7 +10,6 @@ from textual.widgets import Input, Label, Select
 
 from app.screens.form_dialog import ServiceFormDialog
 from services.context import ROLES
-from services.passwords import MIN_PASSWORD_CHARS
 from services.users import USERNAME_RULE, UserInfo, create_user
 
 
@@ -30,21 +29,12 @@ class NewUserDialog(ServiceFormDialog[UserInfo | None]):
         yield Label("Role")
         yield Select([(role, role) for role in ROLES], value="reviewer", allow_blank=False, id="new-role")
         yield Label("Temporary password (the user changes it after logging in)")
-        yield Input(
-            placeholder=f"at least {MIN_PASSWORD_CHARS} characters",
-            password=True,
-            id="new-password",
-            max_length=200,
-        )
-        yield Input(
-            placeholder="the same password again", password=True, id="new-password-again", max_length=200
-        )
+        yield from self.password_inputs("new-password")
 
     @work(exclusive=True, group="save-user", exit_on_error=False)
     async def save(self) -> None:
-        password = self.query_one("#new-password", Input).value
-        if password != self.query_one("#new-password-again", Input).value:
-            self.show_error("The two passwords differ; type the same password twice.")
+        password = self.typed_password("new-password")
+        if password is None:
             return
         user = await self.submit(
             create_user(
