@@ -88,6 +88,24 @@ async def test_new_user_refused_by_the_service_keeps_the_dialog_open(
     assert await superuser.fetchval("SELECT count(*) FROM users WHERE email = 'other@example.com'") == 0
 
 
+async def test_new_user_with_two_different_passwords_is_not_sent(
+    workstation: RefundReviewApp, make_context, superuser: asyncpg.Connection
+) -> None:
+    await make_context("admin", username="ada")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await open_administration(pilot, "ada")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, NewUserDialog))
+        dialog = workstation.screen
+        await pilot.press(*"rita", "enter", *"rita@example.com", "enter", *"Rita Reviewer", "enter")
+        dialog.query_one("#new-password").focus()
+        await pilot.press(*"temporary pass 42", "tab", *"temporary pass 43", "ctrl+s")
+        error = dialog.query_one("#form-error", Static)
+        await wait_until(pilot, lambda: "two passwords differ" in str(error.render()))
+        assert workstation.screen is dialog
+    assert await superuser.fetchval("SELECT count(*) FROM users WHERE username = 'rita'") == 0
+
+
 async def test_deactivate_after_confirmation(
     workstation: RefundReviewApp, make_context, superuser: asyncpg.Connection
 ) -> None:
