@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
-from textual.widgets import Input
+from typing import TypeVar
 
-from app.workstation import RefundReviewApp
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import DataTable, Input
+
+from app.workstation import LOGIN_MODE, RefundReviewApp
+from tests.tui.conftest import PASSWORD
+
+S = TypeVar("S", bound=Screen)
 
 
 async def wait_until(pilot: Pilot, condition, limit: float = 30.0) -> None:
@@ -37,3 +43,15 @@ async def log_in(pilot: Pilot, username: str, password: str) -> None:
     await pilot.press("enter")
     # The login runs in a worker; wait for its answer, whatever it is.
     await wait_until(pilot, lambda: not any(w.group == "login" and w.is_running for w in app.workers))
+
+
+async def open_area(pilot: Pilot, username: str, key: str, screen_type: type[S], table_id: str) -> S:
+    """Log in, press the area's key, and wait until its screen has rows in `table_id`."""
+    app: RefundReviewApp = pilot.app  # type: ignore[assignment]
+    await log_in(pilot, username, PASSWORD)
+    await wait_until(pilot, lambda: app.logged_in and app.current_mode != LOGIN_MODE)
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, screen_type))
+    screen: S = app.screen  # type: ignore[assignment]
+    await wait_until(pilot, lambda: screen.query_one(f"#{table_id}", DataTable).row_count > 0)
+    return screen

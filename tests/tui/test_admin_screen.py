@@ -15,21 +15,13 @@ from app.screens.admin import AdminScreen
 from app.screens.config_dialog import ConfigDialog
 from app.screens.confirm import ConfirmDialog
 from app.screens.user_dialog import NewUserDialog
-from app.workstation import LOGIN_MODE, RefundReviewApp
+from app.workstation import RefundReviewApp
 from db.url import asyncpg_connect_args
-from tests.tui.conftest import PASSWORD
-from tests.tui.pilot import log_in, wait_until
+from tests.tui.pilot import open_area, wait_until
 
 
 async def open_administration(pilot: Pilot, username: str) -> AdminScreen:
-    app: RefundReviewApp = pilot.app  # type: ignore[assignment]
-    await log_in(pilot, username, PASSWORD)
-    await wait_until(pilot, lambda: app.logged_in and app.current_mode != LOGIN_MODE)
-    await pilot.press("f5")
-    await wait_until(pilot, lambda: isinstance(app.screen, AdminScreen))
-    screen: AdminScreen = app.screen  # type: ignore[assignment]
-    await wait_until(pilot, lambda: screen.query_one("#users-table", DataTable).row_count > 0)
-    return screen
+    return await open_area(pilot, username, "f5", AdminScreen, "users-table")
 
 
 async def select_setting(pilot: Pilot, screen: AdminScreen, key: str) -> None:

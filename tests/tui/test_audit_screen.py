@@ -14,22 +14,15 @@ from textual.widgets import DataTable, Select, Static
 
 from app.screens.audit import AuditScreen
 from app.screens.export_dialog import ExportDialog
-from app.workstation import LOGIN_MODE, RefundReviewApp
+from app.workstation import RefundReviewApp
 from services.settings import Settings
 from services.users import create_user
 from tests.tui.conftest import PASSWORD
-from tests.tui.pilot import log_in, wait_until
+from tests.tui.pilot import open_area, wait_until
 
 
 async def open_audit(pilot: Pilot, username: str) -> AuditScreen:
-    app: RefundReviewApp = pilot.app  # type: ignore[assignment]
-    await log_in(pilot, username, PASSWORD)
-    await wait_until(pilot, lambda: app.logged_in and app.current_mode != LOGIN_MODE)
-    await pilot.press("f6")
-    await wait_until(pilot, lambda: isinstance(app.screen, AuditScreen))
-    screen: AuditScreen = app.screen  # type: ignore[assignment]
-    await wait_until(pilot, lambda: screen.query_one("#audit-table", DataTable).row_count > 0)
-    return screen
+    return await open_area(pilot, username, "f6", AuditScreen, "audit-table")
 
 
 def shown_seqs(screen: AuditScreen) -> list[int]:
