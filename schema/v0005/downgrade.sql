@@ -1,0 +1,2 @@
+-- Reverses version 0005.
+SELECT 1;

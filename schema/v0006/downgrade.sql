@@ -1,0 +1,2 @@
+-- Reverses version 0006.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Reverses version 0007.
+SELECT 1;

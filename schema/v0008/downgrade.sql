@@ -1,0 +1,2 @@
+-- Reverses version 0008.
+SELECT 1;
