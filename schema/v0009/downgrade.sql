@@ -1,0 +1,2 @@
+-- Reverses version 0009.
+SELECT 1;
