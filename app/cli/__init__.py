@@ -16,6 +16,7 @@ from app.cli.demo_command import demo
 from app.cli.extract_commands import extract, extract_file
 from app.cli.ingest_command import ingest
 from app.cli.maintain_command import maintain
+from app.cli.refund_commands import refund_quote
 from app.cli.runner import CliState, run_workstation
 from app.cli.seed_command import seed
 from app.cli.user_commands import user
@@ -48,3 +49,4 @@ main.add_command(ingest)
 main.add_command(extract)
 main.add_command(extract_file)
 main.add_command(bench)
+main.add_command(refund_quote)

@@ -20,6 +20,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from services.extraction.types import CENT
+from services.refunds.states import STATE_NAMES
 from services.refunds.types import (
     REASON_LABELS,
     Calculation,
@@ -386,9 +387,14 @@ def quote_refund(inputs: RefundInputs, rule: JurisdictionRule | None) -> RefundQ
         )
     ]
     if rule is not None:
+        unlisted = (
+            f"no rule for {STATE_NAMES[inputs.state]} is on file, so "
+            if rule.is_default and inputs.state
+            else ""
+        )
         steps.append(
             Step(
-                text=f"Rule: {rule.name} in force from {rule.effective_from} ({rule.citation}).",
+                text=f"Rule: {unlisted}{rule.name} in force from {rule.effective_from} applies ({rule.citation}).",
                 values={"state": rule.state, "effective_from": str(rule.effective_from)},
             )
         )
@@ -439,7 +445,8 @@ def quote_refund(inputs: RefundInputs, rule: JurisdictionRule | None) -> RefundQ
         pay_by = (inputs.request_date or inputs.cancel_date) + dt.timedelta(days=rule.payment_due_days)
         steps.append(
             Step(
-                text=f"Payment due by {pay_by}: {rule.payment_due_days} days after the request under {rule.name}.",
+                text=f"Payment due by {pay_by}: {rule.payment_due_days} days after the "
+                f"{'request' if inputs.request_date else 'cancellation'} under {rule.name}.",
                 values={"pay_by": str(pay_by)},
             )
         )
