@@ -402,6 +402,34 @@ class AuditChainHead(Base):
 
 # Views: mapped read-only for queries; excluded from the table comparison and
 # checked column by column instead.
+class JurisdictionRuleRow(Base):
+    """A state's refund rule from its effective date on (schema/v0009); the default row has state '*'."""
+
+    __tablename__ = "jurisdiction_rules"
+    __table_args__ = (
+        UniqueConstraint("state", "effective_from", name="jurisdiction_rules_state_effective_from_key"),
+        Index("jurisdiction_rules_updated_by_idx", "updated_by"),
+    )
+
+    id: Mapped[uuid.UUID] = _pk()
+    state: Mapped[str]
+    effective_from: Mapped[dt.date]
+    free_look_days: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    fee_allowed: Mapped[bool] = mapped_column(server_default=text("true"))
+    fee_cap: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    methods_allowed: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    pro_rata_basis: Mapped[str] = mapped_column(server_default=text("'days'::text"))
+    short_rate_factor: Mapped[Decimal] = mapped_column(Numeric(5, 4), server_default=text("0.90"))
+    written_request_days: Mapped[int | None] = mapped_column(Integer)
+    payment_due_days: Mapped[int | None] = mapped_column(Integer)
+    citation: Mapped[str]
+    is_default: Mapped[bool] = mapped_column(server_default=text("false"))
+    notes: Mapped[str] = mapped_column(server_default=text("''::text"))
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _created()
+
+
 VIEW_NAMES = ("v_extraction_details", "v_user_activity", "v_daily_extraction_stats")
 
 

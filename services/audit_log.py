@@ -87,6 +87,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "extract", "extract_failed", "ingest", "chat", "config_changed",
     "audit_verified", "audit_exported", "partition_created", "partition_archived",
     "sessions_cleaned", "metrics_refreshed", "seed",
+    "rules_changed",  # schema/v0009
 )  # fmt: skip
 
 MAX_PAGE = 1000
@@ -423,6 +424,10 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "sessions_cleaned": lambda d: f"removed {_shown(d.get('removed'))} expired sessions",
     "metrics_refreshed": lambda d: _with("refreshed the metrics", _value(d, "days"), " ({} days)"),
     "seed": lambda d: _with("seeded demo data", _value(d, "contracts"), ": {} contracts"),
+    "rules_changed": lambda d: (
+        f"changed the jurisdiction rules from {_shown(d.get('source'))}: "
+        f"{len(d.get('added') or [])} added, {len(d.get('changed') or [])} changed"
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from app.cli.extract_commands import extract, extract_file
 from app.cli.ingest_command import ingest
 from app.cli.maintain_command import maintain
 from app.cli.refund_commands import refund_quote
+from app.cli.rules_commands import rules
 from app.cli.runner import CliState, run_workstation
 from app.cli.seed_command import seed
 from app.cli.user_commands import user
@@ -50,3 +51,4 @@ main.add_command(extract)
 main.add_command(extract_file)
 main.add_command(bench)
 main.add_command(refund_quote)
+main.add_command(rules)

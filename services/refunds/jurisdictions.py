@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.errors import InvalidInput
+from services.input_text import without_control_characters
 from services.refunds.types import DEFAULT_STATE, JurisdictionRule
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -41,10 +42,13 @@ MAX_RULES = 10_000
 
 
 def _row_values(row: Mapping[str, str | None]) -> dict[str, Any]:
-    """One CSV row as model input: empty cells take the model's default, lists are ';'-separated."""
+    """One CSV row as model input: empty cells take the model's default, lists are ';'-separated.
+
+    Citations and notes come from outside, so control and invisible characters are removed here, once.
+    """
     values: dict[str, Any] = {}
     for column in CSV_COLUMNS:
-        cell = (row.get(column) or "").strip()
+        cell = without_control_characters(row.get(column) or "").strip()
         if not cell:
             continue
         if column == "methods_allowed":
