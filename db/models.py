@@ -430,6 +430,72 @@ class JurisdictionRuleRow(Base):
     updated_at: Mapped[dt.datetime] = _created()
 
 
+class RefundRequest(Base):
+    """A cancellation's refund: its inputs, verdict and steps, and its way to payment (schema/v0009)."""
+
+    __tablename__ = "refund_requests"
+    __table_args__ = (
+        UniqueConstraint("approval_seq", name="refund_requests_approval_seq_key"),
+        Index(
+            "refund_requests_one_live_per_contract",
+            "contract_id",
+            unique=True,
+            postgresql_where=text("status <> 'not_payable'::text"),
+        ),
+        Index(
+            "refund_requests_open_by_due_idx",
+            "pay_by",
+            "requested_at",
+            postgresql_where=text(
+                "status = ANY (ARRAY['open'::text, 'awaiting_second_approval'::text, 'approved'::text])"
+            ),
+        ),
+        Index("refund_requests_contract_idx", "contract_id", "requested_at"),
+        Index("refund_requests_requested_by_idx", "requested_by"),
+        Index("refund_requests_first_approved_by_idx", "first_approved_by"),
+        Index("refund_requests_approved_by_idx", "approved_by"),
+        Index("refund_requests_paid_by_idx", "paid_by"),
+        Index("refund_requests_rule_id_idx", "rule_id"),
+    )
+
+    id: Mapped[uuid.UUID] = _pk()
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id", ondelete="RESTRICT"))
+    cancel_date: Mapped[dt.date]
+    reason: Mapped[str]
+    request_date: Mapped[dt.date]
+    premium: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    method: Mapped[str | None]
+    fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str | None]
+    apr: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    rule_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jurisdiction_rules.id", ondelete="RESTRICT")
+    )
+    verdict: Mapped[str]
+    refund_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    fee_applied: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default=text("0"))
+    method_used: Mapped[str | None]
+    reasons: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    flags: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    steps: Mapped[list[Any]]
+    pay_by: Mapped[dt.date | None]
+    status: Mapped[str]
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    requested_at: Mapped[dt.datetime] = _created()
+    first_approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    first_approved_at: Mapped[dt.datetime | None]
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    approved_at: Mapped[dt.datetime | None]
+    approval_seq: Mapped[int | None] = mapped_column(BigInteger)
+    paid_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    paid_at: Mapped[dt.datetime | None]
+    payment_reference: Mapped[str | None]
+    exported_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    updated_at: Mapped[dt.datetime] = _created()
+
+
 VIEW_NAMES = ("v_extraction_details", "v_user_activity", "v_daily_extraction_stats")
 
 

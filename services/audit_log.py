@@ -87,7 +87,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "extract", "extract_failed", "ingest", "chat", "config_changed",
     "audit_verified", "audit_exported", "partition_created", "partition_archived",
     "sessions_cleaned", "metrics_refreshed", "seed",
-    "rules_changed",  # schema/v0009
+    "rules_changed", "refund_requested", "refund_approved", "refund_paid", "refunds_exported",  # schema/v0009
 )  # fmt: skip
 
 MAX_PAGE = 1000
@@ -424,6 +424,20 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "sessions_cleaned": lambda d: f"removed {_shown(d.get('removed'))} expired sessions",
     "metrics_refreshed": lambda d: _with("refreshed the metrics", _value(d, "days"), " ({} days)"),
     "seed": lambda d: _with("seeded demo data", _value(d, "contracts"), ": {} contracts"),
+    "refund_requested": lambda d: (
+        f"requested a refund ({_shown(d.get('reason'))}): {_shown(d.get('verdict'))}"
+        + (f", {_shown(d.get('refund'))}" if d.get("refund") is not None else "")
+    ),
+    "refund_approved": lambda d: (
+        f"approved the refund of {_shown(d.get('refund'))}"
+        + (" (first of two approvals)" if d.get("stage") == "first" else "")
+    ),
+    "refund_paid": lambda d: _with(
+        f"marked the refund of {_shown(d.get('refund'))} paid", _value(d, "reference"), ", reference {}"
+    ),
+    "refunds_exported": lambda d: (
+        f"exported {_shown(d.get('count'))} approved refunds as {_shown(d.get('format'))} (cursor {_shown(d.get('cursor'))})"
+    ),
     "rules_changed": lambda d: (
         f"changed the jurisdiction rules from {_shown(d.get('source'))}: "
         f"{len(d.get('added') or [])} added, {len(d.get('changed') or [])} changed"

@@ -49,6 +49,7 @@ class SystemSettings(BaseModel):
     bedrock_model_id: str = "anthropic.claude-3-5-sonnet-20240620-v1:0"
     openai_model: str = "gpt-4o-mini"
     llm_pricing: dict[str, ModelPrice] = Field(default_factory=dict)
+    refund_four_eyes_amount: Decimal = Decimal("1000")
 
 
 class ConfigEntry(BaseModel):

@@ -30,6 +30,10 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage users"
     MANAGE_CONFIG = "change the system configuration"
     MAINTAIN = "run database maintenance"
+    REQUEST_REFUND = "open refund requests"
+    APPROVE_REFUND = "approve refunds"
+    PAY_REFUND = "mark refunds paid"
+    EXPORT_REFUNDS = "export refunds for payment"
 
 
 _REVIEWER = frozenset(
@@ -42,6 +46,7 @@ _REVIEWER = frozenset(
         Permission.DECIDE,
         Permission.CHAT,
         Permission.CHANGE_OWN_PASSWORD,
+        Permission.REQUEST_REFUND,
     }
 )
 _SUPERVISOR = _REVIEWER | {
@@ -51,6 +56,9 @@ _SUPERVISOR = _REVIEWER | {
     Permission.VIEW_AUDIT,
     Permission.EXPORT_AUDIT,
     Permission.RUN_EXTRACTION,
+    Permission.APPROVE_REFUND,
+    Permission.PAY_REFUND,
+    Permission.EXPORT_REFUNDS,
 }
 _ADMIN = frozenset(Permission)
 

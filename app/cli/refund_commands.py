@@ -1,7 +1,9 @@
-"""`refund-review refund-quote`: the refund a cancellation yields, computed without a database.
+"""`refund-review refund-quote` and `refund-review refunds export`.
 
-It uses the shipped starter rules (services/refunds/starter_rules.csv), so an operator, a lender or a
-test can ask "what would this contract refund?" anywhere the program is installed.
+`refund-quote` computes without a database from the shipped starter rules
+(services/refunds/starter_rules.csv), so an operator, a lender or a test can ask "what would this
+contract refund?" anywhere the program is installed. `refunds export` hands approved refunds to the
+payment system, each once, and prints the cursor to resume from.
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import ValidationError
 
 from app import exit_codes
-from app.cli.runner import fail
+from app.cli.runner import CliState, fail, run
 from services.extraction.amounts import AmountError, parse_amount
 from services.extraction.types import REFUND_METHODS
 from services.refunds.calculation import money, quote_refund
 from services.refunds.jurisdictions import rule_in_force, starter_rules
+from services.refunds.requests import EXPORT_FORMATS, ExportFormat, RefundExport, export_refunds
 from services.refunds.types import REFUND_REASONS, RefundInputs, RefundQuote
+from services.runtime import Runtime
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -153,3 +158,63 @@ def refund_quote(
     click.echo("Steps:")
     for number, step in enumerate(quote.steps, start=1):
         click.echo(f"  {number}. {step.text}")
+
+
+@click.group()
+def refunds() -> None:
+    """Refund requests: hand approved refunds to the payment system."""
+
+
+@refunds.command("export")
+@click.option(
+    "--status",
+    type=click.Choice(["approved"]),
+    default="approved",
+    show_default=True,
+    help="Which refunds: those approved for payment.",
+)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True)
+@click.option(
+    "--since",
+    type=click.IntRange(min=0),
+    metavar="CURSOR",
+    help="Export again every approved refund after this cursor (default: only those never exported).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output, with the summary on standard error).",
+)
+@click.pass_obj
+def export_command(
+    state: CliState, status: str, fmt: ExportFormat, since: int | None, output: Path | None
+) -> None:
+    """Write approved refunds for the payment system, each once; audited, and the cursor printed."""
+    del status  # the one choice there is; named so the command reads as what it hands over
+
+    # The file is opened before the refunds are marked exported, so an unwritable path costs nothing.
+    try:
+        handle = output.open("w", encoding="utf-8") if output else None
+    except OSError as exc:
+        fail(f"Cannot write {output}: {exc.strerror}.", exit_codes.INVALID_INPUT)
+        raise
+
+    async def body(runtime: Runtime) -> RefundExport:
+        return await export_refunds(runtime.system_context("refunds-export"), fmt=fmt, since=since)
+
+    result = run(state, body)
+    summary = f"Exported {result.count} approved refunds; cursor {result.cursor} (resume with --since {result.cursor})."
+    if handle is None:
+        click.echo(result.text, nl=False)
+        click.echo(summary, err=True)
+        return
+    try:
+        with handle:
+            handle.write(result.text)
+    except OSError as exc:
+        replay = (result.first_seq or 1) - 1
+        fail(
+            f"The refunds were marked exported but writing {output} failed ({exc.strerror}); "
+            f"export them again with --since {replay}."
+        )
+    click.echo(f"{summary} Written to {output}.")

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 
 from db.models import JurisdictionRuleRow, User
 from services.access import authorize
@@ -42,7 +42,8 @@ class ImportSummary(BaseModel):
     unchanged: int
 
 
-def _rule(row: JurisdictionRuleRow) -> JurisdictionRule:
+def rule_of_row(row: JurisdictionRuleRow) -> JurisdictionRule:
+    """The validated rule a stored row holds."""
     return JurisdictionRule.model_validate({field: getattr(row, field) for field in RULE_FIELDS})
 
 
@@ -77,7 +78,8 @@ async def list_rules(ctx: ServiceContext, state: str | None = None) -> list[Rule
         rows = (await uow.session.execute(query)).all()
         await uow.commit()  # keeps the session's activity clock moving
     return [
-        RuleRecord(rule=_rule(row), updated_at=row.updated_at, updated_by=username) for row, username in rows
+        RuleRecord(rule=rule_of_row(row), updated_at=row.updated_at, updated_by=username)
+        for row, username in rows
     ]
 
 
@@ -113,7 +115,7 @@ async def import_rules(ctx: ServiceContext, rules: list[JurisdictionRule], *, so
                 uow.session.add(JurisdictionRuleRow(**_columns(rule), updated_by=ctx.actor.user_id))
                 added.append(_label(rule))
                 continue
-            stored = _rule(row)
+            stored = rule_of_row(row)
             # Compared as values (75 == 75.00), reported as JSON.
             differences = [field for field in RULE_FIELDS if getattr(stored, field) != getattr(rule, field)]
             if not differences:
@@ -121,7 +123,6 @@ async def import_rules(ctx: ServiceContext, rules: list[JurisdictionRule], *, so
             for field in differences:
                 setattr(row, field, _columns(rule)[field])
             row.updated_by = ctx.actor.user_id
-            row.updated_at = func.now()
             old, new = stored.model_dump(mode="json"), rule.model_dump(mode="json")
             changed.append(
                 {
