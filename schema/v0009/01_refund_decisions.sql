@@ -89,7 +89,6 @@ CREATE TABLE refund_requests (
         'total-loss-benefit-paid', 'total-loss-no-benefit', 'repossession')),
     CONSTRAINT refund_requests_verdict_valid CHECK (verdict IN ('eligible', 'not eligible', 'needs information')),
     CONSTRAINT refund_requests_status_valid CHECK (status IN ('open', 'awaiting_second_approval', 'approved', 'paid', 'not_payable')),
-    CONSTRAINT refund_requests_dates_in_order CHECK (request_date >= '1900-01-01' AND cancel_date >= '1900-01-01'),
     CONSTRAINT refund_requests_amounts_nonnegative CHECK (refund_amount >= 0 AND fee_applied >= 0 AND premium >= 0 AND fee >= 0),
     CONSTRAINT refund_requests_term_range CHECK (term_months BETWEEN 1 AND 600),
     CONSTRAINT refund_requests_state_format CHECK (state ~ '^[A-Z]{2}$'),
