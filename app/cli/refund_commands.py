@@ -197,7 +197,7 @@ def export_command(
         handle = output.open("w", encoding="utf-8") if output else None
     except OSError as exc:
         fail(f"Cannot write {output}: {exc.strerror}.", exit_codes.INVALID_INPUT)
-        raise
+        raise AssertionError("unreachable") from exc
 
     async def body(runtime: Runtime) -> RefundExport:
         return await export_refunds(runtime.system_context("refunds-export"), fmt=fmt, since=since)

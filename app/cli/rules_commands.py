@@ -29,14 +29,14 @@ def _read_rules_file(path: Path) -> list[JurisdictionRule]:
     try:
         # utf-8-sig: spreadsheets save CSV with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
         fail(f"{path} is not UTF-8 text; save the CSV as UTF-8 and try again.", exit_codes.INVALID_INPUT)
-        raise
+        raise AssertionError("unreachable") from exc
     try:
         return read_rules_csv(text)
     except InvalidInput as exc:
         fail(exc.message, exc.exit_code)
-        raise
+        raise AssertionError("unreachable") from exc
 
 
 def _describe(rule: JurisdictionRule) -> str:
