@@ -1,0 +1,2 @@
+-- Reverses version 0010.
+SELECT 1;
