@@ -1,4 +1,4 @@
-"""`refund-review audit verify|export|verify-export|history`."""
+"""`refund-review audit verify|anchor|anchor-key|export|verify-export|history`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import click
 from app import exit_codes
 from app.cli.progress import bar
 from app.cli.runner import CliState, fail, run
+from services.anchor_signing import public_key_text
+from services.audit_anchor import AnchorResult, anchor_chain, anchor_source, describe_anchors, signer_from
 from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import (
     EVENT_TYPES,
@@ -33,31 +35,114 @@ def audit() -> None:
 
 
 @audit.command()
+@click.option(
+    "--archive-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Also compare every partition_archived event with its manifest and file in DIR.",
+)
 @click.pass_obj
-def verify(state: CliState) -> None:
-    """Walk the hash chain; exit 0 when it is whole, 1 naming the first broken event."""
+def verify(state: CliState, archive_dir: Path | None) -> None:
+    """Walk the hash chain and check it against every signed anchor; exit 0 when all holds, 1 otherwise.
+
+    The anchors come from REFUND_REVIEW_ANCHOR_STORE and are trusted when
+    signed by the key in REFUND_REVIEW_ANCHOR_KEY or one named in
+    REFUND_REVIEW_ANCHOR_PUBLIC_KEYS. Events after the last anchor are
+    counted as "not yet anchored": a rewrite among them that recomputes
+    every hash cannot be seen.
+    """
 
     async def body(runtime: Runtime) -> ChainVerification:
+        anchors = anchor_source(runtime.settings)
         with bar("Verifying") as report:
-            return await verify_audit_chain(runtime.system_context("audit-verify"), progress=report)
+            return await verify_audit_chain(
+                runtime.system_context("audit-verify"),
+                progress=report,
+                anchors=anchors,
+                archive_dir=archive_dir,
+            )
 
     result = run(state, body)
-    if result.intact and result.events_verified == 0:
-        click.echo("Audit chain intact: the log holds no events yet.")
-        return
-    if result.intact:
-        click.echo(
+    for line in verification_lines(result):
+        click.echo(line, err=not result.intact)
+    if not result.intact:
+        raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+
+
+def verification_lines(result: ChainVerification) -> list[str]:
+    """The verdict, then each problem, then how far the anchors reach."""
+    if result.broken_at is not None:
+        lines = [
+            f"Audit chain BROKEN {result.broken_at.describe()}. "
+            f"{result.events_verified:,} events before it verified."
+        ]
+    elif result.problems:
+        lines = [f"Audit chain NOT VERIFIED: {len(result.problems)} problems, although every link holds."]
+    elif result.events_verified == 0:
+        lines = ["Audit chain intact: the log holds no events yet."]
+    else:
+        lines = [
             f"Audit chain intact: {result.events_verified:,} events verified "
             f"(#{result.first_seq}..#{result.last_seq}) in {result.seconds:.1f} s; head {result.head_hash}."
+        ]
+    lines.extend(f"Problem: {problem}" for problem in result.problems)
+    if result.anchors is not None:
+        lines.extend(f"Note: {note}" for note in result.anchors.notes)
+        lines.append(describe_anchors(result.anchors))
+    return lines
+
+
+@audit.command()
+@click.pass_obj
+def anchor(state: CliState) -> None:
+    """Sign the chain head with the anchor key and append it to the anchor store (run from cron).
+
+    The key (REFUND_REVIEW_ANCHOR_KEY, default <home>/anchor-key.pem) is
+    created on first use; keep it off the database server and off the
+    reviewers' machines. The store is REFUND_REVIEW_ANCHOR_STORE: a
+    directory (default <home>/anchors) or s3://bucket/prefix.
+    """
+
+    async def body(runtime: Runtime) -> AnchorResult:
+        signer = signer_from(runtime.settings)
+        store = anchor_source(runtime.settings).store
+        return await anchor_chain(runtime.system_context("audit-anchor"), signer, store)
+
+    click.echo(anchor_line(run(state, body)))
+
+
+def anchor_line(result: AnchorResult) -> str:
+    statement = result.statement
+    if not result.written:
+        return (
+            f"Audit chain already anchored at #{statement.seq} (key {statement.key_id}); nothing new to sign."
         )
-        return
-    assert result.broken_at is not None
-    click.echo(
-        f"Audit chain BROKEN {result.broken_at.describe()}. "
-        f"{result.events_verified:,} events before it verified.",
-        err=True,
+    lock = (
+        f" under Object Lock until {result.locked_until:%Y-%m-%d}"
+        if result.locked_until
+        else " (no Object Lock: protect the store from deletion)"
+        if result.location.startswith("s3://")
+        else ""
     )
-    raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+    return (
+        f"Audit chain anchored at #{statement.seq} (hash {statement.hash}) with key {statement.key_id}: "
+        f"{result.location}{lock}."
+    )
+
+
+@audit.command("anchor-key")
+@click.pass_obj
+def anchor_key(state: CliState) -> None:
+    """Print the anchor key's id and public key (creating the key if needed), for auditors."""
+    settings = state.settings()
+    try:
+        signer = signer_from(settings)
+    except ServiceError as exc:
+        fail(exc.message, exc.exit_code)
+        raise AssertionError("unreachable") from exc
+    click.echo(f"Key id: {signer.key_id}")
+    click.echo(f"Public key: {public_key_text(signer.public)}")
+    click.echo(f"Key file: {signer.path}")
+    click.echo("An auditor trusts it with REFUND_REVIEW_ANCHOR_PUBLIC_KEYS='[\"<public key>\"]'.")
 
 
 def _days(since: dt.datetime | None, until: dt.datetime | None) -> tuple[dt.date | None, dt.date | None]:

@@ -1,0 +1,152 @@
+"""Where signed audit anchors are kept: append-only, outside the database.
+
+Two kinds, chosen by the location's spelling:
+
+- a directory (the default, `<home>/anchors`): one file per anchor, created
+  with O_EXCL so that an existing anchor is never overwritten, fsynced, and
+  left read-only. This protects against mistakes, not against the machine's
+  administrator: copy the directory to write-once storage, or use S3.
+- `s3://bucket/prefix`: one object per anchor, written with
+  `If-None-Match: *` (never over an existing key) and, where the bucket has
+  S3 Object Lock enabled, a COMPLIANCE retention until the end of the audit
+  retention period, which nobody, the account's root included, can shorten
+  or delete before it runs out. The endpoint and credentials are boto3's
+  usual ones (`AWS_ENDPOINT_URL_S3`, `AWS_PROFILE`, ...).
+
+Stores are synchronous (boto3 is); services call them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from services.errors import Conflict, InvalidInput, Unavailable
+
+S3_SCHEME = "s3://"
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an anchor went, and until when nobody can delete it (None: no lock)."""
+
+    location: str
+    locked_until: dt.datetime | None
+
+
+class AnchorStore(Protocol):
+    location: str
+
+    def append(self, name: str, body: bytes, retain_until: dt.datetime) -> Appended: ...
+
+    def names(self) -> list[str]:
+        """Every anchor's name, in name order (which is sequence order)."""
+        ...
+
+    def read(self, name: str) -> bytes: ...
+
+
+def open_anchor_store(location: str) -> AnchorStore:
+    if location.startswith(S3_SCHEME):
+        bucket, _, prefix = location[len(S3_SCHEME) :].partition("/")
+        if not bucket:
+            raise InvalidInput(f"{location!r} names no bucket: write s3://bucket/prefix.")
+        return S3AnchorStore(bucket, prefix.strip("/"))
+    return DirectoryAnchorStore(Path(location).expanduser())
+
+
+class DirectoryAnchorStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.location = str(directory)
+
+    def append(self, name: str, body: bytes, retain_until: dt.datetime) -> Appended:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / name
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        except FileExistsError as exc:
+            raise Conflict(f"An anchor named {name} already exists in {self.location}; it was kept.") from exc
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return Appended(str(path), None)
+
+    def names(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(p.name for p in self.directory.iterdir() if p.suffix == ".json")
+
+    def read(self, name: str) -> bytes:
+        return (self.directory / name).read_bytes()
+
+
+class S3AnchorStore:
+    def __init__(self, bucket: str, prefix: str) -> None:
+        import boto3
+
+        self.bucket = bucket
+        self.prefix = f"{prefix}/" if prefix else ""
+        self.location = f"{S3_SCHEME}{bucket}/{self.prefix}"
+        self._client: Any = boto3.session.Session().client("s3")
+
+    def append(self, name: str, body: bytes, retain_until: dt.datetime) -> Appended:
+        key = self.prefix + name
+        lock: dict[str, Any] = {}
+        if self._object_lock_enabled():
+            lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": retain_until}
+        try:
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                IfNoneMatch="*",
+                ChecksumAlgorithm="SHA256",
+                **lock,
+            )
+        except self._client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                raise Conflict(
+                    f"An anchor named {name} already exists in {self.location}; it was kept."
+                ) from exc
+            raise self._unavailable(exc) from exc
+        except Exception as exc:  # botocore's connection errors have no common base worth naming
+            raise self._unavailable(exc) from exc
+        return Appended(f"{S3_SCHEME}{self.bucket}/{key}", retain_until if lock else None)
+
+    def _object_lock_enabled(self) -> bool:
+        try:
+            answer = self._client.get_object_lock_configuration(Bucket=self.bucket)
+        except self._client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ObjectLockConfigurationNotFoundError":
+                return False
+            raise self._unavailable(exc) from exc
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
+        return answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+
+    def names(self) -> list[str]:
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix
+            )
+            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
+        return sorted(
+            k[len(self.prefix) :] for k in keys if k.endswith(".json") and "/" not in k[len(self.prefix) :]
+        )
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=self.prefix + name)["Body"].read()
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: Exception) -> Unavailable:
+        return Unavailable(f"The anchor store {self.location} cannot be reached: {exc}")
