@@ -116,17 +116,15 @@ def anchor_line(result: AnchorResult) -> str:
         return (
             f"Audit chain already anchored at #{statement.seq} (key {statement.key_id}); nothing new to sign."
         )
-    lock = (
-        f" under Object Lock until {result.locked_until:%Y-%m-%d}"
-        if result.locked_until
-        else " (no Object Lock: protect the store from deletion)"
-        if result.location.startswith("s3://")
-        else ""
-    )
-    return (
+    line = (
         f"Audit chain anchored at #{statement.seq} (hash {statement.hash}) with key {statement.key_id}: "
-        f"{result.location}{lock}."
+        f"{result.location}"
     )
+    if result.locked_until is not None:
+        return f"{line} (S3 Object Lock, compliance mode, until {result.locked_until:%Y-%m-%d})."
+    if result.location.startswith("s3://"):
+        return f"{line} (the bucket has no Object Lock: anything that may delete in it can delete anchors)."
+    return f"{line}."
 
 
 @audit.command("anchor-key")
