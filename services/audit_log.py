@@ -778,6 +778,7 @@ class ExportVerification(NamedTuple):
     reason: str
     anchor_hash: str | None = None
     last_hash: str | None = None
+    first_seq: int | None = None
 
 
 def verify_export(path: Path, progress: Callable[[int, int], None] | None = None) -> ExportVerification:
@@ -804,7 +805,9 @@ def verify_export(path: Path, progress: Callable[[int, int], None] | None = None
         verified = 0
         for kind, record in records:
             if kind == "trailer":
-                return _check_trailer(record, verified, expected, carry, anchor)
+                return _check_trailer(record, verified, expected, carry, anchor)._replace(
+                    first_seq=header.get("first_seq") if verified else None
+                )
             seq = record.get("seq") if isinstance(record, dict) else None
             problem = _event_problem(record, expected, carry)
             if problem is not None:

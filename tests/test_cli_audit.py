@@ -210,3 +210,41 @@ async def test_an_auditor_verifies_with_the_public_key_alone(
     assert code == 0, err
     assert "1 of 1 anchors confirmed" in out
     assert not (tmp_path / "the-auditor-has-no-key.pem").exists()
+
+
+async def test_verify_export_fails_a_cut_archive(
+    database_url: URL, superuser: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await superuser.execute("SELECT create_audit_partition('2015-01-01')")
+    for day in ("2015-01-10+00", "2015-01-11+00"):
+        await superuser.execute(
+            "INSERT INTO audit_events (event_type, occurred_at) VALUES ('view', $1::text::timestamptz)", day
+        )
+    code, _, err = await run_cli(database_url, "maintain", "--archive-dir", str(tmp_path / "archive"))
+    assert code == 0, err
+    archive = tmp_path / "archive" / "audit_events_y2015m01.jsonl"
+    code, out, err = await run_cli(database_url, "audit", "verify-export", str(archive))
+    assert code == 0, err
+    assert (
+        "It matches its manifest audit_events_y2015m01.manifest.json and the partition_archived event #"
+        in out
+    )
+
+    lines = lines_of(archive)
+    header, trailer = json.loads(lines[0]), json.loads(lines[-1])
+    header["last_seq"], trailer["count"], trailer["last_seq"] = 1, 1, 1
+    trailer["last_hash"] = json.loads(lines[1])["hash"]
+    cut = "".join([json.dumps(header) + "\n", lines[1], json.dumps(trailer) + "\n"])
+    await asyncio.to_thread(archive.write_text, cut, encoding="utf-8")
+    code, out, err = await run_cli(None, "audit", "verify-export", str(archive))
+    assert code == 1
+    assert "Export BROKEN: audit_events_y2015m01.jsonl is not the file its manifest" in err
+
+    await asyncio.to_thread(archive.with_name("audit_events_y2015m01.manifest.json").unlink)
+    code, out, err = await run_cli(None, "audit", "verify-export", str(archive))
+    assert code == 0
+    assert "only the chain inside the file was checked" in out
+    code, out, err = await run_cli(database_url, "audit", "verify-export", str(archive))
+    assert code == 1
+    assert "is not the file the partition_archived event #" in err
+    assert "row_count 2 recorded, 1 in the file" in err

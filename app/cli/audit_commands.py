@@ -21,9 +21,9 @@ from services.audit_log import (
     ExportSummary,
     audit_page,
     export_audit,
-    verify_export,
 )
 from services.errors import ServiceError
+from services.export_check import ExportCheck, check_against_database, check_export_file
 from services.runtime import Runtime
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
@@ -193,26 +193,54 @@ def export(
 
 @audit.command("verify-export")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def verify_export_command(file: Path) -> None:
-    """Recompute the hash chain of a JSON or JSON Lines export, offline: no database needed."""
+@click.option("--offline", is_flag=True, help="Do not consult the database even when one is configured.")
+@click.pass_obj
+def verify_export_command(state: CliState, file: Path, offline: bool) -> None:
+    """Recompute the hash chain of a JSON or JSON Lines export, and check it against what was recorded.
+
+    The manifest beside an archive (FILE's name with .manifest.json) must
+    describe the file exactly: count, first and last sequence number and
+    hash, SHA-256. When a database is configured (--database-url or
+    DATABASE_URL) and not --offline, the archive's partition_archived event
+    (or an export's audit_exported event) must record the same.
+    """
     with bar("Verifying", in_bytes=True) as report:
         try:
-            result = verify_export(file, progress=report)
+            check = check_export_file(file, progress=report)
         except ServiceError as exc:
             fail(exc.message, exc.exit_code)
             raise AssertionError("unreachable") from exc
-    if result.ok:
+    if check.chain.ok and not offline and state.settings().database_url:
+
+        async def body(runtime: Runtime) -> ExportCheck:
+            return await check_against_database(runtime.system_context("audit-verify-export"), file, check)
+
+        check = run(state, body)
+    result = check.chain
+    if not result.ok:
         click.echo(
-            f"Export intact: {result.events_verified:,} events verified; "
-            f"anchor {result.anchor_hash}; last hash {result.last_hash}."
+            f"Export BROKEN at event #{result.first_broken_seq}: {result.reason}. "
+            f"{result.events_verified:,} events before it verified.",
+            err=True,
         )
-        return
+        raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+    for problem in check.problems:
+        click.echo(f"Export BROKEN: {problem}", err=True)
+    if check.problems:
+        raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
     click.echo(
-        f"Export BROKEN at event #{result.first_broken_seq}: {result.reason}. "
-        f"{result.events_verified:,} events before it verified.",
-        err=True,
+        f"Export intact: {result.events_verified:,} events verified; "
+        f"anchor {result.anchor_hash}; last hash {result.last_hash}."
     )
-    raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+    vouchers = [f"its manifest {check.manifest.name}" if check.manifest else None, check.recorded_by]
+    named = [v for v in vouchers if v]
+    if named:
+        click.echo(f"It matches {' and '.join(named)}; sha256 {check.sha256}.")
+    else:
+        click.echo(
+            f"No manifest beside it and no database consulted: only the chain inside the file was checked "
+            f"(sha256 {check.sha256})."
+        )
 
 
 @audit.command()
