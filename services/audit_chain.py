@@ -30,7 +30,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.archive_mark import check_archive_mark
-from services.audit_anchor import AnchorReport, AnchorSource, check_anchors, read_anchors
+from services.audit_anchor import AnchorReport, AnchorSource, check_anchors, describe_anchors, read_anchors
 from services.context import ServiceContext
 from services.permissions import Permission, require
 
@@ -108,6 +108,14 @@ class ChainVerification(BaseModel):
     @property
     def intact(self) -> bool:
         return self.broken_at is None and not self.problems
+
+    def finding_lines(self) -> list[str]:
+        """What follows the verdict, for people: each problem, then how far the anchors reach."""
+        lines = [f"Problem: {problem}" for problem in self.problems]
+        if self.anchors is not None:
+            lines.extend(f"Note: {note}" for note in self.anchors.notes)
+            lines.append(describe_anchors(self.anchors))
+        return lines
 
 
 async def verify_audit_chain(

@@ -11,7 +11,7 @@ from app import exit_codes
 from app.cli.progress import bar
 from app.cli.runner import CliState, fail, run
 from services.anchor_signing import public_key_text
-from services.audit_anchor import AnchorResult, anchor_chain, anchor_source, describe_anchors, signer_from
+from services.audit_anchor import AnchorResult, anchor_chain, anchor_source, signer_from
 from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import (
     EVENT_TYPES,
@@ -84,11 +84,7 @@ def verification_lines(result: ChainVerification) -> list[str]:
             f"Audit chain intact: {result.events_verified:,} events verified "
             f"(#{result.first_seq}..#{result.last_seq}) in {result.seconds:.1f} s; head {result.head_hash}."
         ]
-    lines.extend(f"Problem: {problem}" for problem in result.problems)
-    if result.anchors is not None:
-        lines.extend(f"Note: {note}" for note in result.anchors.notes)
-        lines.append(describe_anchors(result.anchors))
-    return lines
+    return [*lines, *result.finding_lines()]
 
 
 @audit.command()
