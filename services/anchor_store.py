@@ -88,11 +88,13 @@ class DirectoryAnchorStore:
 class S3AnchorStore:
     def __init__(self, bucket: str, prefix: str) -> None:
         import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
 
         self.bucket = bucket
         self.prefix = f"{prefix}/" if prefix else ""
         self.location = f"{S3_SCHEME}{bucket}/{self.prefix}"
         self._client: Any = boto3.session.Session().client("s3")
+        self._failures = (BotoCoreError, ClientError)
 
     def append(self, name: str, body: bytes, retain_until: dt.datetime) -> Appended:
         key = self.prefix + name
@@ -109,24 +111,20 @@ class S3AnchorStore:
                 ChecksumAlgorithm="SHA256",
                 **lock,
             )
-        except self._client.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+        except self._failures as exc:
+            if _error_code(exc) == "PreconditionFailed":
                 raise Conflict(
                     f"An anchor named {name} already exists in {self.location}; it was kept."
                 ) from exc
-            raise self._unavailable(exc) from exc
-        except Exception as exc:  # botocore's connection errors have no common base worth naming
             raise self._unavailable(exc) from exc
         return Appended(f"{S3_SCHEME}{self.bucket}/{key}", retain_until if lock else None)
 
     def _object_lock_enabled(self) -> bool:
         try:
             answer = self._client.get_object_lock_configuration(Bucket=self.bucket)
-        except self._client.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ObjectLockConfigurationNotFoundError":
+        except self._failures as exc:
+            if _error_code(exc) == "ObjectLockConfigurationNotFoundError":
                 return False
-            raise self._unavailable(exc) from exc
-        except Exception as exc:
             raise self._unavailable(exc) from exc
         return answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
 
@@ -136,7 +134,7 @@ class S3AnchorStore:
                 Bucket=self.bucket, Prefix=self.prefix
             )
             keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-        except Exception as exc:
+        except self._failures as exc:
             raise self._unavailable(exc) from exc
         return sorted(
             k[len(self.prefix) :] for k in keys if k.endswith(".json") and "/" not in k[len(self.prefix) :]
@@ -145,8 +143,13 @@ class S3AnchorStore:
     def read(self, name: str) -> bytes:
         try:
             return self._client.get_object(Bucket=self.bucket, Key=self.prefix + name)["Body"].read()
-        except Exception as exc:
+        except self._failures as exc:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: Exception) -> Unavailable:
         return Unavailable(f"The anchor store {self.location} cannot be reached: {exc}")
+
+
+def _error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None

@@ -366,6 +366,8 @@ def _reopen(data: dict[str, Any]) -> str:
 
 
 def _verified(data: dict[str, Any]) -> str:
+    if data.get("intact") is False and data.get("broken_at") is None:
+        return f"verified the audit chain: NOT VERIFIED, {_shown(data.get('problems'))} problems"
     if data.get("intact") is False:
         return f"verified the audit chain: BROKEN at #{_shown(data.get('broken_at'))}"
     return f"verified the audit chain: intact, {_shown(data.get('events_verified'))} events"

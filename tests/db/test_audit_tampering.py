@@ -21,6 +21,7 @@ from services.anchor_signing import AnchorSigner, TrustedKeys, load_or_create_si
 from services.anchor_store import DirectoryAnchorStore
 from services.audit_anchor import AnchorSource, AnchorStatement, anchor_chain
 from services.audit_chain import ChainVerification, verify_audit_chain
+from services.audit_log import summarize_event
 from services.context import ServiceContext, system_actor
 from services.errors import Conflict
 
@@ -248,6 +249,10 @@ async def test_a_forged_or_altered_anchor_is_reported(
     assert "its signature does not verify" in said
     assert "Event #21 no longer has the hash signed" in said
     assert result.anchors is not None and result.anchors.anchors_read == 3
+    recorded = await anchored.fetchrow("SELECT event_data FROM audit_events ORDER BY seq DESC LIMIT 1")
+    assert summarize_event("audit_verified", recorded["event_data"]) == (
+        "verified the audit chain: NOT VERIFIED, 3 problems"
+    )
 
 
 async def test_anchoring_again_without_new_events_writes_nothing(
