@@ -2,9 +2,9 @@
 
 Two kinds, chosen by the location's spelling:
 
-- a directory (the default, `<home>/anchors`): one file per anchor, created
-  with O_EXCL so that an existing anchor is never overwritten, fsynced, and
-  left read-only. This protects against mistakes, not against the machine's
+- a directory (the default, `<home>/anchors`): one file per anchor, written
+  in full (O_EXCL, fsynced, read-only) and then hard-linked into place, which
+  never replaces an existing anchor. This protects against mistakes, not against the machine's
   administrator: copy the directory to write-once storage, or use S3.
 - `s3://bucket/prefix`: one object per anchor, written with
   `If-None-Match: *` (never over an existing key) and, where the bucket has
@@ -64,16 +64,27 @@ class DirectoryAnchorStore:
         self.location = str(directory)
 
     def append(self, name: str, body: bytes, retain_until: dt.datetime) -> Appended:
+        """Written in full beside its place (O_EXCL), then linked into it: a crash leaves no half
+        anchor, and a link never replaces an existing one."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / name
+        partial = self.directory / f".{name}.partial"
+        taken = Conflict(f"An anchor named {name} already exists in {self.location}; it was kept.")
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         except FileExistsError as exc:
-            raise Conflict(f"An anchor named {name} already exists in {self.location}; it was kept.") from exc
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
+            raise taken from exc
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(body)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(partial, path)
+        except FileExistsError as exc:
+            raise taken from exc
+        finally:
+            partial.unlink(missing_ok=True)
+        _sync_directory(self.directory)
         return Appended(str(path), None)
 
     def names(self) -> list[str]:
@@ -148,6 +159,14 @@ class S3AnchorStore:
 
     def _unavailable(self, exc: Exception) -> Unavailable:
         return Unavailable(f"The anchor store {self.location} cannot be reached: {exc}")
+
+
+def _sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _error_code(exc: Exception) -> str | None:
