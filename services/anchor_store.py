@@ -90,10 +90,19 @@ class DirectoryAnchorStore:
     def names(self) -> list[str]:
         if not self.directory.is_dir():
             return []
-        return sorted(p.name for p in self.directory.iterdir() if p.suffix == ".json")
+        try:
+            return sorted(p.name for p in self.directory.iterdir() if p.suffix == ".json")
+        except OSError as exc:
+            raise self._unreadable(exc) from exc
 
     def read(self, name: str) -> bytes:
-        return (self.directory / name).read_bytes()
+        try:
+            return (self.directory / name).read_bytes()
+        except OSError as exc:
+            raise self._unreadable(exc) from exc
+
+    def _unreadable(self, exc: OSError) -> Unavailable:
+        return Unavailable(f"The anchor store {self.location} cannot be read: {exc.strerror or exc}.")
 
 
 class S3AnchorStore:

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.archive_mark import check_archive_mark
 from services.audit_anchor import AnchorReport, AnchorSource, check_anchors, describe_anchors, read_anchors
 from services.context import ServiceContext
+from services.errors import Unavailable
 from services.permissions import Permission, require
 
 CHUNK = 250_000
@@ -131,7 +132,12 @@ async def verify_audit_chain(
     require(ctx.actor, Permission.VIEW_AUDIT)
     started = time.perf_counter()
     # Read before the head: every anchor then names an event the walk will reach.
-    signed = await asyncio.to_thread(read_anchors, anchors) if anchors is not None else None
+    signed, unreadable = [], None
+    if anchors is not None:
+        try:
+            signed = await asyncio.to_thread(read_anchors, anchors)
+        except Unavailable as exc:
+            unreadable = f"{exc.message} The chain was checked without its anchors."
     async with ctx.db.unit_of_work() as uow:
         session = uow.session
         mark = await check_archive_mark(session, archive_dir)
@@ -160,8 +166,9 @@ async def verify_audit_chain(
         if broken is None:
             broken = await _compare_with_head(session, carry_seq, carry_hash, head_seq, bytes(head_hash))
         report = None
-        if anchors is not None and signed is not None:
+        if anchors is not None:
             report = await check_anchors(session, anchors.store.location, signed, mark.seq)
+            report.problems[:0] = [unreadable] if unreadable else []
         result = ChainVerification(
             events_verified=verified,
             first_seq=first_seq,

@@ -277,3 +277,16 @@ async def test_a_head_that_does_not_match_its_event_is_not_anchored(
     with pytest.raises(Conflict, match="nothing was anchored"):
         await anchor_chain(system(database), signer, source.store)
     assert source.store.names() == []
+
+
+async def test_an_unreadable_store_is_a_problem_but_the_chain_is_still_walked(
+    database: Database, anchored: asyncpg.Connection, source: AnchorSource, tmp_path: Path
+) -> None:
+    (tmp_path / "anchors" / "anchor-not-a-file.json").mkdir()
+    await tamper(anchored, "UPDATE audit_events SET event_data = '{}' WHERE seq = 3")
+    result = await verify_audit_chain(system(database), anchors=source)
+    assert result.broken_at is not None and result.broken_at.seq == 3
+    assert result.anchors is not None
+    assert result.problems[0].startswith(f"The anchor store {tmp_path / 'anchors'} cannot be read: ")
+    assert result.problems[0].endswith("The chain was checked without its anchors.")
+    assert result.anchors.not_yet_anchored == TAIL_END
