@@ -6,21 +6,33 @@ link with the same SQL function, so that a row changed, removed, inserted or
 reordered behind the application's back (say, by a superuser with triggers
 disabled) is found and named. The walk goes in chunks of sequence numbers so
 that memory stays flat and progress can be shown on 10 million events.
+
+A walk cannot see a rewrite that recomputed every later hash and the head,
+nor trust the head's archive mark: the walk starts where the
+`partition_archived` events say archiving ended (services/archive_mark.py),
+and, given an anchor store, every signed anchor is checked against the
+chain and the events after the last one are counted as not yet anchored
+(services/audit_anchor.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.archive_mark import check_archive_mark
+from services.audit_anchor import AnchorReport, AnchorSource, check_anchors, describe_anchors, read_anchors
 from services.context import ServiceContext
+from services.errors import Unavailable
 from services.permissions import Permission, require
 
 CHUNK = 250_000
@@ -56,7 +68,7 @@ _CHUNK_END = text(
 )
 _NEXT_SEQ = text("SELECT min(seq) FROM audit_events WHERE seq > :after")
 _EVENT_AT = text("SELECT id, occurred_at, event_type FROM audit_events WHERE seq = :seq ORDER BY id LIMIT 1")
-_HEAD = text("SELECT last_seq, last_hash, anchor_seq, anchor_hash FROM audit_chain_head WHERE id = 1")
+_HEAD = text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1")
 
 _PROBLEMS = {
     "content": "its content no longer matches its hash: the row was changed",
@@ -86,21 +98,51 @@ class ChainVerification(BaseModel):
     head_hash: str
     seconds: float
     broken_at: ChainBreak | None = None
+    archive_problems: list[str] = []
+    anchors: AnchorReport | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """What the archive events and the anchors found, beside the walk's first break."""
+        return [*self.archive_problems, *(self.anchors.problems if self.anchors else [])]
 
     @property
     def intact(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and not self.problems
+
+    def finding_lines(self) -> list[str]:
+        """What follows the verdict, for people: each problem, then how far the anchors reach."""
+        lines = [f"Problem: {problem}" for problem in self.problems]
+        if self.anchors is not None:
+            lines.extend(f"Note: {note}" for note in self.anchors.notes)
+            lines.append(describe_anchors(self.anchors))
+        return lines
 
 
 async def verify_audit_chain(
-    ctx: ServiceContext, *, progress: Callable[[int, int], None] | None = None, chunk: int = CHUNK
+    ctx: ServiceContext,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = CHUNK,
+    anchors: AnchorSource | None = None,
+    archive_dir: Path | None = None,
 ) -> ChainVerification:
-    """Walk the whole chain; stop at the first broken event. Records an `audit_verified` event."""
+    """Walk the whole chain; stop at the first broken event; check the archive mark and, given a
+    source, every anchor. Records an `audit_verified` event."""
     require(ctx.actor, Permission.VIEW_AUDIT)
     started = time.perf_counter()
+    # Read before the head: every anchor then names an event the walk will reach.
+    signed, unreadable = [], None
+    if anchors is not None:
+        try:
+            signed = await asyncio.to_thread(read_anchors, anchors)
+        except Unavailable as exc:
+            unreadable = f"{exc.message} The chain was checked without its anchors."
     async with ctx.db.unit_of_work() as uow:
         session = uow.session
-        head_seq, head_hash, carry_seq, carry_hash = (await session.execute(_HEAD)).one()
+        mark = await check_archive_mark(session, archive_dir)
+        head_seq, head_hash = (await session.execute(_HEAD)).one()
+        carry_seq, carry_hash = mark.seq, bytes.fromhex(mark.hash)
         first_seq = carry_seq + 1
         total = max(head_seq - carry_seq, 0)
         verified = 0
@@ -123,6 +165,10 @@ async def verify_audit_chain(
                 progress(verified, total)
         if broken is None:
             broken = await _compare_with_head(session, carry_seq, carry_hash, head_seq, bytes(head_hash))
+        report = None
+        if anchors is not None:
+            report = await check_anchors(session, anchors.store.location, signed, mark.seq)
+            report.problems[:0] = [unreadable] if unreadable else []
         result = ChainVerification(
             events_verified=verified,
             first_seq=first_seq,
@@ -130,6 +176,8 @@ async def verify_audit_chain(
             head_hash=carry_hash.hex(),
             seconds=round(time.perf_counter() - started, 3),
             broken_at=broken,
+            archive_problems=mark.problems,
+            anchors=report,
         )
         uow.record(
             ctx.actor.event(
@@ -139,6 +187,10 @@ async def verify_audit_chain(
                 last_seq=carry_seq,
                 head_hash=result.head_hash,
                 broken_at=broken.seq if broken else None,
+                problems=len(result.problems),
+                anchors_confirmed=report.anchors_confirmed if report else None,
+                last_anchored_seq=report.last_anchored_seq if report else None,
+                not_yet_anchored=report.not_yet_anchored if report else None,
             )
         )
         await uow.commit()

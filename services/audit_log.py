@@ -367,6 +367,8 @@ def _reopen(data: dict[str, Any]) -> str:
 
 
 def _verified(data: dict[str, Any]) -> str:
+    if data.get("intact") is False and data.get("broken_at") is None:
+        return f"verified the audit chain: NOT VERIFIED, {_shown(data.get('problems'))} problems"
     if data.get("intact") is False:
         return f"verified the audit chain: BROKEN at #{_shown(data.get('broken_at'))}"
     return f"verified the audit chain: intact, {_shown(data.get('events_verified'))} events"
@@ -797,6 +799,7 @@ class ExportVerification(NamedTuple):
     reason: str
     anchor_hash: str | None = None
     last_hash: str | None = None
+    first_seq: int | None = None
 
 
 def verify_export(path: Path, progress: Callable[[int, int], None] | None = None) -> ExportVerification:
@@ -823,7 +826,9 @@ def verify_export(path: Path, progress: Callable[[int, int], None] | None = None
         verified = 0
         for kind, record in records:
             if kind == "trailer":
-                return _check_trailer(record, verified, expected, carry, anchor)
+                return _check_trailer(record, verified, expected, carry, anchor)._replace(
+                    first_seq=header.get("first_seq") if verified else None
+                )
             seq = record.get("seq") if isinstance(record, dict) else None
             problem = _event_problem(record, expected, carry)
             if problem is not None:

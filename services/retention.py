@@ -49,6 +49,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.engine import session_factory
 from db.uow import UnitOfWork
 from services.access import authorize
+from services.anchor_signing import AnchorSigner
+from services.anchor_store import AnchorStore
+from services.audit_anchor import AnchorResult, anchor_chain
 from services.audit_log import verify_export, write_audit_file
 from services.config import load_system_settings
 from services.context import ServiceContext, translate_database_error
@@ -89,6 +92,7 @@ class MaintenanceReport(BaseModel):
     sessions_removed: int
     metric_groups_refreshed: int
     partitions_archived: list[ArchivedPartition] = []
+    anchor: AnchorResult | None = None
 
 
 async def ensure_partitions(ctx: ServiceContext, months_ahead: int | None = None) -> list[str]:
@@ -121,17 +125,25 @@ async def cleanup_sessions(ctx: ServiceContext) -> int:
 
 
 async def run_maintenance(
-    ctx: ServiceContext, months_ahead: int | None = None, *, archive_dir: Path | None = None
+    ctx: ServiceContext,
+    months_ahead: int | None = None,
+    *,
+    archive_dir: Path | None = None,
+    anchor_with: tuple[AnchorSigner, AnchorStore] | None = None,
 ) -> MaintenanceReport:
-    """Partitions ahead, then (only when `archive_dir` is given) the archive, then sessions."""
+    """Partitions ahead, then (only when `archive_dir` is given) the archive, then sessions, then
+    metrics; last (given a key and a store) an anchor, so that it covers the events of all the rest."""
     created = await ensure_partitions(ctx, months_ahead)
     archived = await archive_expired_partitions(ctx, archive_dir=archive_dir) if archive_dir else []
-    return MaintenanceReport(
+    report = MaintenanceReport(
         partitions_created=created,
         sessions_removed=await cleanup_sessions(ctx),
         metric_groups_refreshed=await refresh_extraction_metrics(ctx),
         partitions_archived=archived,
     )
+    if anchor_with is not None:
+        report.anchor = await anchor_chain(ctx, *anchor_with)
+    return report
 
 
 class _Candidate(BaseModel):

@@ -42,12 +42,35 @@ class Settings(BaseSettings):
     )
     bcrypt_rounds: int = Field(default=PRODUCTION_BCRYPT_ROUNDS, ge=4, le=16)
     testing: bool = Field(default=False, description="Set by the test suite; allows cheap password hashes.")
+    anchor_key: Path | None = Field(
+        default=None,
+        description="Ed25519 private key that signs audit anchors (default <home>/anchor-key.pem); "
+        "keep it where the database and the workstations cannot reach it.",
+    )
+    anchor_store: str | None = Field(
+        default=None,
+        description="Where signed audit anchors are appended: a directory or s3://bucket/prefix "
+        "(default <home>/anchors).",
+    )
+    anchor_public_keys: list[str] = Field(
+        default_factory=list,
+        description="Extra public keys (base64, raw Ed25519) whose anchors are trusted: "
+        "an auditor's copy, or the keys of earlier years after a rotation.",
+    )
     theme: str = "textual-dark"
     keymap: dict[str, str] = Field(
         default_factory=dict, description='Key remapping by binding id, e.g. {"approve": "ctrl+a"}.'
     )
 
-    @field_validator("database_url", "database_role", mode="before")
+    @property
+    def anchor_key_path(self) -> Path:
+        return self.anchor_key or self.home / "anchor-key.pem"
+
+    @property
+    def anchor_store_location(self) -> str:
+        return self.anchor_store or str(self.home / "anchors")
+
+    @field_validator("database_url", "database_role", "anchor_store", "anchor_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         # DATABASE_URL= in a shell or .env means "not set", not "an empty URL".

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import asyncpg
@@ -23,6 +24,14 @@ def cli(url: URL | None, *args: str) -> tuple[int, str, str]:
 
 async def run_cli(url: URL | None, *args: str) -> tuple[int, str, str]:
     return await asyncio.to_thread(cli, url, *args)
+
+
+@pytest.fixture(autouse=True)
+def own_anchor_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's commands sign with a key of its own into a store of its own, never the user's."""
+    monkeypatch.setenv("REFUND_REVIEW_ANCHOR_KEY", str(tmp_path / "anchor-key.pem"))
+    monkeypatch.setenv("REFUND_REVIEW_ANCHOR_STORE", str(tmp_path / "anchors"))
+    return tmp_path / "anchors"
 
 
 @pytest.fixture
@@ -142,3 +151,100 @@ async def test_maintain_archives_only_with_an_archive_dir(
     assert await superuser.fetchval("SELECT anchor_seq FROM audit_chain_head") == 1
     code, out, err = await run_cli(database_url, "audit", "verify")
     assert code == 0, err
+
+
+async def test_anchor_then_verify_then_rewrite_behind_the_triggers(
+    database_url: URL, january: asyncpg.Connection, own_anchor_store: Path, tmp_path: Path
+) -> None:
+    code, out, err = await run_cli(database_url, "audit", "anchor")
+    assert code == 0, err
+    assert out.startswith("Audit chain anchored at #5 (hash ")
+    assert (tmp_path / "anchor-key.pem").stat().st_mode & 0o777 == 0o600
+    assert len(await asyncio.to_thread(os.listdir, own_anchor_store)) == 1
+    code, out, err = await run_cli(database_url, "audit", "anchor")
+    assert code == 0, err
+    assert "already anchored at #5" in out
+
+    code, out, err = await run_cli(database_url, "audit", "verify")
+    assert code == 0, err
+    assert "Audit chain intact: 5 events verified" in out
+    assert "1 of 1 anchors confirmed, the latest at #5" in out
+    assert out.rstrip().endswith("not yet anchored: 0.")
+
+    # A superuser changes event #2 and recomputes every later hash and the head: the walk cannot see it.
+    await january.execute(
+        "BEGIN; ALTER TABLE audit_events DISABLE TRIGGER USER; ALTER TABLE audit_chain_head DISABLE TRIGGER USER; "
+        "UPDATE audit_events SET event_data = '{}' WHERE seq = 2; "
+        "DO $$ DECLARE r record; prev bytea := (SELECT prev_hash FROM audit_events WHERE seq = 2); h bytea; BEGIN "
+        "FOR r IN SELECT * FROM audit_events WHERE seq >= 2 ORDER BY seq LOOP "
+        "h := audit_event_hash(prev, r.id, r.seq, r.occurred_at, r.event_type, r.user_id, r.session_id, "
+        "r.contract_id, r.ip_address, r.user_agent, r.event_data); "
+        "UPDATE audit_events SET prev_hash = prev, hash = h WHERE seq = r.seq; prev := h; END LOOP; "
+        "UPDATE audit_chain_head SET last_hash = prev; END $$; "
+        "ALTER TABLE audit_events ENABLE TRIGGER USER; ALTER TABLE audit_chain_head ENABLE TRIGGER USER; COMMIT;"
+    )
+    code, _, err = await run_cli(database_url, "audit", "verify")
+    assert code == 1
+    assert "Audit chain NOT VERIFIED: 1 problems, although every link holds." in err
+    assert "Problem: Event #5 no longer has the hash signed when it was anchored" in err
+
+
+async def test_an_auditor_verifies_with_the_public_key_alone(
+    database_url: URL, january: asyncpg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = await run_cli(database_url, "maintain")
+    assert code == 0, err
+    assert "Audit chain anchored at #" in out.splitlines()[-1]
+    code, out, err = await run_cli(None, "audit", "anchor-key")
+    assert code == 0, err
+    public = next(line for line in out.splitlines() if line.startswith("Public key: ")).removeprefix(
+        "Public key: "
+    )
+
+    monkeypatch.setenv("REFUND_REVIEW_ANCHOR_KEY", str(tmp_path / "the-auditor-has-no-key.pem"))
+    code, _, err = await run_cli(database_url, "audit", "verify")
+    assert code == 1
+    assert "which is not a trusted anchor key here" in err
+    monkeypatch.setenv("REFUND_REVIEW_ANCHOR_PUBLIC_KEYS", f'["{public}"]')
+    code, out, err = await run_cli(database_url, "audit", "verify")
+    assert code == 0, err
+    assert "1 of 1 anchors confirmed" in out
+    assert not (tmp_path / "the-auditor-has-no-key.pem").exists()
+
+
+async def test_verify_export_fails_a_cut_archive(
+    database_url: URL, superuser: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await superuser.execute("SELECT create_audit_partition('2015-01-01')")
+    for day in ("2015-01-10+00", "2015-01-11+00"):
+        await superuser.execute(
+            "INSERT INTO audit_events (event_type, occurred_at) VALUES ('view', $1::text::timestamptz)", day
+        )
+    code, _, err = await run_cli(database_url, "maintain", "--archive-dir", str(tmp_path / "archive"))
+    assert code == 0, err
+    archive = tmp_path / "archive" / "audit_events_y2015m01.jsonl"
+    code, out, err = await run_cli(database_url, "audit", "verify-export", str(archive))
+    assert code == 0, err
+    assert (
+        "It matches its manifest audit_events_y2015m01.manifest.json and the partition_archived event #"
+        in out
+    )
+
+    lines = lines_of(archive)
+    header, trailer = json.loads(lines[0]), json.loads(lines[-1])
+    header["last_seq"], trailer["count"], trailer["last_seq"] = 1, 1, 1
+    trailer["last_hash"] = json.loads(lines[1])["hash"]
+    cut = "".join([json.dumps(header) + "\n", lines[1], json.dumps(trailer) + "\n"])
+    await asyncio.to_thread(archive.write_text, cut, encoding="utf-8")
+    code, out, err = await run_cli(None, "audit", "verify-export", str(archive))
+    assert code == 1
+    assert "Export BROKEN: audit_events_y2015m01.jsonl is not the file its manifest" in err
+
+    await asyncio.to_thread(archive.with_name("audit_events_y2015m01.manifest.json").unlink)
+    code, out, err = await run_cli(None, "audit", "verify-export", str(archive))
+    assert code == 0
+    assert "only the chain inside the file was checked" in out
+    code, out, err = await run_cli(database_url, "audit", "verify-export", str(archive))
+    assert code == 1
+    assert "is not the file the partition_archived event #" in err
+    assert "row_count 2 recorded, 1 in the file" in err

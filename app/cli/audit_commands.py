@@ -1,4 +1,4 @@
-"""`refund-review audit verify|export|verify-export|history`."""
+"""`refund-review audit verify|anchor|anchor-key|export|verify-export|history`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import click
 from app import exit_codes
 from app.cli.progress import bar
 from app.cli.runner import CliState, fail, run
+from services.anchor_signing import public_key_text
+from services.audit_anchor import AnchorResult, anchor_chain, anchor_source, signer_from
 from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import (
     EVENT_TYPES,
@@ -19,9 +21,9 @@ from services.audit_log import (
     ExportSummary,
     audit_page,
     export_audit,
-    verify_export,
 )
 from services.errors import ServiceError
+from services.export_check import ExportCheck, check_against_database, check_export_file
 from services.runtime import Runtime
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
@@ -33,31 +35,108 @@ def audit() -> None:
 
 
 @audit.command()
+@click.option(
+    "--archive-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Also compare every partition_archived event with its manifest and file in DIR.",
+)
 @click.pass_obj
-def verify(state: CliState) -> None:
-    """Walk the hash chain; exit 0 when it is whole, 1 naming the first broken event."""
+def verify(state: CliState, archive_dir: Path | None) -> None:
+    """Walk the hash chain and check it against every signed anchor; exit 0 when all holds, 1 otherwise.
+
+    The anchors come from REFUND_REVIEW_ANCHOR_STORE and are trusted when
+    signed by the key in REFUND_REVIEW_ANCHOR_KEY or one named in
+    REFUND_REVIEW_ANCHOR_PUBLIC_KEYS. Events after the last anchor are
+    counted as "not yet anchored": a rewrite among them that recomputes
+    every hash cannot be seen.
+    """
 
     async def body(runtime: Runtime) -> ChainVerification:
+        anchors = anchor_source(runtime.settings)
         with bar("Verifying") as report:
-            return await verify_audit_chain(runtime.system_context("audit-verify"), progress=report)
+            return await verify_audit_chain(
+                runtime.system_context("audit-verify"),
+                progress=report,
+                anchors=anchors,
+                archive_dir=archive_dir,
+            )
 
     result = run(state, body)
-    if result.intact and result.events_verified == 0:
-        click.echo("Audit chain intact: the log holds no events yet.")
-        return
-    if result.intact:
-        click.echo(
+    for line in verification_lines(result):
+        click.echo(line, err=not result.intact)
+    if not result.intact:
+        raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+
+
+def verification_lines(result: ChainVerification) -> list[str]:
+    """The verdict, then each problem, then how far the anchors reach."""
+    if result.broken_at is not None:
+        lines = [
+            f"Audit chain BROKEN {result.broken_at.describe()}. "
+            f"{result.events_verified:,} events before it verified."
+        ]
+    elif result.problems:
+        lines = [f"Audit chain NOT VERIFIED: {len(result.problems)} problems, although every link holds."]
+    elif result.events_verified == 0:
+        lines = ["Audit chain intact: the log holds no events yet."]
+    else:
+        lines = [
             f"Audit chain intact: {result.events_verified:,} events verified "
             f"(#{result.first_seq}..#{result.last_seq}) in {result.seconds:.1f} s; head {result.head_hash}."
+        ]
+    return [*lines, *result.finding_lines()]
+
+
+@audit.command()
+@click.pass_obj
+def anchor(state: CliState) -> None:
+    """Sign the chain head with the anchor key and append it to the anchor store (run from cron).
+
+    The key (REFUND_REVIEW_ANCHOR_KEY, default <home>/anchor-key.pem) is
+    created on first use; keep it off the database server and off the
+    reviewers' machines. The store is REFUND_REVIEW_ANCHOR_STORE: a
+    directory (default <home>/anchors) or s3://bucket/prefix.
+    """
+
+    async def body(runtime: Runtime) -> AnchorResult:
+        signer = signer_from(runtime.settings)
+        store = anchor_source(runtime.settings).store
+        return await anchor_chain(runtime.system_context("audit-anchor"), signer, store)
+
+    click.echo(anchor_line(run(state, body)))
+
+
+def anchor_line(result: AnchorResult) -> str:
+    statement = result.statement
+    if not result.written:
+        return (
+            f"Audit chain already anchored at #{statement.seq} (key {statement.key_id}); nothing new to sign."
         )
-        return
-    assert result.broken_at is not None
-    click.echo(
-        f"Audit chain BROKEN {result.broken_at.describe()}. "
-        f"{result.events_verified:,} events before it verified.",
-        err=True,
+    line = (
+        f"Audit chain anchored at #{statement.seq} (hash {statement.hash}) with key {statement.key_id}: "
+        f"{result.location}"
     )
-    raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+    if result.locked_until is not None:
+        return f"{line} (S3 Object Lock, compliance mode, until {result.locked_until:%Y-%m-%d})."
+    if result.location.startswith("s3://"):
+        return f"{line} (the bucket has no Object Lock: anything that may delete in it can delete anchors)."
+    return f"{line}."
+
+
+@audit.command("anchor-key")
+@click.pass_obj
+def anchor_key(state: CliState) -> None:
+    """Print the anchor key's id and public key (creating the key if needed), for auditors."""
+    settings = state.settings()
+    try:
+        signer = signer_from(settings)
+    except ServiceError as exc:
+        fail(exc.message, exc.exit_code)
+        raise AssertionError("unreachable") from exc
+    click.echo(f"Key id: {signer.key_id}")
+    click.echo(f"Public key: {public_key_text(signer.public)}")
+    click.echo(f"Key file: {signer.path}")
+    click.echo("An auditor trusts it with REFUND_REVIEW_ANCHOR_PUBLIC_KEYS='[\"<public key>\"]'.")
 
 
 def _days(since: dt.datetime | None, until: dt.datetime | None) -> tuple[dt.date | None, dt.date | None]:
@@ -110,26 +189,54 @@ def export(
 
 @audit.command("verify-export")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def verify_export_command(file: Path) -> None:
-    """Recompute the hash chain of a JSON or JSON Lines export, offline: no database needed."""
+@click.option("--offline", is_flag=True, help="Do not consult the database even when one is configured.")
+@click.pass_obj
+def verify_export_command(state: CliState, file: Path, offline: bool) -> None:
+    """Recompute the hash chain of a JSON or JSON Lines export, and check it against what was recorded.
+
+    The manifest beside an archive (FILE's name with .manifest.json) must
+    describe the file exactly: count, first and last sequence number and
+    hash, SHA-256. When a database is configured (--database-url or
+    DATABASE_URL) and not --offline, the archive's partition_archived event
+    (or an export's audit_exported event) must record the same.
+    """
     with bar("Verifying", in_bytes=True) as report:
         try:
-            result = verify_export(file, progress=report)
+            check = check_export_file(file, progress=report)
         except ServiceError as exc:
             fail(exc.message, exc.exit_code)
             raise AssertionError("unreachable") from exc
-    if result.ok:
+    if check.chain.ok and not offline and state.settings().database_url:
+
+        async def body(runtime: Runtime) -> ExportCheck:
+            return await check_against_database(runtime.system_context("audit-verify-export"), file, check)
+
+        check = run(state, body)
+    result = check.chain
+    if not result.ok:
         click.echo(
-            f"Export intact: {result.events_verified:,} events verified; "
-            f"anchor {result.anchor_hash}; last hash {result.last_hash}."
+            f"Export BROKEN at event #{result.first_broken_seq}: {result.reason}. "
+            f"{result.events_verified:,} events before it verified.",
+            err=True,
         )
-        return
+        raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+    for problem in check.problems:
+        click.echo(f"Export BROKEN: {problem}", err=True)
+    if check.problems:
+        raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
     click.echo(
-        f"Export BROKEN at event #{result.first_broken_seq}: {result.reason}. "
-        f"{result.events_verified:,} events before it verified.",
-        err=True,
+        f"Export intact: {result.events_verified:,} events verified; "
+        f"anchor {result.anchor_hash}; last hash {result.last_hash}."
     )
-    raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
+    vouchers = [f"its manifest {check.manifest.name}" if check.manifest else None, check.recorded_by]
+    named = [v for v in vouchers if v]
+    if named:
+        click.echo(f"It matches {' and '.join(named)}; sha256 {check.sha256}.")
+    else:
+        click.echo(
+            f"No manifest beside it and no database consulted: only the chain inside the file was checked "
+            f"(sha256 {check.sha256})."
+        )
 
 
 @audit.command()

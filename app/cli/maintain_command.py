@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from app.cli.audit_commands import anchor_line
 from app.cli.runner import CliState, run
+from services.audit_anchor import anchor_source, signer_from
 from services.retention import MIN_PARTITIONS_AHEAD, run_maintenance
 from services.runtime import Runtime
 
@@ -24,19 +26,30 @@ from services.runtime import Runtime
     help="Archive audit partitions older than the retention period (7 years) into DIR, then drop them. "
     "Needs the database owner's credentials.",
 )
+@click.option(
+    "--anchor/--no-anchor",
+    default=True,
+    show_default=True,
+    help="Finish by signing the chain head into the anchor store (as `audit anchor` does).",
+)
 @click.pass_obj
-def maintain(state: CliState, months_ahead: int | None, archive_dir: Path | None) -> None:
+def maintain(state: CliState, months_ahead: int | None, archive_dir: Path | None, anchor: bool) -> None:
     """Create audit partitions ahead and remove expired sessions (safe to run any time).
 
     With --archive-dir, monthly audit partitions past the retention period are
     exported to DIR (JSON Lines and a manifest, verified from disk), then
-    dropped, and the audit chain's anchor moves to the last archived event.
+    dropped, and the audit chain's archive mark moves to the last archived event.
     This must run with the database owner's credentials (--database-url).
+    Last, the chain head is signed and appended to the anchor store
+    (REFUND_REVIEW_ANCHOR_KEY, REFUND_REVIEW_ANCHOR_STORE) unless --no-anchor.
     """
 
     async def body(runtime: Runtime) -> None:
+        anchor_with = (
+            (signer_from(runtime.settings), anchor_source(runtime.settings).store) if anchor else None
+        )
         report = await run_maintenance(
-            runtime.system_context("maintain"), months_ahead, archive_dir=archive_dir
+            runtime.system_context("maintain"), months_ahead, archive_dir=archive_dir, anchor_with=anchor_with
         )
         created = ", ".join(report.partitions_created) or "none needed"
         click.echo(f"Audit partitions created: {created}")
@@ -50,5 +63,7 @@ def maintain(state: CliState, months_ahead: int | None, archive_dir: Path | None
                 click.echo(f"Audit partition archived: {part.partition} ({events}) -> {part.file}")
         click.echo(f"Expired sessions removed: {report.sessions_removed}")
         click.echo(f"Extraction metric groups refreshed: {report.metric_groups_refreshed}")
+        if report.anchor is not None:
+            click.echo(anchor_line(report.anchor))
 
     run(state, body)

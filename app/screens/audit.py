@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Select
 
 from app.screens.base import WorkstationScreen
 from app.screens.export_dialog import ExportDialog, parse_day
+from services.audit_anchor import anchor_source
 from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import EVENT_TYPES, AuditCursor, AuditItem, ExportSummary, audit_page
 from services.permissions import Permission, allowed
@@ -62,12 +63,21 @@ class AuditFilters:
 
 
 def verdict_text(result: ChainVerification) -> Text:
-    """The verification's answer in one or two sentences a person can repeat to an auditor."""
+    """The verification's answer a person can repeat to an auditor, then its findings, one per line."""
+    return Text("\n").join([_verdict(result), *(Text(line) for line in result.finding_lines())])
+
+
+def _verdict(result: ChainVerification) -> Text:
     if result.broken_at is not None:
         return Text.assemble(
             ("Audit chain BROKEN ", "bold red"), result.broken_at.describe(),
             f". {result.events_verified:,} events before it verified.",
         )  # fmt: skip
+    if result.problems:
+        return Text.assemble(
+            ("Audit chain NOT VERIFIED: ", "bold red"),
+            f"{len(result.problems)} problems, although every link holds.",
+        )
     if result.events_verified == 0:
         return Text("Audit chain intact: the log holds no events yet.", style="green")
     return Text.assemble(
@@ -301,7 +311,9 @@ class AuditScreen(WorkstationScreen):
         self.refresh_bindings()
         try:
             result = await verify_audit_chain(
-                self.ctx, progress=lambda done, total: bar.update(total=total, progress=done)
+                self.ctx,
+                progress=lambda done, total: bar.update(total=total, progress=done),
+                anchors=anchor_source(self.workstation.settings),
             )
         finally:
             self._verifying = False
@@ -312,7 +324,7 @@ class AuditScreen(WorkstationScreen):
             self.notify(f"Audit chain intact: {result.events_verified:,} events.", title="Verified")
         else:
             self.notify(
-                "The audit chain is broken; see the line above the log.",
+                "The audit chain is broken; see the lines above the log.",
                 title="Verified",
                 severity="error",
                 timeout=10,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -17,6 +18,14 @@ from services.audit_chain import verify_audit_chain
 from services.context import ServiceContext, system_actor
 
 _SEQS = text("SELECT seq FROM audit_events ORDER BY seq")
+
+
+@pytest.fixture(autouse=True)
+def own_anchor_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's commands sign with a key of its own into a store of its own, never the user's."""
+    monkeypatch.setenv("REFUND_REVIEW_ANCHOR_KEY", str(tmp_path / "anchor-key.pem"))
+    monkeypatch.setenv("REFUND_REVIEW_ANCHOR_STORE", str(tmp_path / "anchors"))
+    return tmp_path / "anchors"
 
 
 def system(database: Database) -> ServiceContext:

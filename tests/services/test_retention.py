@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from services.audit_chain import verify_audit_chain
 from services.audit_log import verify_export
 from services.context import ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput, Unavailable
+from services.export_check import check_against_database, check_export_file
 from services.retention import archive_expired_partitions, run_maintenance
 from tests.services.conftest import MakeContext
 
@@ -270,3 +272,69 @@ async def test_maintenance_archives_only_when_asked(
         "audit_events_y2018m06",
     ]
     assert "audit_events_y2015m01.jsonl" in files_in(tmp_path / "archive")
+
+
+def cut_last_event(archive: Path) -> None:
+    """What a tamperer does to an archive: drop the last event, rewrite header and trailer to match."""
+    lines = archive.read_text(encoding="utf-8").splitlines()
+    header, events, trailer = json.loads(lines[0]), lines[1:-2], json.loads(lines[-1])
+    last = json.loads(events[-1])
+    header["last_seq"] = last["seq"]
+    trailer.update(count=len(events), last_seq=last["seq"], last_hash=last["hash"])
+    archive.write_text("\n".join([json.dumps(header), *events, json.dumps(trailer)]) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+async def archived(system: ServiceContext, old_log: asyncpg.Connection, tmp_path: Path) -> Path:
+    await archive_expired_partitions(system, archive_dir=tmp_path, retention_years=7, now=NOW)
+    return tmp_path / "audit_events_y2015m01.jsonl"
+
+
+async def test_a_cut_archive_with_its_header_and_trailer_rewritten_fails(
+    system: ServiceContext, archived: Path
+) -> None:
+    untouched = check_export_file(archived)
+    assert untouched.ok and untouched.manifest == archived.with_name("audit_events_y2015m01.manifest.json")
+    assert (await check_against_database(system, archived, untouched)).recorded_by is not None
+
+    cut_last_event(archived)
+    assert verify_export(archived).ok  # consistent with itself: the chain inside cannot tell
+    check = check_export_file(archived)
+    assert not check.ok
+    assert "is not the file its manifest audit_events_y2015m01.manifest.json describes" in check.problems[0]
+    assert "row_count 3 recorded, 2 in the file" in check.problems[0]
+    assert "last_seq 3 recorded, 2 in the file" in check.problems[0]
+
+    archived.with_name("audit_events_y2015m01.manifest.json").unlink()
+    alone = check_export_file(archived)
+    assert alone.ok and alone.manifest is None  # nothing beside it: only the database can tell now
+    against_events = await check_against_database(system, archived, alone)
+    assert not against_events.ok
+    assert "is not the file the partition_archived event #" in against_events.problems[0]
+
+
+async def test_an_unrecorded_export_is_named(system: ServiceContext, archived: Path) -> None:
+    other = archived.with_name("copy.jsonl")
+    cut_last_event(archived)
+    shutil.copyfile(archived, other)
+    check = await check_against_database(system, other, check_export_file(other))
+    assert check.problems == [
+        "No export or archive event records a file with the SHA-256 of copy.jsonl: "
+        "it was changed after it was written, or refund-review did not write it."
+    ]
+
+
+async def test_verify_checks_the_archive_events_against_their_manifests(
+    system: ServiceContext, archived: Path, old_log: asyncpg.Connection
+) -> None:
+    assert (await verify_audit_chain(system, archive_dir=archived.parent)).intact
+    cut_last_event(archived)
+    result = await verify_audit_chain(system, archive_dir=archived.parent)
+    assert not result.intact and result.broken_at is None
+    assert result.archive_problems == [
+        "The archive of audit_events_y2015m01 (event #8): audit_events_y2015m01.jsonl is not the file "
+        "that was archived (its SHA-256 differs)."
+    ]
+    archived.with_name("audit_events_y2015m02.manifest.json").unlink()
+    result = await verify_audit_chain(system, archive_dir=archived.parent)
+    assert any("audit_events_y2015m02" in p and "missing" in p for p in result.archive_problems)

@@ -15,8 +15,13 @@ from textual.widgets import DataTable, Select, Static
 from app.screens.audit import AuditScreen
 from app.screens.export_dialog import ExportDialog
 from app.workstation import RefundReviewApp
+from services.anchor_signing import load_or_create_signer
+from services.anchor_store import open_anchor_store
+from services.audit_anchor import anchor_chain
+from services.context import ServiceContext
 from services.settings import Settings
 from services.users import create_user
+from tests.db.test_audit_tampering import rewrite_and_rehash, tamper
 from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import open_area, wait_until
 
@@ -171,3 +176,39 @@ def test_audit_log_snapshot(workstation: RefundReviewApp, march_morning: None, s
         await pilot.press("escape", "down", "down", "down")
 
     assert snap_compare(workstation, terminal_size=(120, 40), run_before=run_before)
+
+
+async def anchor_now(system: ServiceContext, settings: Settings) -> int:
+    """The operator's `audit anchor`, with the workstation's own key and store (its home)."""
+    signer = load_or_create_signer(settings.anchor_key_path)
+    result = await anchor_chain(system, signer, open_anchor_store(settings.anchor_store_location))
+    return result.statement.seq
+
+
+async def test_verify_shows_how_far_the_anchors_reach(
+    workstation: RefundReviewApp, two_new_users: None, system: ServiceContext, settings: Settings
+) -> None:
+    anchored = await anchor_now(system, settings)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_audit(pilot, "sue")
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "intact" in verdict(screen))
+        assert f"1 of 1 anchors confirmed, the latest at #{anchored}" in verdict(screen)
+        assert "not yet anchored: 1." in verdict(screen)  # sue's login came after the anchor
+
+
+async def test_verify_shows_a_rewrite_caught_at_the_anchor(
+    workstation: RefundReviewApp,
+    two_new_users: None,
+    system: ServiceContext,
+    settings: Settings,
+    superuser: asyncpg.Connection,
+) -> None:
+    anchored = await anchor_now(system, settings)
+    await tamper(superuser, rewrite_and_rehash(1))
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_audit(pilot, "sue")
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "NOT VERIFIED" in verdict(screen))
+        assert f"Problem: Event #{anchored} no longer has the hash signed" in verdict(screen)
+        assert screen.query_one("#audit-verdict").has_class("broken")
