@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from db.database import APP_ROLE, Database
+from db.database import Database
 from db.engine import create_engine
 from services.audit_chain import verify_audit_chain
 from services.audit_log import verify_export
@@ -208,7 +208,7 @@ async def test_without_the_owners_rights_nothing_is_archived(
 ) -> None:
     app_only = Database(
         url=database.url,
-        owner=create_engine(database.url, role=APP_ROLE),
+        owner=create_engine(database.url),
         app=database.app,
         sessions=database.sessions,
         location=database.location,
