@@ -16,6 +16,9 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM refund_review_app, refund_review_reporting;
 REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM refund_review_app;
 
+-- `db status` from a workstation reads which revision the schema is at.
+GRANT SELECT ON alembic_version TO refund_review_app, refund_review_reporting;
+
 -- The audit log: read, and append through the function below only.
 REVOKE INSERT, UPDATE, DELETE ON audit_events, audit_chain_head FROM refund_review_app;
 
@@ -24,6 +27,9 @@ REVOKE INSERT, UPDATE, DELETE ON audit_events, audit_chain_head FROM refund_revi
 -- sessions is cleanup_expired_sessions()' job.
 REVOKE UPDATE, DELETE ON sessions FROM refund_review_app;
 GRANT UPDATE (last_activity_at, ended_at, end_reason) ON sessions TO refund_review_app;
+
+-- Removing ended, expired and idle sessions is the cleanup function's job alone.
+ALTER FUNCTION cleanup_expired_sessions() SECURITY DEFINER SET search_path = public, pg_temp;
 
 -- An ended session is final: it is never reopened, extended or ended again, so events can no
 -- longer be appended in its name (see append_audit_events).
@@ -98,7 +104,7 @@ BEGIN
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
             IF NOT ((v_session.ended_at IS NULL AND v_session.expires_at > clock_timestamp())
-                    OR v_session.ended_at = now()) THEN
+                    OR coalesce(v_session.ended_at = now(), false)) THEN
                 RAISE EXCEPTION 'session % has ended or expired, so no event can be recorded in its name', p_session_ids[i]
                     USING ERRCODE = 'insufficient_privilege', HINT = 'Log in again.';
             END IF;

@@ -4,4 +4,6 @@ DROP TRIGGER sessions_final_once_ended ON sessions;
 DROP FUNCTION sessions_refuse_change_after_end();
 REVOKE UPDATE (last_activity_at, ended_at, end_reason) ON sessions FROM refund_review_app;
 GRANT UPDATE, DELETE ON sessions TO refund_review_app;
+ALTER FUNCTION cleanup_expired_sessions() SECURITY INVOKER RESET search_path;
 GRANT INSERT ON audit_events TO refund_review_app;
+REVOKE SELECT ON alembic_version FROM refund_review_app, refund_review_reporting;

@@ -108,7 +108,7 @@ async def test_unknown_user_wrong_password_and_deactivated_account_look_the_same
     superuser: asyncpg.Connection,
     verify_calls: list[str | None],
 ) -> None:
-    alice = await make_context("reviewer", username="alice")
+    await make_context("reviewer", username="alice")
     await make_context("reviewer", username="bob", is_active=False)
     answers = []
     for username, password in [("nobody", PASSWORD), ("alice", "wrong password 1"), ("bob", PASSWORD)]:
@@ -147,7 +147,7 @@ async def test_repeated_failures_lock_the_account_until_the_time_shown(
     superuser: asyncpg.Connection,
     verify_calls: list[str | None],
 ) -> None:
-    alice = await make_context("reviewer", username="alice")
+    await make_context("reviewer", username="alice")
     await superuser.execute("UPDATE system_config SET value = '3' WHERE key = 'max_failed_logins'")
     for _ in range(2):
         with pytest.raises(AuthenticationFailed):

@@ -60,7 +60,7 @@ async def old_log(superuser: asyncpg.Connection, system: ServiceContext) -> asyn
         await insert_at(superuser, when, at=when)
     await insert_at(superuser, "2018-06-20 09:00+00", at="within seven years")
     async with system.db.unit_of_work() as uow:
-        uow.record(system.actor.event("view", at="today"))
+        uow.record(system.actor.event("ingest", at="today"))
         await uow.commit()
     return superuser
 
