@@ -59,7 +59,9 @@ async def test_create_login_makes_a_workstation_login_and_prints_its_url_once(
     database_url: URL, workstation_url: URL, login_name: str, superuser: asyncpg.Connection
 ) -> None:
     as_owner = ("--database-url", _url(workstation_url), "--owner-url", _url(database_url))
-    code, out, err = await _cli(*as_owner, "db", "create-login", login_name, "--password-stdin", stdin="s3cret-pass\n")
+    code, out, err = await _cli(
+        *as_owner, "db", "create-login", login_name, "--password-stdin", stdin="s3cret-pass\n"
+    )
     assert (code, err) == (0, "")
     assert f"Created workstation login {login_name}" in out
     url = _printed_url(out)

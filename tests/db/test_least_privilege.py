@@ -214,7 +214,15 @@ async def test_a_session_ended_in_the_same_transaction_records_its_last_event(
 async def test_without_a_session_only_the_listed_types_are_allowed_and_they_are_nobodys(
     workstation: asyncpg.Connection, superuser: asyncpg.Connection
 ) -> None:
-    for person_type in ("approve", "login", "logout", "correct", "view", "password_changed", "session_expired"):
+    for person_type in (
+        "approve",
+        "login",
+        "logout",
+        "correct",
+        "view",
+        "password_changed",
+        "session_expired",
+    ):
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="needs the session"):
             await _append(workstation, (None, person_type))
     await _append(workstation, (None, "login_failed"), (None, "ingest"))
