@@ -55,7 +55,9 @@ CREATE TRIGGER sessions_final_once_ended BEFORE UPDATE ON sessions
 --   user agent (the client's are ignored). The session must exist and be open: not ended and
 --   not expired, or ended by this very transaction (logout and expiry end the session and
 --   record their event together; ended_at is then this transaction's now(), and an ended
---   session can no longer be changed).
+--   session can no longer be changed). One exception, in v_failures: a wrong password typed on
+--   the lock screen of a session that has run out is recorded in that session's name (still its
+--   user's, at the server's time).
 -- * An event without a session belongs to nobody (user_id NULL) and is allowed only for the
 --   types in v_sessionless below: a failed login or lock-out (before anyone is logged in) and
 --   what the command-line operator does (ingest, extraction, seeding, maintenance, user
@@ -75,6 +77,7 @@ DECLARE
         'ingest', 'extract', 'extract_failed', 'seed',
         'audit_verified', 'audit_exported', 'partition_created', 'partition_archived',
         'sessions_cleaned', 'metrics_refreshed'];
+    v_failures CONSTANT text[] := ARRAY['login_failed', 'account_locked'];
     v_count   integer := coalesce(cardinality(p_event_types), 0);
     v_session sessions%ROWTYPE;
 BEGIN
@@ -104,7 +107,8 @@ BEGIN
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
             IF NOT ((v_session.ended_at IS NULL AND v_session.expires_at > clock_timestamp())
-                    OR coalesce(v_session.ended_at = now(), false)) THEN
+                    OR coalesce(v_session.ended_at = now(), false)
+                    OR p_event_types[i] = ANY (v_failures)) THEN
                 RAISE EXCEPTION 'session % has ended or expired, so no event can be recorded in its name', p_session_ids[i]
                     USING ERRCODE = 'insufficient_privilege', HINT = 'Log in again.';
             END IF;

@@ -15,11 +15,16 @@ import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+import bcrypt
 import pytest
 from sqlalchemy.engine import URL
 
+from db.database import Database
 from db.url import asyncpg_connect_args
+from services.auth import unlock_screen
+from services.errors import AuthenticationFailed
 from tests.db.rows import insert, session_row, user_row
+from tests.services.conftest import create_person
 
 APPEND = "SELECT append_audit_events($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::inet[], $6::text[])"
 FORGED_IP = "203.0.113.66"
@@ -170,6 +175,39 @@ async def test_a_closed_or_expired_session_cannot_record_events(
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="has ended or expired"):
         await _append(workstation, (session_id, "approve"))
     assert await _events(superuser) == []
+
+
+async def test_a_wrong_password_on_a_run_out_sessions_lock_screen_is_still_recorded_as_its_users(
+    workstation: asyncpg.Connection, superuser: asyncpg.Connection
+) -> None:
+    user, session_id = await _person(
+        superuser,
+        "192.0.2.7",
+        ended_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+        end_reason="idle",
+    )
+    await _append(workstation, (session_id, "login_failed"))
+    [event] = await _events(superuser)
+    assert (event["event_type"], event["user_id"], event["session_id"], event["ip"]) == (
+        "login_failed",
+        user,
+        session_id,
+        "192.0.2.7",
+    )
+
+
+async def test_the_lock_screen_of_a_run_out_session_still_answers_a_wrong_password(
+    database: Database, superuser: asyncpg.Connection
+) -> None:
+    ctx = await create_person(database, bcrypt.hashpw(b"the right password", bcrypt.gensalt(4)).decode())
+    await superuser.execute(
+        "UPDATE sessions SET ended_at = now() - interval '1 minute', end_reason = 'idle' WHERE id = $1",
+        ctx.actor.session_id,
+    )
+    with pytest.raises(AuthenticationFailed):
+        await unlock_screen(ctx, 4, "not the password")
+    [event] = await _events(superuser)
+    assert (event["event_type"], event["user_id"]) == ("login_failed", ctx.actor.user_id)
 
 
 async def test_an_unknown_session_cannot_record_events(
