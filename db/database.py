@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.embedded import start_embedded_server
 from db.engine import create_engine, session_factory
-from db.logins import WORKSTATION_LOGIN, ensure_login, login_url, workstation_password
+from db.logins import APP_ROLE, WORKSTATION_LOGIN, ensure_login, login_url, workstation_password
 from db.uow import UnitOfWork
 from db.url import asyncpg_connect_args, redacted, to_async_url
 
@@ -90,13 +90,19 @@ async def _embedded_workstation_login(owner_url: URL, home: Path) -> URL:
     """The embedded server's own workstation login, created on first use; its URL.
 
     The password lives in a file under the data home (0600). The login is
-    (re)made when that file is new or the role is missing (a new cluster).
+    (re)made when that file is new, or the login or its membership of the
+    application role is missing (a new cluster; `db downgrade base` drops the role).
     """
     password, new = await asyncio.to_thread(workstation_password, home)
     conn = await asyncpg.connect(**asyncpg_connect_args(owner_url))
     try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", WORKSTATION_LOGIN)
-        if new or not exists:
+        member = await conn.fetchval(
+            "SELECT EXISTS (SELECT FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1 AND g.rolname = $2)",
+            WORKSTATION_LOGIN,
+            APP_ROLE,
+        )
+        if new or not member:
             # Another process may make it at the same moment, from the same password file.
             with suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
                 await ensure_login(conn, WORKSTATION_LOGIN, password)
