@@ -37,6 +37,19 @@ class ConnectionRole:
     owner: bool
     application: bool
 
+    @property
+    def kind(self) -> str:
+        if self.superuser:
+            return "superuser"
+        if self.owner:
+            return "owner"
+        return "workstation login" if self.application else "no application rights"
+
+    @property
+    def holds_more_than_a_workstation(self) -> bool:
+        """It could rewrite the audit log or the grants: a workstation must never connect like this."""
+        return self.superuser or self.owner
+
 
 def generate_password() -> str:
     """A password for a machine login: 32 URL-safe characters, so it needs no quoting in a URL."""

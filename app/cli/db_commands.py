@@ -81,19 +81,10 @@ def status(state: CliState) -> None:
 def _echo_connection(s: SchemaStatus) -> None:
     """Who the workstation connects as; a warning when that login could rewrite the audit log."""
     role = s.connected_as
-    kind = (
-        "superuser"
-        if role.superuser
-        else "owner"
-        if role.owner
-        else "workstation login"
-        if role.application
-        else "no application rights"
-    )
-    click.echo(f"Connected:  as {role.user} ({kind})")
-    if role.superuser or role.owner:
+    click.echo(f"Connected:  as {role.user} ({role.kind})")
+    if role.holds_more_than_a_workstation:
         click.echo(
-            f"Warning: the workstation's connection is the database {kind} {role.user}: it could change "
+            f"Warning: the workstation's connection is the database {role.kind} {role.user}: it could change "
             "or delete audit events and grants. Create a workstation login with "
             "`refund-review db create-login NAME` and give the workstation that URL instead.",
             err=True,

@@ -63,7 +63,8 @@ CREATE TRIGGER sessions_final_once_ended BEFORE UPDATE ON sessions
 --   what the command-line operator does (ingest, extraction, seeding, maintenance, user
 --   administration). The ip address and user agent are the caller's own claim, kept as given.
 --   Every type a person does in the workstation (login, logout, search, view, claim, release,
---   correct, approve, reject, reopen, chat, password_changed, session_expired) needs a session.
+--   correct, approve, reject, reopen, chat, password_changed, session_expired, config_changed)
+--   needs a session.
 CREATE FUNCTION append_audit_events(
     p_session_ids uuid[], p_event_types text[], p_contract_ids text[], p_event_data jsonb[],
     p_ip_addresses inet[], p_user_agents text[]
@@ -73,7 +74,7 @@ DECLARE
     v_sessionless CONSTANT text[] := ARRAY[
         'login_failed', 'account_locked',
         'user_created', 'user_updated', 'user_deactivated', 'user_reactivated', 'user_unlocked',
-        'password_reset', 'config_changed',
+        'password_reset',
         'ingest', 'extract', 'extract_failed', 'seed',
         'audit_verified', 'audit_exported', 'partition_created', 'partition_archived',
         'sessions_cleaned', 'metrics_refreshed'];

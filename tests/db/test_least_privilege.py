@@ -260,6 +260,7 @@ async def test_without_a_session_only_the_listed_types_are_allowed_and_they_are_
         "view",
         "password_changed",
         "session_expired",
+        "config_changed",
     ):
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="needs the session"):
             await _append(workstation, (None, person_type))
