@@ -108,3 +108,23 @@ async def test_status_warns_when_the_workstation_connects_as_a_superuser(databas
     assert f"Connected:  as {database_url.username} (superuser)" in out
     assert "Warning: the workstation's connection is the database superuser" in err
     assert "db create-login" in err
+
+
+async def test_maintenance_without_archiving_runs_as_the_workstation_login(
+    workstation_url: URL, superuser: asyncpg.Connection
+) -> None:
+    # Partitions ahead and session cleanup go through the owner's definer functions.
+    user = await superuser.fetchval(
+        "INSERT INTO users (username, email, full_name, password_hash, role) "
+        "VALUES ('gone', 'gone@example.com', 'Gone User', $1, 'reviewer') RETURNING id",
+        "$2b$04$" + "a" * 53,
+    )
+    await superuser.execute(
+        "INSERT INTO sessions (user_id, user_agent, created_at, expires_at) "
+        "VALUES ($1, 'tests', now() - interval '9 hours', now() - interval '1 hour')",
+        user,
+    )
+    code, out, err = await _cli("--database-url", _url(workstation_url), "maintain")
+    assert code == 0, err
+    assert "Expired sessions removed: 1" in out
+    assert await superuser.fetchval("SELECT count(*) FROM sessions") == 0
