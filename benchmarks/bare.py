@@ -2,7 +2,7 @@
 
 While a service call runs, a SQLAlchemy event listener on the application engine records exactly what
 goes to the server — each statement with its bound values, and where transactions begin, commit and
-roll back. Replaying that on a plain asyncpg connection (prepared statements, the same role and
+roll back. Replaying that on a plain asyncpg connection (prepared statements, the same login and
 settings, no ORM, no pydantic) costs what the database and the driver cost; the difference is what the
 service layer adds.
 """
@@ -80,11 +80,9 @@ class BareConnection:
         self._prepared: dict[str, asyncpg.prepared_stmt.PreparedStatement] = {}
 
     @classmethod
-    async def open(cls, url: URL, role: str | None) -> BareConnection:
+    async def open(cls, url: URL) -> BareConnection:
         settings = {"application_name": f"{APPLICATION_NAME}-bare", "timezone": "UTC", "jit": "off",
                     "statement_timeout": str(APP_STATEMENT_TIMEOUT_MS)}  # fmt: skip
-        if role:
-            settings["role"] = role
         return cls(await asyncpg.connect(**asyncpg_connect_args(url), server_settings=settings))
 
     async def close(self) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL
 from db.database import APP_STATEMENT_TIMEOUT_MS, Database, connect_database, ensure_database_exists, probe
 from db.embedded import start_embedded_server
 from db.engine import create_engine, session_factory
+from db.logins import ensure_login, generate_password, login_url
 from db.url import asyncpg_connect_args, to_async_url, with_database
 from services.context import ServiceContext, system_actor
 from services.metrics import refresh_extraction_metrics
@@ -77,8 +78,9 @@ def bench_system_context(db: Database) -> ServiceContext:
 
 
 async def _server_url(settings: Settings) -> URL:
-    if settings.database_url:
-        return to_async_url(settings.database_url)
+    # The bench creates its own database and login: it needs the owner's (or a superuser's) URL.
+    if settings.owner_database_url or settings.database_url:
+        return to_async_url(settings.owner_database_url or settings.database_url or "")
     server = await asyncio.to_thread(start_embedded_server, settings.home)
     return server.url
 
@@ -154,7 +156,7 @@ async def bench_database(
         await _on_server(server, drop)
     await ensure_database_exists(server, name)
     await probe(url)
-    db = connect_database(url, app_role=settings.database_role)
+    db = connect_database(await _bench_login(url), owner_url=url)
     try:
         await upgrade_schema(db)
         fresh = not (existed and reuse)
@@ -183,12 +185,26 @@ async def bench_database(
         await db.dispose()
 
 
-def database_with_pool(url: URL, role: str | None, pool_size: int) -> Database:
+BENCH_LOGIN = "refund_review_bench"
+
+
+async def _bench_login(owner_url: URL) -> URL:
+    """A workstation login for the bench's services (a fresh password each run), as a deployment has."""
+    password = generate_password()
+    conn = await asyncpg.connect(**asyncpg_connect_args(owner_url))
+    try:
+        await ensure_login(conn, BENCH_LOGIN, password)
+    finally:
+        await conn.close()
+    return login_url(owner_url, BENCH_LOGIN, password)
+
+
+def database_with_pool(url: URL, pool_size: int) -> Database:
     """connect_database's Database with a service pool of `pool_size` connections.
 
     For concurrent sessions: a pool smaller than the sessions using it at once would measure
     reconnections (connections beyond the pool are closed when given back).
     """
-    db = connect_database(url, app_role=role)
-    app = create_engine(url, role=role, pool_size=pool_size, statement_timeout_ms=APP_STATEMENT_TIMEOUT_MS)
+    db = connect_database(url)
+    app = create_engine(url, pool_size=pool_size, statement_timeout_ms=APP_STATEMENT_TIMEOUT_MS)
     return replace(db, app=app, sessions=session_factory(app))

@@ -18,8 +18,6 @@ from services.seeding.scale import SCALE_PASSWORD
 @dataclass
 class BenchContext:
     db: Database
-    # The role the services run as (Settings.database_role), for connections the bench opens itself.
-    role: str | None
     # The owner's connection, for the bench's own bookkeeping (drawing samples, putting rows back).
     owner: asyncpg.Connection
     reviewers: list[ServiceContext]

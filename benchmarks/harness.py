@@ -129,7 +129,6 @@ async def _measure(
         rng = random.Random(config.random_seed)
         bench = BenchContext(
             db=db,
-            role=settings.database_role,
             owner=owner,
             reviewers=reviewers,
             supervisor=supervisor,
@@ -142,7 +141,7 @@ async def _measure(
             say(f"Service calls, {config.runs} runs each…")
             figures += await measure_service_calls(bench)
             say("The five hot calls against their SQL on bare asyncpg…")
-            bare = await BareConnection.open(db.url, settings.database_role)
+            bare = await BareConnection.open(db.url)
             try:
                 figures += await measure_against_bare(bench, bare)
             finally:

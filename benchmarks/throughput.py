@@ -50,7 +50,6 @@ class WorkerJob:
     """What one worker process runs: a share of the sessions, each with its work."""
 
     url: str
-    role: str | None
     kind: Literal["write", "claim"]
     actors: list[dict[str, Any]]
     # Writes: each session's items. Claims: unused.
@@ -97,7 +96,7 @@ async def _claim(ctx: ServiceContext, cycles: int) -> tuple[int, int]:
 
 
 async def _work(job: WorkerJob, ready: Any, go: Any) -> WorkerResult:
-    db = database_with_pool(to_async_url(job.url), job.role, len(job.actors) + 1)
+    db = database_with_pool(to_async_url(job.url), len(job.actors) + 1)
     try:
         contexts = [ServiceContext(db=db, actor=Actor.model_validate(a)) for a in job.actors]
         await asyncio.gather(*(validate_session(ctx) for ctx in contexts))
@@ -159,11 +158,9 @@ def _jobs(
 ) -> list[WorkerJob]:  # fmt: skip
     """The sessions dealt round-robin to the worker processes."""
     url = bench.db.url.render_as_string(hide_password=False)
-    role = bench.role
     return [
         WorkerJob(
             url=url,
-            role=role,
             kind=kind,
             actors=[bench.reviewer(s).actor.model_dump(mode="json") for s in range(p, sessions, processes)],
             items=[items[s] for s in range(p, sessions, processes)] if items else [],

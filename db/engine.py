@@ -1,10 +1,10 @@
 """Async engines and sessions (SQLAlchemy 2 + asyncpg).
 
-Two engines per database: the *owner* engine runs migrations and maintenance
-as the login user; the *app* engine switches every connection to the
-application role at connect time, so the services run with exactly the
-grants that role has (no UPDATE or DELETE on audit_events), even when the
-login user is a superuser as on the embedded server.
+Two engines per database, each with its own login: the *owner* engine runs
+migrations and maintenance as the schema's owner; the *app* engine runs the
+services as a workstation login, a member of the application role only, so
+they have exactly the grants that role has and no `SET ROLE` reaches further
+(see db/logins.py).
 """
 
 from __future__ import annotations
@@ -18,21 +18,18 @@ APPLICATION_NAME = "refund-review"
 def create_engine(
     url: URL,
     *,
-    role: str | None = None,
     pool_size: int = 5,
     max_overflow: int = 10,
     statement_cache_size: int = 256,
     statement_timeout_ms: int | None = None,
 ) -> AsyncEngine:
-    """An engine whose connections run as `role` (when given) in UTC.
+    """An engine whose connections run as the URL's user, in UTC.
 
     No pre-ping: it costs a round trip per checkout on the hot path. A
     connection found dead raises once, the pool is invalidated, and the next
     call reconnects (the services turn that one failure into `Unavailable`).
     """
     server_settings = {"application_name": APPLICATION_NAME, "timezone": "UTC", "jit": "off"}
-    if role:
-        server_settings["role"] = role
     if statement_timeout_ms:
         # A runaway query or a forgotten open transaction must not hold a
         # reviewer's screen (or the audit chain's lock) hostage.

@@ -60,7 +60,7 @@ class Runtime:
 async def start_runtime(settings: Settings) -> Runtime:
     """Open the configured database (embedded when no URL is set); `close()` the runtime when done."""
     try:
-        db = await connect(settings.database_url, settings.home, app_role=settings.database_role)
+        db = await connect(settings.database_url, settings.home, owner_url=settings.owner_database_url)
     except DatabaseURLError as exc:
         raise InvalidInput(str(exc)) from exc
     except (DatabaseUnavailableError, EmbeddedServerError) as exc:

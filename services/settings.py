@@ -36,9 +36,10 @@ class Settings(BaseSettings):
     home: Path = Field(
         default_factory=_default_home, description="Data directory (embedded server, exports)."
     )
-    database_role: str | None = Field(
-        default="refund_review_app",
-        description="Role the services switch to on every connection; empty to stay the login user.",
+    owner_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the schema's owner, for `db upgrade`, `maintain` and "
+        "`db create-login`; DATABASE_URL is then the workstation login's. Never give it to a workstation.",
     )
     bcrypt_rounds: int = Field(default=PRODUCTION_BCRYPT_ROUNDS, ge=4, le=16)
     testing: bool = Field(default=False, description="Set by the test suite; allows cheap password hashes.")
@@ -70,7 +71,7 @@ class Settings(BaseSettings):
     def anchor_store_location(self) -> str:
         return self.anchor_store or str(self.home / "anchors")
 
-    @field_validator("database_url", "database_role", "anchor_store", "anchor_key", mode="before")
+    @field_validator("database_url", "owner_database_url", "anchor_store", "anchor_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         # DATABASE_URL= in a shell or .env means "not set", not "an empty URL".

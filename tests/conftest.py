@@ -23,13 +23,19 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import URL
 
-from db.database import APP_ROLE, Database, connect_database
+from db.database import Database, connect_database
 from db.embedded import DEFAULT_SERVER_SETTINGS, start_embedded_server
 from db.engine import create_engine
+from db.logins import ensure_login, login_url
 from db.migrate import upgrade
 from db.url import asyncpg_connect_args, to_async_url
 
 os.environ.setdefault("REFUND_REVIEW_TESTING", "1")
+
+# The workstation login the suite's services run as, made once per test server (roles are
+# cluster-wide). A fixed password: every test process on a shared server makes the same login.
+WORKSTATION = "rr_tests_workstation"
+WORKSTATION_PASSWORD = "rr-tests-workstation-password"
 
 # Durability buys nothing in a throw-away test cluster.
 TEST_SERVER_SETTINGS = {
@@ -71,6 +77,23 @@ def _unique(prefix: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def workstation_login(pg_server: URL) -> str:
+    """A LOGIN role that is a member of the application role only, as a deployment gives a workstation."""
+
+    async def make() -> None:
+        conn = await asyncpg.connect(**asyncpg_connect_args(pg_server))
+        try:
+            await ensure_login(conn, WORKSTATION, WORKSTATION_PASSWORD)
+        except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+            pass  # another test process on the same server made it at the same moment
+        finally:
+            await conn.close()
+
+    asyncio.run(make())
+    return WORKSTATION
+
+
+@pytest.fixture(scope="session")
 def template_database(pg_server: URL) -> Iterator[str]:
     """A database migrated to head, copied for every test."""
     name = _unique("rr_template")
@@ -98,9 +121,15 @@ async def database_url(pg_server: URL, template_database: str) -> AsyncIterator[
 
 
 @pytest.fixture
-async def database(database_url: URL) -> AsyncIterator[Database]:
-    """The test's database with its owner and application-role engines."""
-    db = connect_database(database_url, app_role=APP_ROLE)
+def workstation_url(database_url: URL, workstation_login: str) -> URL:
+    """The test's database as the workstation login (what DATABASE_URL holds in a deployment)."""
+    return login_url(database_url, workstation_login, WORKSTATION_PASSWORD)
+
+
+@pytest.fixture
+async def database(database_url: URL, workstation_url: URL) -> AsyncIterator[Database]:
+    """The test's database: the owner's engine, and the services' engine as the workstation login."""
+    db = connect_database(workstation_url, owner_url=database_url)
     yield db
     await db.dispose()
 

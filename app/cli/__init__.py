@@ -1,8 +1,10 @@
 """The `refund-review` command line.
 
 With no command it opens the workstation; the subcommands cover what an
-operator scripts. `--database-url` (or DATABASE_URL) selects the database;
-without one the embedded PostgreSQL server is used.
+operator scripts. `--database-url` (or DATABASE_URL) selects the database
+and is the workstation login's URL; `--owner-url` (or
+REFUND_REVIEW_OWNER_DATABASE_URL) is the owner's, for migrations and
+maintenance. Without them the embedded PostgreSQL server is used.
 """
 
 from __future__ import annotations
@@ -31,11 +33,17 @@ from services.runtime import program_version
     help="PostgreSQL URL (postgresql://user:pass@host:port/db, ?host=/socket/dir accepted). "
     "Default: $DATABASE_URL, else the embedded server.",
 )
+@click.option(
+    "--owner-url",
+    metavar="URL",
+    help="PostgreSQL URL of the schema's owner, for `db upgrade`, `maintain` and `db create-login`. "
+    "Default: $REFUND_REVIEW_OWNER_DATABASE_URL, else the database URL.",
+)
 @click.version_option(program_version(), prog_name="refund-review")
 @click.pass_context
-def main(ctx: click.Context, database_url: str | None) -> None:
+def main(ctx: click.Context, database_url: str | None, owner_url: str | None) -> None:
     """Refund Review: review AI extractions from GAP contracts, keyboard first."""
-    ctx.obj = CliState(database_url=database_url)
+    ctx.obj = CliState(database_url=database_url, owner_url=owner_url)
     if ctx.invoked_subcommand is None:
         run_workstation(ctx.obj.settings())
 

@@ -1,12 +1,21 @@
-"""`refund-review db upgrade|downgrade|status`."""
+"""`refund-review db upgrade|downgrade|status|create-login`."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from app.cli.runner import CliState, run
 from services.runtime import Runtime
-from services.schema_admin import downgrade_schema, schema_status, upgrade_schema
+from services.schema_admin import (
+    CreatedLogin,
+    SchemaStatus,
+    create_login,
+    downgrade_schema,
+    schema_status,
+    upgrade_schema,
+)
 
 
 @click.group()
@@ -55,6 +64,7 @@ def status(state: CliState) -> None:
         s = await schema_status(runtime.db)
         click.echo(f"Database:   {s.location}")
         click.echo(f"Server:     PostgreSQL {s.server_version}")
+        _echo_connection(s)
         click.echo(f"Schema:     {s.current_revision or 'empty'} (newest: {s.head_revision})")
         if s.current_revision is None:
             click.echo("Run `refund-review db upgrade` to create the schema.")
@@ -66,3 +76,45 @@ def status(state: CliState) -> None:
         click.echo(f"Audit log:  {s.audit_events:,} events in {len(s.audit_partitions)} partitions")
 
     run(state, body)
+
+
+def _echo_connection(s: SchemaStatus) -> None:
+    """Who the workstation connects as; a warning when that login could rewrite the audit log."""
+    role = s.connected_as
+    click.echo(f"Connected:  as {role.user} ({role.kind})")
+    if role.holds_more_than_a_workstation:
+        click.echo(
+            f"Warning: the workstation's connection is the database {role.kind} {role.user}: it could change "
+            "or delete audit events and grants. Create a workstation login with "
+            "`refund-review db create-login NAME` and give the workstation that URL instead.",
+            err=True,
+        )
+
+
+@db.command("create-login")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin; without it a password is generated.",
+)
+@click.pass_obj
+def create_login_command(state: CliState, name: str, password_stdin: bool) -> None:
+    """Create (or reset) workstation login NAME: a member of the application role only.
+
+    Run it with the owner's credentials (--owner-url). It prints the URL to
+    give the workstation as DATABASE_URL; that URL holds the password, which
+    is shown this once.
+    """
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+
+    async def body(runtime: Runtime) -> CreatedLogin:
+        return await create_login(runtime.db, name, password)
+
+    made = run(state, body)
+    click.echo(
+        f"{'Created' if made.created else 'Updated'} workstation login {made.name} (member of refund_review_app only)."
+    )
+    if made.generated_password:
+        click.echo("Its password was generated and is shown only in this URL, this once; store it now.")
+    click.echo(f"Give the workstation this database URL (DATABASE_URL): {made.url}")

@@ -31,10 +31,11 @@ class CliState:
     """Global options given before the command name."""
 
     database_url: str | None = None
+    owner_url: str | None = None
 
     def settings(self) -> Settings:
         try:
-            return load_settings(database_url=self.database_url)
+            return load_settings(database_url=self.database_url, owner_database_url=self.owner_url)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()

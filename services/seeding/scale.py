@@ -382,7 +382,7 @@ async def seed_scale(
     started = time.perf_counter()
     now = dt.datetime.now(dt.UTC)
     corrections = contracts // 10 if corrections is None else corrections
-    url = ctx.db.url.render_as_string(hide_password=False)
+    url = ctx.db.owner.url.render_as_string(hide_password=False)  # the bulk loaders need the owner
     async with raw_connection(ctx.db.owner) as conn:
         await _require_superuser(conn)
         users = await _ensure_users(conn, password_hash)

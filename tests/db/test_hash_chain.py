@@ -35,10 +35,11 @@ def system(database: Database) -> ServiceContext:
 async def _write_events(database: Database, writer: int, count: int) -> None:
     for i in range(count):
         async with database.unit_of_work() as uow:
-            # Some transactions carry two events, as a correction with its view does.
+            # Some transactions carry two events, as a correction with its view does (sessionless
+            # ingest events here: the writers are the command-line operator).
             for part in range(1 + i % 2):
                 uow.record(
-                    AuditRecord(event_type="view", event_data={"writer": writer, "i": i, "part": part})
+                    AuditRecord(event_type="ingest", event_data={"writer": writer, "i": i, "part": part})
                 )
             await uow.commit()
 
@@ -141,5 +142,5 @@ async def test_cli_audit_verify_exit_codes(
     await superuser.execute("UPDATE audit_events SET event_data = '{}' WHERE seq = 3")
     code, _, err = await asyncio.to_thread(_cli, database_url, "audit", "verify")
     assert code == 1
-    assert "BROKEN at event #3 (view" in err
+    assert "BROKEN at event #3 (ingest" in err
     assert "was changed" in err

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from db.database import APP_ROLE, Database
+from db.database import Database
 from db.engine import create_engine
 from services.audit_chain import verify_audit_chain
 from services.audit_log import verify_export
@@ -62,7 +62,7 @@ async def old_log(superuser: asyncpg.Connection, system: ServiceContext) -> asyn
         await insert_at(superuser, when, at=when)
     await insert_at(superuser, "2018-06-20 09:00+00", at="within seven years")
     async with system.db.unit_of_work() as uow:
-        uow.record(system.actor.event("view", at="today"))
+        uow.record(system.actor.event("ingest", at="today"))
         await uow.commit()
     return superuser
 
@@ -210,7 +210,7 @@ async def test_without_the_owners_rights_nothing_is_archived(
 ) -> None:
     app_only = Database(
         url=database.url,
-        owner=create_engine(database.url, role=APP_ROLE),
+        owner=create_engine(database.url),
         app=database.app,
         sessions=database.sessions,
         location=database.location,

@@ -13,9 +13,10 @@ __all__ = ["PASSWORD"]
 
 
 @pytest.fixture
-def settings(database_url: URL, tmp_path) -> Settings:
+def settings(database_url: URL, workstation_url: URL, tmp_path) -> Settings:
     return Settings(
-        database_url=database_url.render_as_string(hide_password=False),
+        database_url=workstation_url.render_as_string(hide_password=False),
+        owner_database_url=database_url.render_as_string(hide_password=False),
         home=tmp_path,
         testing=True,
         bcrypt_rounds=4,

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from app.screens.queue import QueueScreen
 from app.screens.review import ReviewScreen
 from app.workstation import make_app
-from db.database import APP_ROLE, connect_database
+from db.database import connect_database
 from services.settings import Settings
 from tests.services.conftest import PASSWORD, create_contract, create_person
 from tests.tui.pilot import log_in, wait_until
@@ -26,9 +26,10 @@ NARROW = (80, 24)
 
 
 @pytest.fixture
-def settings(database_url: URL, tmp_path) -> Settings:
+def settings(database_url: URL, workstation_url: URL, tmp_path) -> Settings:
     return Settings(
-        database_url=database_url.render_as_string(hide_password=False), home=tmp_path, testing=True,
+        database_url=workstation_url.render_as_string(hide_password=False),
+        owner_database_url=database_url.render_as_string(hide_password=False), home=tmp_path, testing=True,
         bcrypt_rounds=4,
     )  # fmt: skip
 
@@ -37,7 +38,7 @@ def _world(url: URL) -> Callable[[Pilot], Awaitable[None]]:
     """Rita and four contracts of known confidences, made before she logs in."""
 
     async def make(pilot: Pilot) -> None:
-        db = connect_database(url, app_role=APP_ROLE)
+        db = connect_database(url)
         try:
             hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
             await create_person(db, hashed, "reviewer", "rita")
