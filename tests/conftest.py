@@ -31,6 +31,11 @@ from db.migrate import upgrade
 from db.url import asyncpg_connect_args, to_async_url
 
 os.environ.setdefault("REFUND_REVIEW_TESTING", "1")
+# Commands run by the tests keep their anchors, keys, logs and exports in a home of the test run's
+# own, never in the user's data directory (whose anchors would describe another database).
+_TEST_HOME = Path(tempfile.mkdtemp(prefix="refund-review-home-"))
+atexit.register(shutil.rmtree, _TEST_HOME, True)
+os.environ.setdefault("REFUND_REVIEW_HOME", str(_TEST_HOME))
 
 # The workstation login the suite's services run as, made once per test server (roles are
 # cluster-wide). A fixed password: every test process on a shared server makes the same login.

@@ -61,7 +61,7 @@ CREATE TRIGGER sessions_final_once_ended BEFORE UPDATE ON sessions
 -- * An event without a session belongs to nobody (user_id NULL) and is allowed only for the
 --   types in v_sessionless below: a failed login or lock-out (before anyone is logged in) and
 --   what the command-line operator does (ingest, extraction, seeding, maintenance, user
---   administration). The ip address and user agent are the caller's own claim, kept as given.
+--   administration, rule imports, refund exports, automatic approval). The ip address and user agent are the caller's own claim, kept as given.
 --   Every type a person does in the workstation (login, logout, search, view, claim, release,
 --   correct, approve, reject, reopen, chat, password_changed, session_expired, config_changed)
 --   needs a session.
@@ -77,7 +77,8 @@ DECLARE
         'password_reset',
         'ingest', 'extract', 'extract_failed', 'seed',
         'audit_verified', 'audit_exported', 'partition_created', 'partition_archived',
-        'sessions_cleaned', 'metrics_refreshed'];
+        'sessions_cleaned', 'metrics_refreshed',
+        'rules_changed', 'refunds_exported', 'auto_approve'];
     v_failures CONSTANT text[] := ARRAY['login_failed', 'account_locked'];
     v_count   integer := coalesce(cardinality(p_event_types), 0);
     v_session sessions%ROWTYPE;

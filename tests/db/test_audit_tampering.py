@@ -37,7 +37,7 @@ async def write_events(database: Database, transactions: int, start: int = 0) ->
     for i in range(start, start + transactions):
         async with database.unit_of_work() as uow:
             for part in range(1 + i % 2):
-                uow.record(AuditRecord(event_type="view", event_data={"i": i, "part": part}))
+                uow.record(AuditRecord(event_type="ingest", event_data={"i": i, "part": part}))
             await uow.commit()
 
 

@@ -22,7 +22,7 @@ from tests.fixtures.s3 import moto_s3_server
 async def some_events(system: ServiceContext, count: int = 3) -> None:
     async with system.db.unit_of_work() as uow:
         for i in range(count):
-            uow.record(AuditRecord(event_type="view", event_data={"i": i}))
+            uow.record(AuditRecord(event_type="ingest", event_data={"i": i}))
         await uow.commit()
 
 
