@@ -36,7 +36,7 @@ from services.extraction.providers.base import (
     ProviderOutput,
     ProviderTimeout,
 )
-from services.synthetic import SyntheticContract, generate_contract
+from synthetic.contracts import SyntheticContract, generate_contract
 from tests.services.conftest import MakeContext
 
 
