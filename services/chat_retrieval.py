@@ -203,7 +203,8 @@ async def parse_question(session: AsyncSession, question: str) -> Query:
         if (stems[first], stems[second]) in neighbours
         for word, extra in table.items()
     }
-    product = {stems[word] for word in _PRODUCT_WORDS}
+    # The product's name says which product, not what is asked about it (but a debt cancellation fee is asked).
+    product = {stems[word] for word in _PRODUCT_WORDS if word != _PRODUCT_NAME}
     only_product = all(stem is None or stem in product for stem in question_stems)
     named: set[str] = set()
     groups: list[Alternatives] = []
@@ -224,7 +225,7 @@ async def parse_question(session: AsyncSession, question: str) -> Query:
         if stem is None:  # a stop word: PostgreSQL would not look for it
             continue
         if stem in product and not only_product:
-            named.add(word)  # "the GAP waiver" says which product, not what is asked about it
+            named.add(word)
             continue
         alternatives = {word: 1.0, **synonyms.get(stem, {}), **notions.get(stem, {})}
         content.append(word)

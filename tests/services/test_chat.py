@@ -179,8 +179,9 @@ async def test_a_debt_cancellation_fee_is_the_premium_not_the_fee(database: Data
     fee = await _offline(database, text, "What is the cancellation fee?")
     assert "$25.00" in fee.citations[0].quote
     assert all("1,349" not in citation.quote for citation in fee.citations)
-    premium = await _offline(database, text, "What is the premium?")
-    assert "$1,349.00" in premium.citations[0].quote
+    for question in ("What is the premium?", "What is the debt cancellation fee?"):
+        premium = await _offline(database, text, question)
+        assert "$1,349.00" in premium.citations[0].quote, question
 
 
 # --- history, refusals, audit --------------------------------------------------------------------------
