@@ -27,9 +27,9 @@ from services.context import ServiceContext, system_actor
 from services.metrics import refresh_extraction_metrics
 from services.runtime import user_agent
 from services.schema_admin import upgrade_schema
-from services.seeding.bulk import raw_connection
-from services.seeding.scale import Progress, scale_password_hash, seed_scale
 from services.settings import Settings
+from synthetic.seeding.bulk import raw_connection
+from synthetic.seeding.scale import Progress, scale_password_hash, seed_scale
 
 # name: (contracts, audit events)
 SCALES: dict[str, tuple[int, int]] = {"quick": (100_000, 1_000_000), "full": (1_000_000, 10_000_000)}

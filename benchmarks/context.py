@@ -12,7 +12,7 @@ from db.database import Database
 from services.auth import login
 from services.context import ServiceContext
 from services.runtime import user_agent
-from services.seeding.scale import SCALE_PASSWORD
+from synthetic.seeding.scale import SCALE_PASSWORD
 
 
 @dataclass

@@ -36,9 +36,9 @@ from services.context import ServiceContext
 from services.errors import SessionExpired
 from services.queue import release
 from services.review import reopen
-from services.seeding.bulk import raw_connection
-from services.seeding.scale import Progress
 from services.settings import Settings
+from synthetic.seeding.bulk import raw_connection
+from synthetic.seeding.scale import Progress
 
 Say = Callable[[str], None]
 DEFAULT_RUNS = 200

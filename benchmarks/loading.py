@@ -20,7 +20,7 @@ from benchmarks.figures import Figure, rate
 from services.context import ServiceContext
 from services.documents import ingest_documents
 from services.extraction.rules import RulesExtractor
-from services.synthetic.contracts import generate_contracts
+from synthetic.contracts import generate_contracts
 
 GROUP = "loading"
 MIN_DOCUMENTS_PER_SECOND = 200.0

@@ -119,7 +119,7 @@ def _prefix(value: str, i: int) -> str:
 
 
 def hot_calls(bench: BenchContext, writes: Writes) -> list[Measured]:
-    """The five calls of the triage loop; services/bare.py measures them again against bare SQL."""
+    """The five calls of the triage loop; benchmarks/bare.py measures them again against bare SQL."""
     s = bench.samples
     claims = Claims(bench)
     return [

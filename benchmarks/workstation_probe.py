@@ -36,8 +36,8 @@ from app.screens.queue import QueueScreen
 from app.screens.review import ReviewScreen
 from app.workstation import RefundReviewApp, make_app
 from services.auth import logout
-from services.seeding.scale import SCALE_PASSWORD
 from services.settings import PRODUCTION_BCRYPT_ROUNDS, Settings, load_settings
+from synthetic.seeding.scale import SCALE_PASSWORD
 
 SIZE = (120, 40)
 WAIT_LIMIT = 60.0
@@ -145,7 +145,7 @@ async def starts(settings: Settings, username: str, runs: int) -> dict[str, obje
             started_in.append(time.perf_counter() - started)
             logins.append(await start_and_log_in(app, pilot, username))
             await logout(app.context)
-    # The scale users' hashes have the production cost (services.seeding.scale.scale_password_hash).
+    # The scale users' hashes have the production cost (synthetic.seeding.scale.scale_password_hash).
     hashed = bcrypt.hashpw(SCALE_PASSWORD.encode(), bcrypt.gensalt(PRODUCTION_BCRYPT_ROUNDS))
     checks = []
     for _ in range(5):

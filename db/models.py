@@ -1,9 +1,10 @@
 """SQLAlchemy models mirroring schema/ exactly.
 
 The SQL files are the source of truth; these classes let services build
-queries with `select()` instead of strings. tests/db/test_models_match.py runs
-Alembic's comparison against a migrated database, so a column added in SQL
-and forgotten here (or the reverse) fails the build.
+queries with `select()` instead of strings. tests/db/test_migrations.py
+(test_models_match_the_migrated_database) runs Alembic's comparison against a
+migrated database, so a column added in SQL and forgotten here (or the
+reverse) fails the build.
 """
 
 from __future__ import annotations

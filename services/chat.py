@@ -13,7 +13,6 @@ ever stored.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
@@ -247,11 +246,10 @@ async def ask(ctx: ServiceContext, contract_id: str, question: str) -> AsyncIter
     started = time.perf_counter()
     try:
         if exchange.provider == OFFLINE_PROVIDER:
-            # Indexing a 200-page contract takes a tenth of a second: not on the screen's event loop.
-            await asyncio.to_thread(_answer_offline, exchange)
+            await _answer_offline(ctx, exchange)
             yield AnswerChunk(text="".join(exchange.pieces))
         else:
-            async for chunk in _answer_with_llm(exchange):
+            async for chunk in _answer_with_llm(ctx, exchange):
                 yield chunk
     except ServiceError as exc:
         await _record_failure(ctx, exchange, exc.message)
@@ -370,14 +368,16 @@ async def _recent_exchanges(session: AsyncSession, contract_id: str) -> list[tup
     return list(reversed(pairs))
 
 
-def _answer_offline(exchange: _Exchange, note: str | None = None) -> None:
-    answer: OfflineAnswer = answer_question(exchange.document, exchange.question)
+async def _answer_offline(ctx: ServiceContext, exchange: _Exchange, note: str | None = None) -> None:
+    # PostgreSQL ranks the passages (services.chat_retrieval); nothing is written.
+    async with ctx.unit_of_work() as uow:
+        answer: OfflineAnswer = await answer_question(uow.session, exchange.document, exchange.question)
     exchange.pieces = [f"{note}\n\n{answer.text}" if note else answer.text]
     exchange.citations = answer.citations
     exchange.model_version = OFFLINE_MODEL
 
 
-async def _answer_with_llm(exchange: _Exchange) -> AsyncIterator[AnswerChunk]:
+async def _answer_with_llm(ctx: ServiceContext, exchange: _Exchange) -> AsyncIterator[AnswerChunk]:
     """Stream the model's answer; before its first word, a provider that cannot answer hands over to the
     offline answerer (the answer says so), after it a failure is a failure."""
     from services.extraction.providers.base import ChatTextDelta, ChatTurn, ChatUsage, ProviderError
@@ -394,7 +394,7 @@ async def _answer_with_llm(exchange: _Exchange) -> AsyncIterator[AnswerChunk]:
     try:
         provider = get_provider(exchange.provider, settings)
     except ProviderError as exc:
-        yield _fall_back(exchange, exc.message)
+        yield await _fall_back(ctx, exchange, exc.message)
         return
     exchange.requested_model = provider.model
     async with provider:
@@ -414,7 +414,7 @@ async def _answer_with_llm(exchange: _Exchange) -> AsyncIterator[AnswerChunk]:
         except ProviderError as exc:
             if exchange.pieces:
                 raise
-            yield _fall_back(exchange, exc.message)
+            yield await _fall_back(ctx, exchange, exc.message)
             return
     if usage is None:
         raise InvalidInput("the provider stopped before the answer was complete.")
@@ -424,12 +424,14 @@ async def _answer_with_llm(exchange: _Exchange) -> AsyncIterator[AnswerChunk]:
     exchange.citations = _quoted_citations(exchange.document, "".join(exchange.pieces))
 
 
-def _fall_back(exchange: _Exchange, reason: str) -> AnswerChunk:
+async def _fall_back(ctx: ServiceContext, exchange: _Exchange, reason: str) -> AnswerChunk:
     label = exchange.provider
     exchange.fallback_note = reason
     exchange.provider = OFFLINE_PROVIDER
-    _answer_offline(
-        exchange, f"({label} could not answer: {reason} These passages are quoted from the contract instead.)"
+    await _answer_offline(
+        ctx,
+        exchange,
+        f"({label} could not answer: {reason} These passages are quoted from the contract instead.)",
     )
     return AnswerChunk(text="".join(exchange.pieces))
 

@@ -1,4 +1,4 @@
-"""Finding contracts from one search box, and opening one.
+"""Finding contracts from one search box.
 
 What a person types is classified, and each kind is answered by the index built for it
 (schema/v0001/03_indexes.sql):
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -40,8 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import authorize
 from services.context import ServiceContext
-from services.errors import InvalidInput, NotFound
-from services.input_text import contract_id as checked_contract_id
+from services.errors import InvalidInput
 from services.input_text import without_control_characters
 from services.permissions import Permission
 from services.review import ExtractionStatus
@@ -114,24 +112,6 @@ class SearchPage(BaseModel):
     matches: int | None
     # True when more than RANKED_CANDIDATES contracts match and only that many were ranked.
     more_than_ranked: bool = False
-
-
-class ContractInfo(BaseModel):
-    contract_id: str
-    account_number: str
-    customer_name: str
-    vehicle_info: dict[str, Any]
-    contract_type: str
-    contract_date: dt.date | None
-    s3_bucket: str | None
-    s3_key: str | None
-    page_count: int | None
-    text_extraction_status: str
-    document_text: str | None
-    extraction_id: uuid.UUID | None
-    extraction_status: ExtractionStatus | None
-    min_confidence: int | None
-    extraction_version: int | None
 
 
 @dataclass(frozen=True)
@@ -487,29 +467,3 @@ async def search_contracts(
         )
         await uow.commit()
     return page
-
-
-_CONTRACT = text(
-    """
-    SELECT c.contract_id, c.account_number, c.customer_name, c.vehicle_info, c.contract_type,
-           c.contract_date, c.s3_bucket, c.s3_key, c.page_count, c.text_extraction_status,
-           c.document_text, e.id AS extraction_id, e.status AS extraction_status, e.min_confidence,
-           e.version AS extraction_version
-      FROM contracts c LEFT JOIN extractions e ON e.contract_id = c.contract_id
-     WHERE c.contract_id = :contract_id
-    """
-)
-
-
-async def get_contract(ctx: ServiceContext, contract_id: str) -> ContractInfo:
-    """One contract with its text and the state of its extraction; the opening is audited (`view`)."""
-    async with ctx.unit_of_work() as uow:
-        await authorize(uow, ctx.actor, Permission.VIEW_CONTRACT)
-        wanted = checked_contract_id(contract_id)
-        row = (await uow.session.execute(_CONTRACT, {"contract_id": wanted})).mappings().first()
-        if row is None:
-            raise NotFound(f"There is no contract {wanted}. Search for it by id, account or VIN.")
-        info = ContractInfo(**row)
-        uow.record(ctx.actor.event("view", contract_id=info.contract_id))
-        await uow.commit()
-    return info

@@ -1,4 +1,4 @@
-"""Extracting stored contracts and storing the results: one contract, a list of them, or every one due.
+"""Extracting stored contracts and storing the results: a list of them, or every one due.
 
 An LLM call can take a minute, longer than the database lets a transaction sit idle and far longer than
 anyone should hold a lock, so the work for each contract is split: read its text, run the engine with no
@@ -33,7 +33,7 @@ from db.models import Contract, Extraction
 from services.access import authorize
 from services.config import SystemSettings, load_system_settings
 from services.context import ServiceContext
-from services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from services.errors import InvalidInput, ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
 from services.extraction.providers.base import ProviderName
 from services.extraction.providers.registry import check_provider_name
@@ -186,42 +186,6 @@ async def _engine_for(
         yield own
 
 
-async def extract_contract(
-    ctx: ServiceContext,
-    contract_id: str,
-    provider: str | None = None,
-    *,
-    engine: ExtractionEngine | None = None,
-) -> ContractExtraction:
-    """(Re-)extract one contract now, whether or not it is due, and store the result.
-
-    ``provider`` defaults to ``llm_default_provider``. Raises NotFound, InvalidInput (no text, unknown
-    provider), Conflict (the document changed meanwhile) or ServiceError (the extractor itself failed on
-    this document; an ``extract_failed`` event records it).
-    """
-    async with ctx.unit_of_work() as uow:
-        await authorize(uow, ctx.actor, Permission.RUN_EXTRACTION)
-        if provider is not None:
-            check_provider_name(provider)
-        settings = await load_system_settings(uow.session)
-        row = (
-            await uow.session.execute(_documents().where(Contract.contract_id == contract_id))
-        ).one_or_none()
-    if row is None:
-        raise NotFound(f"There is no contract {contract_id!r}.")
-    document = _document(row)
-    missing = _without_text(document)
-    if missing:
-        raise InvalidInput(f"{contract_id} cannot be extracted: {missing}.")
-    async with _engine_for(engine, settings) as running:
-        try:
-            return await _extract_one(ctx, running, document, provider, refresh_today=True)
-        except _Failed as failure:
-            if failure.recorded:
-                raise ServiceError(f"The extraction of {contract_id} failed: {failure.reason}.") from failure
-            raise Conflict(f"{contract_id}: {failure.reason}.") from failure
-
-
 async def extract_contracts(
     ctx: ServiceContext,
     *,
@@ -288,7 +252,7 @@ async def extract_contracts(
     async def work(running: ExtractionEngine) -> None:
         while (document := await queue.get()) is not None:
             try:
-                stored = await _extract_one(ctx, running, document, provider, refresh_today=False)
+                stored = await _extract_one(ctx, running, document, provider)
             except _Failed as failure:
                 report.failed += failure.recorded
                 report.skipped += not failure.recorded
@@ -356,8 +320,6 @@ async def _extract_one(
     engine: ExtractionEngine,
     document: _Document,
     provider: str | None,
-    *,
-    refresh_today: bool,
 ) -> ContractExtraction:
     missing = _without_text(document)
     if missing:
@@ -376,7 +338,7 @@ async def _extract_one(
             ctx, document.contract_id, provider or engine.settings.llm_default_provider, reason
         )
         raise _Failed(reason, recorded=True) from exc
-    stored = await _store(ctx, document, outcome, refresh_today=refresh_today)
+    stored = await _store(ctx, document, outcome)
     if stored is None:
         raise _Failed(_CHANGED_MEANWHILE, recorded=False)
     return stored
@@ -436,9 +398,12 @@ _UPSERT = _upsert_statement()
 
 
 async def _store(
-    ctx: ServiceContext, document: _Document, outcome: ExtractionOutcome, *, refresh_today: bool
+    ctx: ServiceContext, document: _Document, outcome: ExtractionOutcome
 ) -> ContractExtraction | None:
-    """Write the extraction, its event and the metrics of the day it left; None if the document changed."""
+    """Write the extraction, its event and the metrics of the day it left; None if the document changed.
+
+    The day it moves to is refreshed once, by the batch, when the batch ends.
+    """
     result = outcome.result
     values: dict[str, Any] = {
         "contract_id": document.contract_id,
@@ -467,13 +432,8 @@ async def _store(
         if unchanged is None:
             return None
         row = (await session.execute(_UPSERT, values)).one()
-        new_day = _utc_day(row.extracted_at)
-        days = {new_day} if refresh_today else set()
-        if document.previous_extracted_at is not None:
-            days.add(_utc_day(document.previous_extracted_at))
-        if not refresh_today:
-            days.discard(new_day)
-        await refresh_metrics_for_days(session, days)
+        days = set() if document.previous_extracted_at is None else {_utc_day(document.previous_extracted_at)}
+        await refresh_metrics_for_days(session, days - {_utc_day(row.extracted_at)})
         stored = ContractExtraction(
             contract_id=document.contract_id,
             extraction_id=row.id,

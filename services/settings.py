@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Self
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PRODUCTION_BCRYPT_ROUNDS = 12
@@ -62,6 +62,24 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(
         default_factory=dict, description='Key remapping by binding id, e.g. {"approve": "ctrl+a"}.'
     )
+    # LLM vendors, by each vendor's standard variable (the SDKs' own names), or with the prefix. Keys are
+    # SecretStr so that no repr, log line or error message shows them.
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "REFUND_REVIEW_ANTHROPIC_API_KEY")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "REFUND_REVIEW_OPENAI_API_KEY")
+    )
+    aws_region: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "REFUND_REVIEW_AWS_REGION"),
+        description="Region of Bedrock; AWS credentials come from boto3's usual chain.",
+    )
+    bedrock_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BEDROCK_ENDPOINT_URL", "REFUND_REVIEW_BEDROCK_ENDPOINT_URL"),
+        description="A Bedrock runtime endpoint other than the region's (a gateway, or a test server).",
+    )
 
     @property
     def anchor_key_path(self) -> Path:
@@ -71,11 +89,17 @@ class Settings(BaseSettings):
     def anchor_store_location(self) -> str:
         return self.anchor_store or str(self.home / "anchors")
 
-    @field_validator("database_url", "owner_database_url", "anchor_store", "anchor_key", mode="before")
+    @field_validator("database_url", "owner_database_url", "anchor_store", "anchor_key", "aws_region", "bedrock_endpoint_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         # DATABASE_URL= in a shell or .env means "not set", not "an empty URL".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("anthropic_api_key", "openai_api_key", mode="before")
+    @classmethod
+    def _key_without_spaces(cls, value: object) -> object:
+        # A key pasted with a newline still works; a key of spaces is no key.
+        return (value.strip() or None) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _rounds_only_lowered_for_tests(self) -> Self:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy.engine import URL
 
 from app.cli import main
-from services.synthetic import generate_contract
+from synthetic.contracts import generate_contract
 from tests.fixtures.documents import corrupt_pdf, pdf_from_text
 from tests.fixtures.s3 import S3Endpoint, moto_s3_server
 

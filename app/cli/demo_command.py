@@ -6,7 +6,7 @@ import click
 
 from app.cli.runner import CliState, run, run_workstation
 from app.cli.seed_command import echo_demo, load_demo
-from services.seeding.demo import demo_logins
+from synthetic.seeding.demo import demo_logins
 
 
 @click.command()

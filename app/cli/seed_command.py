@@ -8,8 +8,8 @@ from app.cli.progress import staged_progress
 from app.cli.runner import CliState, fail, run
 from services.runtime import Runtime
 from services.schema_admin import upgrade_schema
-from services.seeding.demo import DemoReport, demo_logins, seed_demo
-from services.seeding.scale import SCALE_PASSWORD, ScaleSeedReport, scale_password_hash, seed_scale
+from synthetic.seeding.demo import DemoReport, demo_logins, seed_demo
+from synthetic.seeding.scale import SCALE_PASSWORD, ScaleSeedReport, scale_password_hash, seed_scale
 
 
 @click.command()

@@ -2,9 +2,10 @@
 
 The vendor SDKs' own retries are switched off so that the numbers in ``system_config`` (max_retries,
 extraction_timeout_seconds, circuit_breaker_threshold, circuit_breaker_cooldown_seconds) are the whole
-story. Rate limits, server errors, lost connections and timeouts are retried with exponential backoff and
-jitter (honouring a vendor's Retry-After); an answer that came back wrong is not retried, since asking the
-same question again mostly buys the same answer at the same price.
+story, the same for the three vendors (two httpx-based SDKs and boto3, whose retry settings differ).
+Retries are tenacity's: rate limits, server errors, lost connections and timeouts are retried with
+exponential backoff and jitter, never sooner than a vendor's Retry-After; an answer that came back wrong is
+not retried, since asking the same question again mostly buys the same answer at the same price.
 
 Breakers live in this process (:data:`BREAKERS`): with several processes (two operators' batches, the
 workstation) each has its own, so a failing vendor is noticed by each after its own threshold of failures.
@@ -13,11 +14,13 @@ workstation) each has its own, so a failing vendor is noticed by each after its 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_base, wait_exponential, wait_random_exponential
 
 from services.extraction.providers.base import (
     PROVIDER_LABELS,
@@ -41,12 +44,27 @@ class Backoff:
     base_s: float = 0.5
     cap_s: float = 20.0
 
-    def delay(
-        self, retry: int, retry_after: float | None, jitter: Callable[[], float] = random.random
-    ) -> float:
-        ceiling = min(self.cap_s, self.base_s * 2**retry)
-        delay = ceiling / 2 + jitter() * ceiling / 2
-        return max(delay, retry_after) if retry_after is not None else delay
+    def wait(self) -> wait_base:
+        """The tenacity wait: the fixed half plus the jittered half, never below the vendor's Retry-After."""
+        half = {"multiplier": self.base_s / 2, "max": self.cap_s / 2}
+        return _AtLeastRetryAfter(wait_exponential(**half) + wait_random_exponential(**half))
+
+
+class _AtLeastRetryAfter(wait_base):
+    """A wait that honours the Retry-After (or retry-after-ms) the vendor sent with the failure."""
+
+    def __init__(self, backoff: wait_base) -> None:
+        self._backoff = backoff
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        delay = self._backoff(retry_state)
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        retry_after = error.retry_after if isinstance(error, ProviderError) else None
+        return delay if retry_after is None else max(delay, retry_after)
+
+
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, ProviderError) and error.retryable
 
 
 async def call_with_retries(
@@ -63,23 +81,33 @@ async def call_with_retries(
 
     The last failure is raised with ``attempts`` set on it.
     """
-    for attempt in range(max_retries + 1):
+
+    async def attempt() -> T:
         try:
             async with asyncio.timeout(attempt_timeout_s):
-                return await call(), attempt + 1
+                return await call()
         except TimeoutError:
-            error: ProviderError = ProviderTimeout(
+            raise ProviderTimeout(
                 provider, f"{PROVIDER_LABELS[provider]} did not answer within {attempt_timeout_s:g} s"
-            )
-        except ProviderError as exc:
-            error = exc
-        error.attempts = attempt + 1
-        if not error.retryable or attempt == max_retries:
-            raise error
-        await sleep(backoff.delay(attempt, error.retry_after))
-    raise AssertionError("unreachable")
+            ) from None
+
+    retrying = AsyncRetrying(
+        sleep=sleep,
+        stop=stop_after_attempt(max_retries + 1),
+        wait=backoff.wait(),
+        retry=retry_if_exception(_retryable),
+        reraise=True,
+    )
+    try:
+        result = await retrying(attempt)
+    except ProviderError as error:
+        error.attempts = retrying.statistics["attempt_number"]
+        raise
+    return result, retrying.statistics["attempt_number"]
 
 
+# Neither maintained breaker fits: purgatory and aiobreaker both let every caller through when half-open
+# (a batch's workers would all hit a failing vendor), and count a cancelled call as a success; so, this one.
 class CircuitBreaker:
     """Closed → open after ``threshold`` consecutive failures → half-open after ``cooldown_s``.
 

@@ -1,7 +1,7 @@
 """How good the rules extractor is on contracts it was not written against: the synthetic generator's.
 
 The hand-written corpus was written alongside the rules, so a perfect score there says little about a contract
-worded differently. ``services.synthetic`` was written by someone else, for other purposes: its contracts are
+worded differently. ``synthetic.contracts`` was written by someone else, for other purposes: its contracts are
 a second, independent yardstick. Develop against one seed and judge on another that was never looked at, or
 the rules learn the generator instead of contracts.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from services.extraction.amounts import find_amounts
 from services.extraction.rules import RulesExtractor
 from services.extraction.types import FIELD_NAMES, FieldName
-from services.synthetic.contracts import SyntheticContract, generate_contracts
+from synthetic.contracts import SyntheticContract, generate_contracts
 
 from .corpus_report import REVIEW_THRESHOLD, CorpusCase, FieldOutcome, field_outcomes, mean_kb, share
 

@@ -23,7 +23,7 @@ from services.documents import (
 )
 from services.documents.readers import parse_document
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.synthetic import generate_contract
+from synthetic.contracts import generate_contract
 from tests.fixtures.documents import as_drawn, corrupt_pdf, pdf_from_text, scanned_pdf
 from tests.fixtures.s3 import S3Endpoint, moto_s3_server
 from tests.services.conftest import MakeContext

@@ -539,7 +539,7 @@ async def test_the_triage_loop_takes_a_handful_of_statements_per_call(
 
 
 async def test_a_re_extraction_starts_the_fields_uncorrected(make_context, add_contract, system) -> None:
-    from services.extractions import extract_contract
+    from services.extractions import extract_contracts
 
     reviewer = await make_context("reviewer")
     item = await add_contract(premium_confidence=40)
@@ -547,7 +547,7 @@ async def test_a_re_extraction_starts_the_fields_uncorrected(make_context, add_c
     detail = await correct_field(reviewer, item.id, detail.version, "gap_insurance_premium", "1150.00",
                                  "misread_value", "checked page 2")  # fmt: skip
     assert detail.field("gap_insurance_premium").corrected
-    await extract_contract(system, item.contract_id, provider="rules")
+    await extract_contracts(system, contract_ids=[item.contract_id], provider="rules")
     detail = await get_detail(reviewer, item.id)
     assert not detail.field("gap_insurance_premium").corrected
     assert [c.new for c in detail.corrections] == ["1150.00"]

@@ -21,11 +21,10 @@ from services.contracts import (
     SearchCursor,
     SearchPage,
     classify,
-    get_contract,
     normalize_query,
     search_contracts,
 )
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from tests.services.conftest import MakeContext
 
 AddContract = Callable[..., Awaitable[Extraction]]
@@ -375,33 +374,3 @@ async def test_every_search_is_audited_with_its_query_kind_filters_and_count(
         "results": 1,
         "next_page": False,
     }
-
-
-async def test_opening_a_contract_is_audited(
-    reviewer: ServiceContext, add_contract: AddContract, superuser: asyncpg.Connection
-) -> None:
-    extraction = await add_contract()
-    info = await get_contract(reviewer, f" {extraction.contract_id} ")
-    assert info.contract_id == extraction.contract_id
-    assert info.extraction_id == extraction.id
-    assert info.extraction_status == "pending"
-    assert info.document_text is not None and "GAP Waiver Charge" in info.document_text
-    assert info.vehicle_info["make"] == "Honda"
-    event = await superuser.fetchrow(
-        "SELECT event_type, contract_id, user_id FROM audit_events ORDER BY seq DESC"
-    )
-    assert (event["event_type"], event["contract_id"], event["user_id"]) == (
-        "view",
-        extraction.contract_id,
-        reviewer.actor.user_id,
-    )
-
-
-async def test_opening_a_missing_or_malformed_contract(
-    reviewer: ServiceContext, superuser: asyncpg.Connection
-) -> None:
-    with pytest.raises(NotFound, match="GAP-1999-000001"):
-        await get_contract(reviewer, "GAP-1999-000001")
-    with pytest.raises(InvalidInput, match="not a contract id"):
-        await get_contract(reviewer, "GAP\x00'; --")
-    assert await superuser.fetchval("SELECT count(*) FROM audit_events") == 0

@@ -1,1 +1,1 @@
-"""Tests of the synthetic contract generator (services.synthetic)."""
+"""Tests of the synthetic contract generator (synthetic.contracts)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from services.synthetic import (
+from synthetic.contracts import (
     COMPACT_ROW_COLUMNS,
     REFUND_METHODS,
     SyntheticContract,
@@ -30,7 +30,7 @@ from services.synthetic import (
     generate_contracts,
     is_valid_vin,
 )
-from services.synthetic.vin import make_vin, vin_prefix
+from synthetic.contracts.vin import make_vin, vin_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -366,8 +366,8 @@ def test_invalid_arguments_are_refused() -> None:
 
 def test_the_generator_depends_on_nothing_but_stdlib_and_pydantic() -> None:
     code = (
-        "import sys, services.synthetic\n"
-        "banned = ('textual', 'sqlalchemy', 'db', 'app', 'widgets', 'services.extraction')\n"
+        "import sys, synthetic.contracts\n"
+        "banned = ('textual', 'sqlalchemy', 'db', 'app', 'widgets', 'services', 'synthetic.seeding')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in banned or m.startswith(banned[-1])))"
     )
     result = subprocess.run(

@@ -8,12 +8,12 @@ error instead of a half-filled object.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
 import anthropic
 import httpx2
+from pydantic import SecretStr
 
 from services.extraction.prompt import (
     EXTRACTION_SCHEMA,
@@ -47,16 +47,15 @@ _FAILURES = (anthropic.AnthropicError, httpx2.HTTPError, AnswerTooLarge, ValueEr
 class AnthropicProvider(LLMProvider):
     name: ClassVar[LLMProviderName] = "anthropic"
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, api_key: SecretStr | None) -> None:
         super().__init__(model)
-        key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
-        if not key:
+        if api_key is None:
             raise ProviderNotConfigured(
                 self.name, "ANTHROPIC_API_KEY is not set; set it or use --provider rules"
             )
         # The base URL comes from ANTHROPIC_BASE_URL when set (a gateway, or a test server).
         self._client = anthropic.AsyncAnthropic(
-            api_key=key,
+            api_key=api_key.get_secret_value(),
             max_retries=0,
             http_client=anthropic.DefaultAsyncHttpxClient(event_hooks={"response": [cap_response_size]}),
             _strict_response_validation=True,

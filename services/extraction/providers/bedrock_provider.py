@@ -14,7 +14,6 @@ soon as it passes the cap.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -85,9 +84,8 @@ def _refuse_oversized(response_dict: dict[str, Any], **_: Any) -> None:
 class BedrockProvider(LLMProvider):
     name: ClassVar[LLMProviderName] = "bedrock"
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, region: str | None, endpoint_url: str | None = None) -> None:
         super().__init__(model)
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if not region:
             raise ProviderNotConfigured(
                 self.name, "AWS_REGION is not set; set it (and AWS credentials) or use --provider rules"
@@ -96,7 +94,7 @@ class BedrockProvider(LLMProvider):
         if self._session.get_credentials() is None:
             raise ProviderNotConfigured(self.name, _MISSING_CREDENTIALS)
         # botocore itself honours AWS_ENDPOINT_URL_BEDROCK_RUNTIME when no endpoint is given.
-        self._endpoint_url = os.environ.get("BEDROCK_ENDPOINT_URL") or None
+        self._endpoint_url = endpoint_url
         self._clients: dict[float, BaseClient] = {}
 
     def _client(self, timeout: float) -> BaseClient:

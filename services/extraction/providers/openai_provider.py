@@ -9,12 +9,12 @@ install. The SDK's own retries are off; its strict response validation is on.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Sequence
 from types import ModuleType
 from typing import Any, ClassVar
 
 import httpx2
+from pydantic import SecretStr
 
 from services.extraction.prompt import EXTRACTION_SCHEMA, SYSTEM_PROMPT, TOOL_NAME, parse_answer, user_message
 from services.extraction.providers.base import (
@@ -48,18 +48,17 @@ def _import_openai() -> ModuleType:
 class OpenAIProvider(LLMProvider):
     name: ClassVar[LLMProviderName] = "openai"
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, api_key: SecretStr | None) -> None:
         super().__init__(model)
         self._sdk = _import_openai()
-        key = os.environ.get("OPENAI_API_KEY", "").strip()
-        if not key:
+        if api_key is None:
             raise ProviderNotConfigured(
                 self.name, "OPENAI_API_KEY is not set; set it or use --provider rules"
             )
         self._failures = (self._sdk.OpenAIError, httpx2.HTTPError, AnswerTooLarge, ValueError)
         # The base URL comes from OPENAI_BASE_URL when set (Azure-style gateways, or a test server).
         self._client = self._sdk.AsyncOpenAI(
-            api_key=key,
+            api_key=api_key.get_secret_value(),
             max_retries=0,
             http_client=self._sdk.DefaultAsyncHttpxClient(event_hooks={"response": [cap_response_size]}),
             _strict_response_validation=True,

@@ -12,6 +12,7 @@ from services.config import SystemSettings
 from services.errors import InvalidInput
 from services.extraction.providers.base import PROVIDER_NAMES, LLMProvider, ProviderName
 from services.extraction.rules import RulesExtractor
+from services.settings import Settings, load_settings
 
 
 def check_provider_name(name: str) -> ProviderName:
@@ -33,24 +34,27 @@ def model_for(name: ProviderName, settings: SystemSettings) -> str:
     return RulesExtractor.model_version
 
 
-def get_provider(name: str, settings: SystemSettings) -> LLMProvider:
+def get_provider(name: str, settings: SystemSettings, process: Settings | None = None) -> LLMProvider:
     """A new LLM provider with its own HTTP client: use it for a batch or a conversation, then ``aclose`` it.
 
-    Raises ProviderNotConfigured (with the sentence to show) when its key, region or package is missing,
-    and InvalidInput for ``rules`` or an unknown name: the rules extractor is not a chat partner.
+    The model comes from ``system_config`` (``settings``), keys and region from the process settings
+    (``process``, read from the environment and ``.env`` when not given). Raises ProviderNotConfigured (with
+    the sentence to show) when its key, region or package is missing, and InvalidInput for ``rules`` or an
+    unknown name: the rules extractor is not a chat partner.
     """
     provider = check_provider_name(name)
     model = model_for(provider, settings)
+    if provider == "rules":
+        raise InvalidInput("The rules extractor is not an LLM; choose anthropic, bedrock or openai.")
+    keys = process or load_settings()
     if provider == "anthropic":
         from services.extraction.providers.anthropic_provider import AnthropicProvider
 
-        return AnthropicProvider(model)
+        return AnthropicProvider(model, keys.anthropic_api_key)
     if provider == "bedrock":
         from services.extraction.providers.bedrock_provider import BedrockProvider
 
-        return BedrockProvider(model)
-    if provider == "openai":
-        from services.extraction.providers.openai_provider import OpenAIProvider
+        return BedrockProvider(model, keys.aws_region, keys.bedrock_endpoint_url)
+    from services.extraction.providers.openai_provider import OpenAIProvider
 
-        return OpenAIProvider(model)
-    raise InvalidInput("The rules extractor is not an LLM; choose anthropic, bedrock or openai.")
+    return OpenAIProvider(model, keys.openai_api_key)

@@ -14,6 +14,7 @@ from services.extraction.grounding import UNALIGNED_CAP, UNSUPPORTED_CAP
 from services.extraction.prompt import PROMPT_VERSION
 from services.extraction.resilience import Backoff, CircuitBreakers
 from services.extraction.rules import RulesExtractor
+from tests.extraction.providers import fakes
 from tests.extraction.providers.fakes import KITS, FakeVendor, Reply, VendorKit, answer
 
 DOCUMENT = (
@@ -274,3 +275,40 @@ async def test_the_configured_default_provider_is_used(vendor: FakeVendor, make_
     outcome = await make_engine(llm_default_provider="openai").extract(DOCUMENT)
     assert outcome.result.provider == "openai"
     assert vendor.requests[0].path == "/v1/chat/completions"
+
+
+@pytest.mark.parametrize(
+    ("kit_name", "reply"),
+    [
+        (
+            "anthropic",
+            lambda: fakes.anthropic_error(429, "rate_limit_error", "Slow down", {"retry-after": "30"}),
+        ),
+        (
+            "openai",
+            lambda: fakes.openai_error(429, "rate_limit_exceeded", "Slow down", {"retry-after-ms": "30000"}),
+        ),
+    ],
+)
+async def test_a_retry_after_longer_than_the_backoff_is_waited_in_full(
+    kit_name: str, reply: Callable[[], Reply], vendor: FakeVendor, make_engine: MakeEngine, sleeps: Sleeps
+) -> None:
+    vendor.script(reply(), KITS[kit_name].answer(answer()))
+    outcome = await make_engine().extract(DOCUMENT, kit_name)
+    assert (outcome.result.provider, outcome.attempts) == (kit_name, 2)
+    # The backoff alone would wait 0.25-0.5 s before the first retry; the vendor asked for 30.
+    assert sleeps == [30.0]
+
+
+async def test_the_breaker_counts_calls_whose_retries_ran_out_and_then_spares_the_vendor(
+    kit: VendorKit, vendor: FakeVendor, make_engine: MakeEngine
+) -> None:
+    engine = make_engine(max_retries=1, circuit_breaker_threshold=2, circuit_breaker_cooldown_seconds=60)
+    vendor.script(*(kit.server_error() for _ in range(4)))
+    for _ in range(2):
+        outcome = await engine.extract(DOCUMENT, kit.name)
+        assert (outcome.fallback_from, outcome.attempts) == (kit.name, 2)
+    assert len(vendor.requests) == 4  # two calls of two attempts each: two failures for the breaker
+    opened = await engine.extract(DOCUMENT, kit.name)
+    assert opened.fallback_reason is not None and opened.fallback_reason.startswith("circuit open:")
+    assert (opened.result.provider, opened.attempts, len(vendor.requests)) == ("rules", 0, 4)

@@ -28,6 +28,7 @@ from services.extraction.providers.base import (
     ProviderUnavailable,
 )
 from services.extraction.providers.registry import get_provider
+from services.settings import Settings
 from tests.extraction.providers.fakes import KITS, FakeVendor, Reply, VendorKit, answer, json_reply
 
 SETTINGS = SystemSettings(anthropic_model="claude-sonnet-4-6")
@@ -241,3 +242,26 @@ def _usage(kit: VendorKit, prompt: int, completion: int) -> dict[str, int]:
         "openai": ("prompt_tokens", "completion_tokens"),
     }[kit.name]
     return dict(zip(names, (prompt, completion), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("name", "variable", "header", "sent"),
+    [
+        ("anthropic", "ANTHROPIC_API_KEY", "authorization", "Bearer {key}"),
+        ("openai", "OPENAI_API_KEY", "authorization", "Bearer {key}"),
+    ],
+)
+async def test_the_key_comes_from_the_process_settings_and_never_shows(
+    name: str, variable: str, header: str, sent: str, vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(variable)
+    key = "sk-from-the-process-settings"
+    process = Settings(**{f"{name}_api_key": f"  {key}\n"})
+    assert key not in repr(process) and key not in str(process.model_dump())
+    llm = get_provider(name, SETTINGS, process)
+    try:
+        vendor.script(KITS[name].answer(answer()))
+        await llm.extract(DOCUMENT, timeout=5)
+    finally:
+        await llm.aclose()
+    assert vendor.requests[0].headers[header] == sent.format(key=key)

@@ -35,17 +35,43 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def test_backoff_doubles_up_to_its_cap_with_jitter_in_the_upper_half() -> None:
-    backoff = Backoff(base_s=0.5, cap_s=4.0)
-    lowest = [backoff.delay(n, None, jitter=lambda: 0.0) for n in range(6)]
-    highest = [backoff.delay(n, None, jitter=lambda: 1.0) for n in range(6)]
-    assert lowest == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
-    assert highest == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+async def test_backoff_doubles_up_to_its_cap_with_jitter_in_the_upper_half() -> None:
+    for _ in range(20):  # the jitter is random: every draw must stay in its band
+        call = Script(*(ProviderUnavailable("openai", "503") for _ in range(6)))
+        sleeps = Sleeps()
+        await call_with_retries(
+            call,
+            provider="openai",
+            attempt_timeout_s=5,
+            max_retries=6,
+            backoff=Backoff(0.5, 4.0),
+            sleep=sleeps,
+        )
+        ceilings = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+        assert len(sleeps) == 6
+        assert all(ceiling / 2 <= delay <= ceiling for delay, ceiling in zip(sleeps, ceilings, strict=True))
 
 
-def test_a_vendors_retry_after_is_a_floor() -> None:
-    assert Backoff(base_s=0.5).delay(0, 3.0, jitter=lambda: 0.5) == 3.0
-    assert Backoff(base_s=0.5).delay(3, 0.1, jitter=lambda: 0.0) == 2.0
+async def test_a_vendors_retry_after_is_a_floor() -> None:
+    call = Script(
+        ProviderUnavailable("anthropic", "429", retry_after=3.0),
+        ProviderUnavailable("anthropic", "429", retry_after=0.1),
+    )
+    sleeps = Sleeps()
+    await call_with_retries(
+        call, provider="anthropic", attempt_timeout_s=5, max_retries=3, backoff=Backoff(0.5), sleep=sleeps
+    )
+    assert sleeps[0] == 3.0  # far above the backoff's 0.25-0.5 s: the vendor's word wins
+    assert 0.5 <= sleeps[1] <= 1.0  # below the backoff: the backoff wins
+
+
+async def test_a_retry_after_beyond_the_backoff_cap_is_still_honoured() -> None:
+    call = Script(ProviderUnavailable("openai", "429", retry_after=45.0))
+    sleeps = Sleeps()
+    result, attempts = await call_with_retries(
+        call, provider="openai", attempt_timeout_s=5, max_retries=1, backoff=Backoff(0.5, 4.0), sleep=sleeps
+    )
+    assert (result, attempts, sleeps) == ("answer", 2, [45.0])
 
 
 async def test_rate_limits_are_retried_until_an_answer() -> None:

@@ -13,9 +13,18 @@ and knows the three values a perfect extractor would find in each one.
 Everything is a pure function of ``(seq, seed, compact)``. The package depends
 on nothing but the standard library and pydantic, and in particular not on the
 extractor it is used to evaluate.
+
+Modules: ``model`` (the types), ``identity`` (the facts of each contract, shared
+by both modes), ``compact`` (the one-page mode), ``document`` and ``layout`` (the
+full mode's wording and page layout), ``amounts``, ``vin``, ``vocabulary`` (the
+words, as JSON data), ``generator`` (the entry points).
 """
 
-from services.synthetic.contracts import (
+from synthetic.contracts.amounts import amount_in_words, dollars_in_words
+from synthetic.contracts.compact import generate_compact_rows
+from synthetic.contracts.generator import generate_contract, generate_contracts
+from synthetic.contracts.identity import contract_ids
+from synthetic.contracts.model import (
     COMPACT_ROW_COLUMNS,
     CONTRACT_TYPES,
     DIFFICULTIES,
@@ -24,13 +33,8 @@ from services.synthetic.contracts import (
     ContractTruth,
     SyntheticContract,
     VehicleInfo,
-    amount_in_words,
-    dollars_in_words,
-    generate_compact_rows,
-    generate_contract,
-    generate_contracts,
 )
-from services.synthetic.vin import check_digit, is_valid_vin
+from synthetic.contracts.vin import check_digit, is_valid_vin
 
 __all__ = [
     "COMPACT_ROW_COLUMNS",
@@ -43,6 +47,7 @@ __all__ = [
     "VehicleInfo",
     "amount_in_words",
     "check_digit",
+    "contract_ids",
     "dollars_in_words",
     "generate_compact_rows",
     "generate_contract",

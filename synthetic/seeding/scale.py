@@ -34,9 +34,9 @@ from services.context import ServiceContext
 from services.errors import InvalidInput
 from services.extraction.rules import RULES_VERSION
 from services.permissions import Permission, require
-from services.seeding.audit_events import AUDIT_COLUMNS, AuditSeedPlan, as_async, audit_chunks, prepare
-from services.seeding.bulk import BULK_SETTINGS, copy_rows, raw_connection, secondary_indexes
-from services.synthetic.contracts import contract_ids, generate_compact_rows
+from synthetic.contracts import contract_ids, generate_compact_rows
+from synthetic.seeding.audit_events import AUDIT_COLUMNS, AuditSeedPlan, as_async, audit_chunks, prepare
+from synthetic.seeding.bulk import BULK_SETTINGS, copy_rows, raw_connection, secondary_indexes
 
 Progress = Callable[[str, int, int], None]
 

@@ -1,4 +1,8 @@
-"""`refund-review bench`: the performance benchmark of issue 6 (see benchmarks/README.md)."""
+"""`refund-review bench`: the performance benchmark of issue 6 (see benchmarks/README.md).
+
+The command lives with the benchmarks, not in app/cli: the product never imports benchmarks/, and the
+command line loads this module by name only when `bench` is asked for (app.cli.CommandLine).
+"""
 
 from __future__ import annotations
 

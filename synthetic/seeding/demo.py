@@ -28,7 +28,7 @@ from services.documents.ingest import ingest_documents
 from services.extraction.types import FIELD_NAMES
 from services.extractions import extract_contracts
 from services.permissions import Permission, require
-from services.synthetic.contracts import SyntheticContract, generate_contracts
+from synthetic.contracts import SyntheticContract, generate_contracts
 
 DEMO_CONTRACTS = 180
 # (username, role, full name); the password is "<username>-demo-pass".
