@@ -20,8 +20,9 @@ from pydantic import BaseModel
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.access import authorize
 from services.context import ServiceContext
-from services.permissions import Permission, require
+from services.permissions import Permission
 
 CHUNK = 250_000
 
@@ -96,9 +97,9 @@ async def verify_audit_chain(
     ctx: ServiceContext, *, progress: Callable[[int, int], None] | None = None, chunk: int = CHUNK
 ) -> ChainVerification:
     """Walk the whole chain; stop at the first broken event. Records an `audit_verified` event."""
-    require(ctx.actor, Permission.VIEW_AUDIT)
     started = time.perf_counter()
     async with ctx.db.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.VIEW_AUDIT)
         session = uow.session
         head_seq, head_hash, carry_seq, carry_hash = (await session.execute(_HEAD)).one()
         first_seq = carry_seq + 1
