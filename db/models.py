@@ -96,6 +96,7 @@ class LoginThrottle(Base):
     """Failed logins per typed username's digest, and when the next attempt may come."""
 
     __tablename__ = "login_throttle"
+    __table_args__ = (Index("login_throttle_last_failure_at_idx", "last_failure_at"),)
 
     username_digest: Mapped[str] = mapped_column(primary_key=True)
     failures: Mapped[int]

@@ -10,6 +10,10 @@ The wait is the same for a name that belongs to nobody, so the answer says
 nothing about who exists, and a guesser gets a few dozen tries an hour
 instead of thousands a second.
 
+Names typed once and never again would pile up; each failure also clears a
+few rows whose last failure is older than FORGET_AFTER, so the table holds
+about one day of distinct typed names.
+
 An attempt admitted while delays apply pushes the next permitted time
 forward *before* its bcrypt check, under a row lock, so a burst of parallel
 guesses gets one try per delay rather than one each. A count whose last
@@ -29,6 +33,8 @@ from db.uow import UnitOfWork
 from services.config import SystemSettings
 
 FORGET_AFTER = dt.timedelta(days=1)
+# Forgotten rows cleared by each failure: more than arrive, so the table cannot grow without end.
+_SWEEP = 20
 # What is hashed of a typed username: enough to tell names apart, never a megabyte.
 MAX_DIGESTED_CHARS = 256
 # 2**30 seconds is decades: the exponent stops growing long before any cap is reached.
@@ -107,6 +113,15 @@ async def count_failure(uow: UnitOfWork, digest: str, settings: SystemSettings) 
         .returning(LoginThrottle.failures)
     )
     failures = int(await uow.session.scalar(statement) or 1)
+    forgotten = (
+        select(LoginThrottle.username_digest)
+        .where(LoginThrottle.last_failure_at < func.now() - FORGET_AFTER)
+        .limit(_SWEEP)
+        .with_for_update(skip_locked=True)
+    )
+    await uow.session.execute(
+        delete(LoginThrottle).where(LoginThrottle.username_digest.in_(forgotten.scalar_subquery()))
+    )
     await uow.session.execute(
         update(LoginThrottle)
         .where(LoginThrottle.username_digest == digest)

@@ -72,6 +72,8 @@ CREATE TABLE login_throttle (
     CONSTRAINT login_throttle_failures_positive CHECK (failures > 0),
     CONSTRAINT login_throttle_digest_hex CHECK (username_digest ~ '^[0-9a-f]{64}$')
 );
+-- Rows a day old are forgotten, a few at each new failure (services.login_throttle.count_failure).
+CREATE INDEX login_throttle_last_failure_at_idx ON login_throttle (last_failure_at);
 GRANT SELECT, INSERT, UPDATE, DELETE ON login_throttle TO refund_review_app;
 
 -- The application reads every column of users but the hash; it still sets it (create, reset,

@@ -275,6 +275,11 @@ async def test_failures_older_than_a_day_are_forgotten(
         "UPDATE login_throttle SET failures = 30, retry_at = now() + interval '1 hour', "
         "last_failure_at = now() - interval '25 hours'"
     )
+    # Names nobody has tried for a day are cleared away as new failures come.
+    await superuser.execute(
+        "INSERT INTO login_throttle (username_digest, failures, last_failure_at) "
+        "SELECT md5(n::text) || md5(n::text), 3, now() - interval '2 days' FROM generate_series(1, 5) n"
+    )
     with pytest.raises(AuthenticationFailed, match="not right"):
         await _login(database, "alice", "wrong password 1")
     assert [failures for failures, _ in await _throttle(superuser)] == [1]
