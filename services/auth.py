@@ -50,7 +50,7 @@ from db.database import Database
 from db.models import Session, User
 from db.uow import AuditRecord, UnitOfWork
 from services import login_throttle
-from services.access import NOT_LOGGED_IN, SESSION_ENDED, authorize
+from services.access import DEACTIVATED, NOT_LOGGED_IN, SESSION_ENDED, authorize
 from services.config import SystemSettings, load_system_settings
 from services.context import Actor, ServiceContext, open_unit_of_work
 from services.errors import (
@@ -76,8 +76,9 @@ _SESSION_STATE = text(
     SELECT s.id, s.user_id, host(s.ip_address) AS ip_address, s.user_agent, s.created_at,
            s.last_activity_at, s.expires_at, s.last_activity_at + i.idle AS idle_expires_at,
            s.ended_at, s.end_reason,
-           s.expires_at <= now() AS expired, s.last_activity_at + i.idle <= now() AS idle
+           s.expires_at <= now() AS expired, s.last_activity_at + i.idle <= now() AS idle, u.is_active
       FROM sessions s
+      JOIN users u ON u.id = s.user_id
      CROSS JOIN (SELECT make_interval(mins => coalesce(
                      (SELECT value::integer FROM system_config WHERE key = 'idle_timeout_minutes'), 30)) AS idle) i
      WHERE s.id = :sid AND s.user_id = :uid
@@ -438,6 +439,8 @@ async def validate_session(ctx: ServiceContext) -> SessionInfo:
             raise SessionExpired(SESSION_ENDED["revoked"])
         if state.ended_at is not None:
             raise SessionExpired(SESSION_ENDED[state.end_reason])
+        if not state.is_active:
+            raise SessionExpired(DEACTIVATED)
         if state.expired or state.idle:
             reason = await _end_timed_out_session(uow, actor, state)
             await uow.commit()

@@ -16,7 +16,7 @@ from db.models import Extraction
 from services.access import DEACTIVATED, authorize
 from services.audit_chain import verify_audit_chain
 from services.audit_log import write_audit_file
-from services.auth import change_password, login, logout
+from services.auth import change_password, login, logout, validate_session
 from services.config import get_system_settings
 from services.context import ServiceContext
 from services.errors import AuthenticationFailed, Forbidden, PasswordChangeRequired, SessionExpired
@@ -109,6 +109,9 @@ async def test_authorize_reads_whether_the_user_is_still_active(
         async with ctx.unit_of_work() as uow:
             await authorize(uow, ctx.actor, Permission.VIEW_QUEUE)
     assert refused.value.message == DEACTIVATED
+    # The workstation's periodic check sends the person back to the login as well.
+    with pytest.raises(SessionExpired, match="deactivated"):
+        await validate_session(ctx)
 
 
 def _export(ctx: ServiceContext) -> Awaitable[Any]:
