@@ -176,10 +176,7 @@ def _locked_message(until: dt.datetime) -> str:
     when = f"{shown:%H:%M} UTC"
     if shown.date() != dt.datetime.now(dt.UTC).date():
         when += f" on {shown:%Y-%m-%d}"
-    return (
-        f"This account is locked after too many failed logins, until {when}. "
-        "Try again then, or ask an administrator to unlock it."
-    )
+    return f"This account is locked until {when}. Try again then, or ask an administrator to unlock it."
 
 
 _PASSWORD_HASH = func.auth_password_hash(User.id).label("password_hash")

@@ -163,7 +163,7 @@ def reactivate_command(state: CliState, username: str) -> None:
 @click.argument("username")
 @click.pass_obj
 def unlock_command(state: CliState, username: str) -> None:
-    """Lift the lock-out of USERNAME after too many failed logins."""
+    """Lift the lock-out of USERNAME and the login delays its failed logins built up."""
 
     async def body(runtime: Runtime) -> UserInfo:
         return await unlock(runtime.system_context("user"), username)
