@@ -75,6 +75,8 @@ class RefundReviewApp(App[None]):
         Binding("f1", "help", "Help", id="help"),
         Binding("question_mark", "help", "Help", show=False, id="help_question_mark"),
         *(Binding(a.key, f"goto('{a.mode}')", a.title, id=f"goto_{a.mode}") for a in AREAS),
+        # Not in the footer (room there is for the loop's keys); listed in help, the palette and the README.
+        Binding("f9", "change_password", "Change password", show=False, id="change_password"),
         Binding("f12", "lock", "Lock", id="lock"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -88,6 +90,8 @@ class RefundReviewApp(App[None]):
         self._service_context: ServiceContext | None = None
         self._last_input = time.monotonic()
         self._locked = False
+        # A temporary password: nothing opens until it is changed (the services refuse meanwhile too).
+        self._password_change_pending = False
         self._installed_areas: list[str] = []
         self._collected_at = 0.0
         # The reviewer's last approve/reject, offered for undo while the next item is on screen.
@@ -143,13 +147,32 @@ class RefundReviewApp(App[None]):
     # --- signing in and out ------------------------------------------------------------------------
 
     async def signed_in(self, result: LoginResult) -> None:
-        """After a successful login: the context for every service call, then the landing area."""
+        """After a successful login: the context for every service call, then the landing area.
+
+        A temporary password is changed first: the dialog comes up over the login screen and the
+        areas are installed only once it has been changed.
+        """
         assert self.runtime is not None
         self._service_context = ServiceContext(db=self.runtime.db, actor=result.actor)
         self._last_input = time.monotonic()
-        self.system_settings = await get_system_settings(self._service_context)
-        self.sub_title = f"{result.actor.username} ({result.actor.role})"
-        landing = "queue" if result.actor.role == "reviewer" else "dashboard"
+        if result.must_change_password:
+            from app.screens.change_password import ChangePasswordDialog
+
+            self._password_change_pending = True
+            self.push_screen(ChangePasswordDialog(forced=True), callback=self._temporary_password_changed)
+            return
+        await self._enter_areas()
+
+    def _temporary_password_changed(self, user: object) -> None:
+        if user is not None and self.logged_in:
+            self._password_change_pending = False
+            self.run_worker(self._enter_areas(), exclusive=True, group="enter", exit_on_error=False)
+
+    async def _enter_areas(self) -> None:
+        actor = self.context.actor
+        self.system_settings = await get_system_settings(self.context)
+        self.sub_title = f"{actor.username} ({actor.role})"
+        landing = "queue" if actor.role == "reviewer" else "dashboard"
         from app.screens.registry import area_screen
 
         for area in AREAS:
@@ -161,6 +184,7 @@ class RefundReviewApp(App[None]):
         """The session is over (expired, revoked, logged out): back to the login screen."""
         self._service_context = None
         self._locked = False
+        self._password_change_pending = False
         self.sub_title = ""
         self.run_worker(
             self._back_to_login(message), exclusive=True, group="session-end", exit_on_error=False
@@ -185,8 +209,13 @@ class RefundReviewApp(App[None]):
     # --- keys --------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Areas, lock and logout exist only for someone logged in (and not locked out)."""
-        if action in {"goto", "lock", "logout"}:
+        """Areas, lock, logout and the password exist only for someone logged in (and not locked out).
+
+        While a temporary password waits to be changed, no area opens.
+        """
+        if action == "goto":
+            return self.logged_in and not self._locked and not self._password_change_pending
+        if action in {"lock", "logout", "change_password"}:
             return self.logged_in and not self._locked
         return True
 
@@ -197,7 +226,7 @@ class RefundReviewApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     async def action_goto(self, mode: str) -> None:
-        if not self.logged_in or self._locked:
+        if not self.logged_in or self._locked or self._password_change_pending:
             return
         area = next(a for a in AREAS if a.mode == mode)
         if not allowed(self.context.actor, area.permission):
@@ -214,6 +243,12 @@ class RefundReviewApp(App[None]):
             self._locked = True
             self.push_screen(LockScreen(), callback=self._unlocked)
 
+    def action_change_password(self) -> None:
+        from app.screens.change_password import ChangePasswordDialog
+
+        if self.logged_in and not self._locked and not isinstance(self.screen, ChangePasswordDialog):
+            self.push_screen(ChangePasswordDialog())
+
     def _unlocked(self, result: LoginResult | None) -> None:
         self._locked = False
         self._last_input = time.monotonic()
@@ -222,20 +257,28 @@ class RefundReviewApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if self.logged_in:
+        if not self.logged_in:
+            return
+        if not self._locked:
             for area in AREAS:
-                if allowed(self.context.actor, area.permission):
+                if allowed(self.context.actor, area.permission) and not self._password_change_pending:
                     yield SystemCommand(area.title, f"Go to the {area.title.lower()} ({area.key})",
                                         lambda mode=area.mode: self.run_worker(self.action_goto(mode)))  # fmt: skip
             yield SystemCommand(
                 "Lock screen", "Lock the workstation until you type your password (f12)", self.action_lock
             )
-            yield SystemCommand("Log out", "End this session", self.action_logout)
+            yield SystemCommand(
+                "Change password",
+                "Choose a new password; your other sessions end (f9)",
+                self.action_change_password,
+            )
+        yield SystemCommand("Log out", "End this session", self.action_logout)
 
     def action_logout(self) -> None:
         self.run_worker(self._logout(), exclusive=True, group="logout", exit_on_error=False)
 
     async def _logout(self) -> None:
+        """End the session; the service gives back the person's claimed items in the same transaction."""
         from services.auth import logout
 
         if self.logged_in:

@@ -79,6 +79,30 @@ class User(Base):
     password_changed_at: Mapped[dt.datetime] = mapped_column(server_default=NOW)
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _created()
+    password_must_change: Mapped[bool] = mapped_column(server_default=text("false"))
+
+
+class AuthSecret(Base):
+    """The HMAC key for typed usernames; only the owner reads it (schema/v0006)."""
+
+    __tablename__ = "auth_secret"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default=text("1"))
+    inner_pad: Mapped[bytes] = mapped_column(LargeBinary)
+    outer_pad: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class LoginThrottle(Base):
+    """Failed logins per typed username's digest, and when the next attempt may come."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("login_throttle_last_failure_at_idx", "last_failure_at"),)
+
+    username_digest: Mapped[str] = mapped_column(primary_key=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[dt.datetime] = mapped_column(server_default=NOW)
+    retry_at: Mapped[dt.datetime] = mapped_column(server_default=NOW)
 
 
 class Session(Base):

@@ -1,8 +1,14 @@
 """Authorizing a service call: the role's permission and a live session, in one round trip.
 
-The session check is a single statement that also records activity, so a call
-from an ended, expired or idle session is refused with the reason, and an
-active one keeps its idle clock fresh, without an extra query on the hot path.
+This is the one place every public service call is checked: authorize()
+(or check_session() for the few calls that need a session but no
+particular right) runs inside the call's unit of work. The check is a
+single statement that also records activity, so a call from an ended,
+expired or idle session, or from a user deactivated meanwhile, is refused
+with the reason, and an active one keeps its idle clock fresh, without an
+extra query on the hot path. It also reads whether the password is a
+temporary one: until it is changed, the only thing the session may do is
+change it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from sqlalchemy import text
 
 from db.uow import UnitOfWork
 from services.context import Actor
-from services.errors import SessionExpired
+from services.errors import PasswordChangeRequired, SessionExpired
 from services.permissions import Permission, require
 
 # The activity clock is moved at most once a minute: a call that only needs to
@@ -20,18 +26,25 @@ from services.permissions import Permission, require
 _TOUCH = text(
     """
     WITH live AS (
-        SELECT id, last_activity_at < now() - interval '1 minute' AS stale
-          FROM sessions
-         WHERE id = :sid AND user_id = :uid AND ended_at IS NULL AND expires_at > now()
-           AND last_activity_at > now() - make_interval(mins => coalesce(
+        SELECT s.id, s.last_activity_at < now() - interval '1 minute' AS stale, u.password_must_change
+          FROM sessions s
+          JOIN users u ON u.id = s.user_id AND u.is_active
+         WHERE s.id = :sid AND s.user_id = :uid AND s.ended_at IS NULL AND s.expires_at > now()
+           AND s.last_activity_at > now() - make_interval(mins => coalesce(
                (SELECT value::integer FROM system_config WHERE key = 'idle_timeout_minutes'), 30))
     ), touched AS (
         UPDATE sessions SET last_activity_at = now() WHERE id IN (SELECT id FROM live WHERE stale)
     )
-    SELECT 1 FROM live
+    SELECT password_must_change FROM live
     """
 )
-_WHY = text("SELECT ended_at, end_reason, expires_at <= now() AS expired FROM sessions WHERE id = :sid")
+_WHY = text(
+    """
+    SELECT s.ended_at, s.end_reason, s.expires_at <= now() AS expired, u.is_active
+      FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.id = :sid
+    """
+)
 
 NOT_LOGGED_IN = "You are not logged in. Log in again to continue."
 # Why a session no longer works, by sessions.end_reason; services.auth ends sessions with these reasons.
@@ -41,17 +54,34 @@ SESSION_ENDED = {
     "expired": "Your session has expired (sessions last a working day). Log in again to continue.",
     "idle": "Your session was closed after a period of inactivity. Log in again to continue.",
 }
+DEACTIVATED = "Your account has been deactivated, so this session has ended. Ask an administrator."
+MUST_CHANGE_PASSWORD = (
+    "Your password is a temporary one: change it (f9, or 'Change password' in ctrl+p) before anything else."
+)
 
 
 async def authorize(uow: UnitOfWork, actor: Actor, permission: Permission) -> None:
     """Raise Forbidden or SessionExpired unless the actor may do this now."""
     require(actor, permission)
+    await check_session(uow, actor, password_change=permission is Permission.CHANGE_OWN_PASSWORD)
+
+
+async def check_session(uow: UnitOfWork, actor: Actor, *, password_change: bool = False) -> None:
+    """Raise unless the actor's session is open, not expired or idle, and its user active.
+
+    The command-line operator has no session and is let through: whoever
+    runs the command line already holds the database credentials. A session
+    whose password is temporary may only change it (`password_change`).
+    """
     if actor.session_id is None:
         if actor.is_system:
             return
         raise SessionExpired(NOT_LOGGED_IN)
-    if await uow.session.scalar(_TOUCH, {"sid": actor.session_id, "uid": actor.user_id}) is None:
+    must_change = await uow.session.scalar(_TOUCH, {"sid": actor.session_id, "uid": actor.user_id})
+    if must_change is None:
         raise SessionExpired(await _why_refused(uow, actor))
+    if must_change and not password_change:
+        raise PasswordChangeRequired(MUST_CHANGE_PASSWORD)
 
 
 async def _why_refused(uow: UnitOfWork, actor: Actor) -> str:
@@ -60,4 +90,6 @@ async def _why_refused(uow: UnitOfWork, actor: Actor) -> str:
         return SESSION_ENDED["revoked"]
     if row.end_reason is not None:
         return SESSION_ENDED[row.end_reason]
+    if not row.is_active:
+        return DEACTIVATED
     return SESSION_ENDED["expired" if row.expired else "idle"]

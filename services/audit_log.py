@@ -519,8 +519,6 @@ async def export_audit(
     complete, and removed again if the event cannot be recorded: an export
     on disk always has its event in the log.
     """
-    async with ctx.unit_of_work() as uow:
-        await authorize(uow, ctx.actor, Permission.EXPORT_AUDIT)
     summary = await write_audit_file(ctx, destination, fmt=fmt, since=since, until=until, progress=progress)
     try:
         async with ctx.unit_of_work() as uow:
@@ -554,13 +552,18 @@ async def write_audit_file(
     until: dt.datetime | dt.date,
     progress: ExportProgress | None = None,
 ) -> ExportSummary:
-    """Write the period's events; the caller has authorized the actor and records what it is for."""
+    """Write the period's events; the caller records what it is for.
+
+    It checks the actor's right and session itself: the file holds every
+    event of the period, addresses included.
+    """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"Export formats are {', '.join(EXPORT_FORMATS)}; {fmt!r} is not one.")
     start, end = _moment(since), _moment(until)
     if start is None or end is None or start >= end:
         raise InvalidInput("The period is empty: its start must come before its end.")
     async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.EXPORT_AUDIT)
         span = (await uow.session.execute(_SPAN, {"since": start, "until": end})).one()
     path: Path | None = None
     partial: Path | None = None

@@ -4,10 +4,22 @@
 of a ServiceContext; everything after it uses the context built from the
 actor it returns.
 
-A wrong password, an unknown username and a deactivated account get the
-same answer along the same path: one short transaction to read the account,
+A wrong password, an unknown username, a deactivated and a locked account
+get the same answer along the same path: one short transaction to read the
+account (and admit the attempt past the throttle, services.login_throttle),
 exactly one bcrypt check (against a dummy hash when there is no account),
-one short transaction recording the failure. bcrypt runs in a worker thread
+one short transaction recording the failure. A locked account hears why only
+after its correct password. The failure's event names the user by id when
+the typed name is a user's, else by the keyed hash of what was typed: never
+the typed text, which may be a password typed into the wrong box. The hash
+is read through auth_password_hash(): the application role may not select
+the column.
+
+A password set by an administrator is temporary (users.password_must_change):
+the login succeeds and says so, and services.access refuses every other call
+until change_password has replaced it. Changing a password ends the person's
+other sessions, since the usual reason to change it is that it leaked.
+Logging out gives back the person's claimed queue items. bcrypt runs in a worker thread
 *between* the transactions, so no connection sits idle in a transaction for
 its fraction of a second and the UI's event loop keeps drawing.
 
@@ -32,13 +44,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Row, case, func, insert, or_, select, text, update
-from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy import ColumnElement, Row, func, insert, or_, select, text, update
 
 from db.database import Database
 from db.models import Session, User
 from db.uow import AuditRecord, UnitOfWork
-from services.access import NOT_LOGGED_IN, SESSION_ENDED, authorize
+from services import login_throttle
+from services.access import DEACTIVATED, NOT_LOGGED_IN, SESSION_ENDED, authorize
 from services.config import SystemSettings, load_system_settings
 from services.context import Actor, ServiceContext, open_unit_of_work
 from services.errors import (
@@ -46,13 +58,15 @@ from services.errors import (
     AuthenticationFailed,
     Conflict,
     InvalidInput,
+    LoginThrottled,
     ServiceError,
     SessionExpired,
 )
 from services.passwords import check_password_policy, hash_password, verify_password
 from services.permissions import Permission, require
+from services.queue import release_all_claims
 from services.settings import PRODUCTION_BCRYPT_ROUNDS
-from services.users import USER_COLUMNS, UserInfo, normalize_username, user_info
+from services.users import USER_COLUMNS, UserInfo, normalize_username, revoke_sessions, user_info
 
 LOGIN_FAILED = "The username or password is not right."
 MAX_USER_AGENT_CHARS = 500
@@ -62,8 +76,9 @@ _SESSION_STATE = text(
     SELECT s.id, s.user_id, host(s.ip_address) AS ip_address, s.user_agent, s.created_at,
            s.last_activity_at, s.expires_at, s.last_activity_at + i.idle AS idle_expires_at,
            s.ended_at, s.end_reason,
-           s.expires_at <= now() AS expired, s.last_activity_at + i.idle <= now() AS idle
+           s.expires_at <= now() AS expired, s.last_activity_at + i.idle <= now() AS idle, u.is_active
       FROM sessions s
+      JOIN users u ON u.id = s.user_id
      CROSS JOIN (SELECT make_interval(mins => coalesce(
                      (SELECT value::integer FROM system_config WHERE key = 'idle_timeout_minutes'), 30)) AS idle) i
      WHERE s.id = :sid AND s.user_id = :uid
@@ -88,6 +103,11 @@ class LoginResult(BaseModel):
     session: SessionInfo
     user: UserInfo
 
+    @property
+    def must_change_password(self) -> bool:
+        """The password is temporary: the session may do nothing but change it."""
+        return self.user.password_must_change
+
 
 @dataclass(frozen=True)
 class _Account:
@@ -102,10 +122,22 @@ class _Attempt:
     """Who is trying, from where, for the audit events of a failure."""
 
     kind: str
-    username: str | None
+    # The keyed hash of the typed username: what a failure records when it is nobody's.
+    username_digest: str
     ip_address: str | None
     user_agent: str
     session_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, actor: Actor, kind: str, username_digest: str) -> _Attempt:
+        """An attempt by the person of a live session (unlocking the screen, changing the password)."""
+        return cls(
+            kind=kind,
+            username_digest=username_digest,
+            ip_address=actor.ip_address,
+            user_agent=actor.user_agent,
+            session_id=actor.session_id,
+        )
 
     def event(self, event_type: str, user_id: uuid.UUID | None, data: dict[str, Any]) -> AuditRecord:
         return AuditRecord(
@@ -144,22 +176,29 @@ def _locked_message(until: dt.datetime) -> str:
     when = f"{shown:%H:%M} UTC"
     if shown.date() != dt.datetime.now(dt.UTC).date():
         when += f" on {shown:%Y-%m-%d}"
-    return (
-        f"This account is locked after too many failed logins, until {when}. "
-        "Try again then, or ask an administrator to unlock it."
-    )
+    return f"This account is locked until {when}. Try again then, or ask an administrator to unlock it."
 
 
-async def _read_account(
-    uow: UnitOfWork, which: ColumnElement[bool] | None
-) -> tuple[_Account | None, SystemSettings]:
-    settings = await load_system_settings(uow.session)
+_PASSWORD_HASH = func.auth_password_hash(User.id).label("password_hash")
+
+
+async def _read_account(uow: UnitOfWork, which: ColumnElement[bool] | None) -> _Account | None:
     if which is None:
-        return None, settings
-    row = (await uow.session.execute(select(*USER_COLUMNS, User.password_hash).where(which))).first()
+        return None
+    row = (await uow.session.execute(select(*USER_COLUMNS, _PASSWORD_HASH).where(which))).first()
     if row is None:
-        return None, settings
-    return _Account(user=user_info(row), password_hash=row.password_hash), settings
+        return None
+    return _Account(user=user_info(row), password_hash=row.password_hash)
+
+
+async def _admit(
+    uow: UnitOfWork, which: ColumnElement[bool] | None, typed_username: str
+) -> tuple[_Account | None, SystemSettings, str, int]:
+    """The account, the settings, the typed name's digest and the seconds it must still wait (0: go on)."""
+    settings = await load_system_settings(uow.session)
+    digest = await login_throttle.username_digest(uow, typed_username)
+    wait = await login_throttle.admit(uow, digest, settings)
+    return await _read_account(uow, which), settings, digest, wait
 
 
 async def _authenticate(
@@ -179,30 +218,13 @@ async def _authenticate(
         reason = "unknown_user"
     elif not account.user.is_active:
         reason = "inactive"
-    elif account.user.is_locked:
-        reason = "locked"
     elif not matches:
         reason = "wrong_password"
+    elif account.user.is_locked:
+        reason = "locked"
     else:
         return account
     raise await _record_failure(db, settings, account, reason, attempt, failure_message)
-
-
-def _count_failure(
-    user_id: uuid.UUID, settings: SystemSettings
-) -> ReturningUpdate[tuple[int, dt.datetime | None]]:
-    """One more failure in a row (a lock-out that has run out starts the count again)."""
-    count = case((User.locked_until <= func.now(), 1), else_=User.failed_login_count + 1)
-    lock_until = func.now() + dt.timedelta(minutes=settings.lockout_minutes)
-    return (
-        update(User)
-        .where(User.id == user_id)
-        .values(
-            failed_login_count=count,
-            locked_until=case((count >= settings.max_failed_logins, lock_until), else_=None),
-        )
-        .returning(User.failed_login_count, User.locked_until)
-    )
 
 
 async def _record_failure(
@@ -213,40 +235,51 @@ async def _record_failure(
     attempt: _Attempt,
     failure_message: str,
 ) -> ServiceError:
-    """Commit the failure's counter and events, and return the error to raise."""
-    user_id = account.user.id if account else None
+    """Commit the failure's count and event, and return the error to raise.
+
+    Only a locked account whose password was right hears that it is locked;
+    every other failure gets `failure_message`, whoever the username is.
+    """
     error: ServiceError = AuthenticationFailed(failure_message)
-    data: dict[str, Any] = {"attempt": attempt.kind, "username": attempt.username, "reason": reason}
+    data: dict[str, Any] = {"attempt": attempt.kind, "reason": reason}
+    if account is None:
+        data["username_digest"] = attempt.username_digest
+    else:
+        # A failed login has no session, so append_audit_events records it as nobody's: the account
+        # it was aimed at is named in the data.
+        data["user_id"] = str(account.user.id)
     async with open_unit_of_work(db) as uow:
-        lock: tuple[int, dt.datetime] | None = None
-        if account is not None and reason == "wrong_password":
-            count, locked_until = (await uow.session.execute(_count_failure(account.user.id, settings))).one()
-            data["failed_count"] = count
-            if locked_until is not None:
-                lock = (count, locked_until)
-        elif account is not None and reason == "locked" and account.user.locked_until is not None:
+        if reason == "locked" and account is not None and account.user.locked_until is not None:
             error = AccountLocked(_locked_message(account.user.locked_until))
-        uow.record(attempt.event("login_failed", user_id, data))
-        if lock is not None:
-            count, locked_until = lock
-            error = AccountLocked(_locked_message(locked_until))
-            uow.record(
-                attempt.event(
-                    "account_locked",
-                    user_id,
-                    {
-                        "username": attempt.username,
-                        "failed_count": count,
-                        "locked_until": locked_until.isoformat(),
-                    },
+        elif reason == "throttled":
+            error = LoginThrottled(failure_message)
+        else:
+            data["failed_count"] = await login_throttle.count_failure(uow, attempt.username_digest, settings)
+            if account is not None:
+                await uow.session.execute(
+                    update(User)
+                    .where(User.id == account.user.id)
+                    .values(failed_login_count=User.failed_login_count + 1)
                 )
-            )
+        uow.record(attempt.event("login_failed", account.user.id if account else None, data))
         await uow.commit()
     return error
 
 
-async def _mark_authenticated(uow: UnitOfWork, user_id: uuid.UUID, *, new_session: bool) -> UserInfo:
-    """Reset the failure count, unless the account was deactivated or locked in the meantime."""
+async def _refuse_throttled(
+    db: Database, settings: SystemSettings, account: _Account | None, attempt: _Attempt, wait: int
+) -> ServiceError:
+    """Record an attempt that came before its username's wait was over, and return the answer."""
+    return await _record_failure(
+        db, settings, account, "throttled", attempt, login_throttle.wait_message(wait)
+    )
+
+
+async def _mark_authenticated(
+    uow: UnitOfWork, user_id: uuid.UUID, digest: str, *, new_session: bool
+) -> UserInfo:
+    """Reset the failure counts, unless the account was deactivated or locked in the meantime."""
+    await login_throttle.forget(uow, digest)
     values: dict[str, Any] = {"failed_login_count": 0, "locked_until": None}
     if new_session:
         values["last_login_at"] = func.now()
@@ -318,29 +351,36 @@ async def login(
     made for an unknown username, so that it costs what a real one does.
     The workstation passes `client_ip()` and `user_agent("tui")`.
     """
+    name = normalize_username(username)
+    async with open_unit_of_work(db) as uow:
+        account, settings, digest, wait = await _admit(
+            uow, None if name is None else User.username == name, username
+        )
+        await uow.commit()
     attempt = _Attempt(
         kind="login",
-        username=normalize_username(username),
+        username_digest=digest,
         ip_address=_clean_ip(ip_address),
         user_agent=_clean_user_agent(user_agent),
     )
-    async with open_unit_of_work(db) as uow:
-        account, settings = await _read_account(
-            uow, None if attempt.username is None else User.username == attempt.username
-        )
+    if wait:
+        raise await _refuse_throttled(db, settings, account, attempt, wait)
     account = await _authenticate(db, bcrypt_rounds, settings, account, password, attempt)
     async with open_unit_of_work(db) as uow:
-        user = await _mark_authenticated(uow, account.user.id, new_session=True)
+        user = await _mark_authenticated(uow, account.user.id, digest, new_session=True)
         result = await _open_session(uow, settings, user, attempt.ip_address, attempt.user_agent)
-        uow.record(result.actor.event("login", method="password"))
+        temporary = {"must_change_password": True} if user.password_must_change else {}
+        uow.record(result.actor.event("login", method="password", **temporary))
         await uow.commit()
     return result
 
 
 async def logout(ctx: ServiceContext) -> None:
-    """End the actor's session; logging out of one that has already ended is not an error.
+    """End the actor's session and give back their claims; logging out twice is not an error.
 
-    No authorize(): logging out must work from a session that has just timed out.
+    No authorize(): logging out must work from a session that has just timed
+    out. The claims go in the same transaction (each with its `release`
+    event), so nobody sees "Held by …" for someone who has left.
     """
     actor = ctx.actor
     if actor.session_id is None:
@@ -354,8 +394,9 @@ async def logout(ctx: ServiceContext) -> None:
             .values(ended_at=func.now(), end_reason="logout")
             .returning(Session.id)
         )
+        released = await release_all_claims(uow, actor, reason="logout")
         if ended is not None:
-            uow.record(actor.event("logout"))
+            uow.record(actor.event("logout", claims_released=released))
         await uow.commit()
 
 
@@ -399,6 +440,8 @@ async def validate_session(ctx: ServiceContext) -> SessionInfo:
             raise SessionExpired(SESSION_ENDED["revoked"])
         if state.ended_at is not None:
             raise SessionExpired(SESSION_ENDED[state.end_reason])
+        if not state.is_active:
+            raise SessionExpired(DEACTIVATED)
         if state.expired or state.idle:
             reason = await _end_timed_out_session(uow, actor, state)
             await uow.commit()
@@ -418,30 +461,27 @@ def _revivable(state: Row[Any] | None) -> Row[Any]:
 async def unlock_screen(ctx: ServiceContext, bcrypt_rounds: int, password: str) -> LoginResult:
     """Let the person of the current session back in after an idle lock (see the module's docstring).
 
-    A wrong password counts towards the lock-out as a failed login does,
-    so the lock screen is no way round it. Returns the actor to continue
-    with: the same session, or a new one.
+    A wrong password counts towards the username's throttle as a failed
+    login does, so the lock screen is no way round it. Returns the actor to
+    continue with: the same session, or a new one.
     """
     actor = ctx.actor
     if actor.session_id is None or actor.user_id is None:
         raise SessionExpired(NOT_LOGGED_IN)
-    attempt = _Attempt(
-        kind="unlock",
-        username=actor.username,
-        ip_address=actor.ip_address,
-        user_agent=actor.user_agent,
-        session_id=actor.session_id,
-    )
     async with ctx.unit_of_work() as uow:
         _revivable(await _session_state(uow, actor))
-        account, settings = await _read_account(uow, User.id == actor.user_id)
+        account, settings, digest, wait = await _admit(uow, User.id == actor.user_id, actor.username)
+        await uow.commit()
+    attempt = _Attempt.of(actor, "unlock", digest)
+    if wait:
+        raise await _refuse_throttled(ctx.db, settings, account, attempt, wait)
     await _authenticate(
         ctx.db, bcrypt_rounds, settings, account, password, attempt, "The password is not right."
     )
     async with ctx.unit_of_work() as uow:
         state = _revivable(await _session_state(uow, actor))
         live = state.ended_at is None and not state.expired and not state.idle
-        user = await _mark_authenticated(uow, actor.user_id, new_session=not live)
+        user = await _mark_authenticated(uow, actor.user_id, digest, new_session=not live)
         if live:
             await uow.session.execute(
                 update(Session).where(Session.id == actor.session_id).values(last_activity_at=func.now())
@@ -467,7 +507,12 @@ async def change_password(
     *,
     bcrypt_rounds: int = PRODUCTION_BCRYPT_ROUNDS,
 ) -> UserInfo:
-    """Change one's own password; the current one is required, and a wrong one counts as a failed login."""
+    """Change one's own password, which ends one's other sessions.
+
+    The current password is required, and a wrong one counts as a failed
+    login. This is also how a temporary password is replaced: the only call
+    such a session may make.
+    """
     actor = ctx.actor
     require(actor, Permission.CHANGE_OWN_PASSWORD)
     if actor.user_id is None:
@@ -479,15 +524,11 @@ async def change_password(
         raise InvalidInput("The new password must be different from the current one.")
     async with ctx.unit_of_work() as uow:
         await authorize(uow, actor, Permission.CHANGE_OWN_PASSWORD)
-        account, settings = await _read_account(uow, User.id == actor.user_id)
+        account, settings, digest, wait = await _admit(uow, User.id == actor.user_id, actor.username)
         await uow.commit()
-    attempt = _Attempt(
-        kind="change_password",
-        username=actor.username,
-        ip_address=actor.ip_address,
-        user_agent=actor.user_agent,
-        session_id=actor.session_id,
-    )
+    attempt = _Attempt.of(actor, "change_password", digest)
+    if wait:
+        raise await _refuse_throttled(ctx.db, settings, account, attempt, wait)
     account = await _authenticate(
         ctx.db,
         bcrypt_rounds,
@@ -504,13 +545,19 @@ async def change_password(
             await uow.session.execute(
                 update(User)
                 # Unchanged since it was checked: two changes at once cannot both win.
-                .where(User.id == actor.user_id, User.password_hash == account.password_hash)
-                .values(password_hash=new_hash, password_changed_at=func.now())
+                .where(User.id == actor.user_id, User.password_changed_at == account.user.password_changed_at)
+                .values(password_hash=new_hash, password_changed_at=func.now(), password_must_change=False)
                 .returning(*USER_COLUMNS)
             )
         ).first()
         if row is None:
             raise Conflict("Your password was changed elsewhere a moment ago, so this change was not made.")
-        uow.record(actor.event("password_changed"))
+        await login_throttle.forget(uow, digest)
+        ended = await revoke_sessions(uow, actor.user_id, keep=actor.session_id)
+        uow.record(
+            actor.event(
+                "password_changed", was_temporary=account.user.password_must_change, sessions_ended=ended
+            )
+        )
         await uow.commit()
     return user_info(row)

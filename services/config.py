@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import SystemConfig, User
-from services.access import authorize
+from services.access import authorize, check_session
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound
 from services.permissions import Permission
@@ -33,7 +33,7 @@ class SystemSettings(BaseModel):
     session_timeout_hours: int = 4
     idle_timeout_minutes: int = 30
     max_failed_logins: int = 5
-    lockout_minutes: int = 15
+    login_delay_max_seconds: int = 900
     claim_lease_minutes: int = 15
     queue_sla_hours: int = 24
     require_correction_reason: bool = True
@@ -87,7 +87,9 @@ async def load_system_settings(session: AsyncSession) -> SystemSettings:
 
 
 async def get_system_settings(ctx: ServiceContext) -> SystemSettings:
+    """The settings, for someone with a live session (or the command line)."""
     async with ctx.unit_of_work() as uow:
+        await check_session(uow, ctx.actor)
         return await load_system_settings(uow.session)
 
 

@@ -45,6 +45,16 @@ class AuthenticationFailed(ServiceError):
     exit_code = 6
 
 
+class LoginThrottled(AuthenticationFailed):
+    """Too many failed logins with one username: the next attempt must wait (any username alike)."""
+
+
+class PasswordChangeRequired(Forbidden):
+    """The password is temporary: nothing but changing it is allowed until it is changed."""
+
+    title = "Change your password"
+
+
 class AccountLocked(ServiceError):
     title = "Account locked"
     exit_code = 6

@@ -41,7 +41,7 @@ from sqlalchemy.orm import aliased
 from db.models import Contract, Extraction, User
 from db.uow import UnitOfWork
 from services.access import authorize
-from services.context import ServiceContext
+from services.context import Actor, ServiceContext
 from services.errors import Conflict, InvalidInput
 from services.extraction.types import FIELD_NAMES, FieldName
 from services.permissions import Permission
@@ -444,3 +444,25 @@ async def release(ctx: ServiceContext, extraction_id: uuid.UUID) -> bool:
         uow.record(ctx.actor.event("release", contract_id=contract_id, extraction_id=str(extraction_id)))
         await uow.commit()
     return True
+
+
+_RELEASE_ALL = (
+    update(Extraction)
+    .where(Extraction.claimed_by == ACTOR, IS_PENDING)
+    .values(claimed_by=None, claimed_at=None, claim_expires_at=None)
+    .returning(Extraction.id, Extraction.contract_id)
+    .execution_options(synchronize_session=False)
+)
+
+
+async def release_all_claims(uow: UnitOfWork, actor: Actor, *, reason: str) -> int:
+    """Give back every item the actor holds, in the caller's transaction, each with its `release` event.
+
+    For logging out: the caller has checked who the actor is. Returns how many were released.
+    """
+    rows = (await uow.session.execute(_RELEASE_ALL, {"actor": actor.user_id})).all()
+    for row in rows:
+        uow.record(
+            actor.event("release", contract_id=row.contract_id, extraction_id=str(row.id), reason=reason)
+        )
+    return len(rows)

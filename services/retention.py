@@ -57,7 +57,7 @@ from services.config import load_system_settings
 from services.context import ServiceContext, translate_database_error
 from services.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from services.metrics import refresh_extraction_metrics
-from services.permissions import Permission, require
+from services.permissions import Permission
 
 MIN_PARTITIONS_AHEAD = 3
 MIN_RETENTION_YEARS = 7
@@ -97,8 +97,8 @@ class MaintenanceReport(BaseModel):
 
 async def ensure_partitions(ctx: ServiceContext, months_ahead: int | None = None) -> list[str]:
     """Create the monthly audit partitions from this month through `months_ahead` (config by default)."""
-    require(ctx.actor, Permission.MAINTAIN)
     async with ctx.db.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.MAINTAIN)
         if months_ahead is None:
             configured = await uow.session.scalar(
                 text("SELECT value::integer FROM system_config WHERE key = 'audit_partitions_ahead'")
@@ -115,8 +115,8 @@ async def ensure_partitions(ctx: ServiceContext, months_ahead: int | None = None
 
 async def cleanup_sessions(ctx: ServiceContext) -> int:
     """Remove ended, expired and idle sessions; returns how many."""
-    require(ctx.actor, Permission.MAINTAIN)
     async with ctx.db.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.MAINTAIN)
         removed = int(await uow.session.scalar(select(func.cleanup_expired_sessions())) or 0)
         if removed:
             uow.record(ctx.actor.event("sessions_cleaned", removed=removed))

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.models import Session, User
 from db.uow import UnitOfWork
+from services import login_throttle
 from services.access import authorize
 from services.context import ROLES, Role, ServiceContext
 from services.errors import Forbidden, InvalidInput, NotFound
@@ -56,6 +57,8 @@ class UserInfo(BaseModel):
     locked_until: dt.datetime | None
     last_login_at: dt.datetime | None
     password_changed_at: dt.datetime
+    # Set by an admin's create or reset: the next login must change it before anything else.
+    password_must_change: bool
     created_at: dt.datetime
 
 
@@ -71,8 +74,13 @@ USER_COLUMNS = (
     User.locked_until,
     User.last_login_at,
     User.password_changed_at,
+    User.password_must_change,
     User.created_at,
 )
+
+
+# The application role may read every column of users but password_hash (schema/v0006): every
+# query here selects USER_COLUMNS, and the login reads a hash only through auth_password_hash().
 
 
 def user_info(row: Row[Any]) -> UserInfo:
@@ -129,11 +137,16 @@ def _about(user: UserInfo) -> dict[str, Any]:
     return {"target_user_id": str(user.id), "username": user.username}
 
 
-async def revoke_sessions(uow: UnitOfWork, user_id: uuid.UUID) -> int:
-    """End the user's live sessions as 'revoked'; returns how many were ended."""
+async def revoke_sessions(uow: UnitOfWork, user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> int:
+    """End the user's live sessions (but `keep`) as 'revoked'; returns how many were ended."""
     ended = await uow.session.scalars(
         update(Session)
-        .where(Session.user_id == user_id, Session.ended_at.is_(None), Session.expires_at > func.now())
+        .where(
+            Session.user_id == user_id,
+            Session.ended_at.is_(None),
+            Session.expires_at > func.now(),
+            Session.id.is_distinct_from(keep),
+        )
         .values(ended_at=func.now(), end_reason="revoked")
         .returning(Session.id)
     )
@@ -200,7 +213,14 @@ async def create_user(
     password: str,
     *,
     bcrypt_rounds: int = PRODUCTION_BCRYPT_ROUNDS,
+    temporary: bool = True,
 ) -> UserInfo:
+    """A new user; their password is `temporary` (to be changed at the first login) unless told otherwise.
+
+    A password an admin chose is known to the admin, so by default it only
+    opens the door to choosing one's own; the demo's published logins are
+    the exception.
+    """
     # The role check comes before bcrypt's fraction of a second; the session check with the write.
     require(ctx.actor, Permission.MANAGE_USERS)
     name = _new_username(username)
@@ -213,7 +233,9 @@ async def create_user(
         try:
             row = (
                 await uow.session.execute(
-                    insert(User).values(**values, password_hash=password_hash).returning(*USER_COLUMNS)
+                    insert(User)
+                    .values(**values, password_hash=password_hash, password_must_change=temporary)
+                    .returning(*USER_COLUMNS)
                 )
             ).one()
         except IntegrityError as exc:
@@ -228,7 +250,12 @@ async def create_user(
         user = user_info(row)
         uow.record(
             ctx.actor.event(
-                "user_created", **_about(user), email=user.email, full_name=user.full_name, role=user.role
+                "user_created",
+                **_about(user),
+                email=user.email,
+                full_name=user.full_name,
+                role=user.role,
+                temporary_password=temporary,
             )
         )
         await uow.commit()
@@ -289,11 +316,12 @@ async def reactivate(ctx: ServiceContext, username: str) -> UserInfo:
 
 
 async def unlock(ctx: ServiceContext, username: str) -> UserInfo:
-    """Clear the failed-login count and any lock-out, so the user can log in at once."""
+    """Clear the failed-login count, the login delays and any lock-out, so the user can log in at once."""
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.MANAGE_USERS)
         target = await _locked_target(uow, username)
         user = await _update(uow, target, failed_login_count=0, locked_until=None)
+        await login_throttle.forget(uow, await login_throttle.username_digest(uow, target.username))
         uow.record(
             ctx.actor.event(
                 "user_unlocked",
@@ -312,11 +340,13 @@ async def reset_password(
     password: str,
     *,
     bcrypt_rounds: int = PRODUCTION_BCRYPT_ROUNDS,
+    temporary: bool = True,
 ) -> UserInfo:
-    """Set a temporary password for someone who lost theirs.
+    """Set a temporary password for someone who lost theirs (they change it at their next login).
 
-    It also clears any lock-out (the usual reason to ask) and ends the
-    user's live sessions (the other usual reason: the old one leaked).
+    It also clears any lock-out and login delays (the usual reason to ask)
+    and ends the user's live sessions (the other usual reason: the old one
+    leaked).
     """
     require(ctx.actor, Permission.MANAGE_USERS)
     name = normalize_username(username)
@@ -333,13 +363,19 @@ async def reset_password(
             target,
             password_hash=password_hash,
             password_changed_at=func.now(),
+            password_must_change=temporary,
             failed_login_count=0,
             locked_until=None,
         )
+        await login_throttle.forget(uow, await login_throttle.username_digest(uow, target.username))
         ended = await revoke_sessions(uow, target.id)
         uow.record(
             ctx.actor.event(
-                "password_reset", **_about(user), was_locked=target.is_locked, sessions_ended=ended
+                "password_reset",
+                **_about(user),
+                was_locked=target.is_locked,
+                sessions_ended=ended,
+                temporary_password=temporary,
             )
         )
         await uow.commit()

@@ -43,7 +43,10 @@ async def test_create_then_list(database: Database, database_url: URL, superuser
         database_url, *create, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n"
     )
     assert (code, err) == (0, "")
-    assert out == "Created admin alice <alice@example.com>.\n"
+    assert (
+        out
+        == "Created admin alice <alice@example.com>. They choose their own password at their first login.\n"
+    )
     # A hidden, confirmed prompt when no --password-stdin: the password never appears in the output.
     code, out, _ = await _run(
         database_url,

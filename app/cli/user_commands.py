@@ -58,12 +58,23 @@ def user() -> None:
 @click.option("--email", required=True, help="Their email address (unique).")
 @click.option("--full-name", required=True, help="Their name as colleagues know it.")
 @click.option("--role", type=_ROLE, default="reviewer", show_default=True)
+@click.option(
+    "--permanent",
+    is_flag=True,
+    help="The password is the user's own (your first admin account): no change is asked at the first login.",
+)
 @_PASSWORD_STDIN
 @click.pass_obj
 def create(
-    state: CliState, username: str, email: str, full_name: str, role: str, password_stdin: bool
+    state: CliState,
+    username: str,
+    email: str,
+    full_name: str,
+    role: str,
+    permanent: bool,
+    password_stdin: bool,
 ) -> None:
-    """Create a user who can log in with USERNAME and the password given."""
+    """Create a user who logs in with USERNAME and the password given, then chooses their own."""
     password = _read_password(password_stdin, "Password")
 
     async def body(runtime: Runtime) -> UserInfo:
@@ -75,10 +86,12 @@ def create(
             role,
             password,
             bcrypt_rounds=runtime.settings.bcrypt_rounds,
+            temporary=not permanent,
         )
 
     info = run(state, body)
-    click.echo(f"Created {info.role} {info.username} <{info.email}>.")
+    then = " They choose their own password at their first login." if info.password_must_change else ""
+    click.echo(f"Created {info.role} {info.username} <{info.email}>.{then}")
 
 
 @user.command("list")
@@ -150,7 +163,7 @@ def reactivate_command(state: CliState, username: str) -> None:
 @click.argument("username")
 @click.pass_obj
 def unlock_command(state: CliState, username: str) -> None:
-    """Lift the lock-out of USERNAME after too many failed logins."""
+    """Lift the lock-out of USERNAME and the login delays its failed logins built up."""
 
     async def body(runtime: Runtime) -> UserInfo:
         return await unlock(runtime.system_context("user"), username)
@@ -171,4 +184,7 @@ def reset_password_command(state: CliState, username: str, password_stdin: bool)
             runtime.system_context("user"), username, password, bcrypt_rounds=runtime.settings.bcrypt_rounds
         )
 
-    click.echo(f"The password of {run(state, body).username} is reset; give it to them in person.")
+    click.echo(
+        f"The password of {run(state, body).username} is reset; give it to them in person. "
+        "They choose a new one at their next login."
+    )

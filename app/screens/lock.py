@@ -1,18 +1,25 @@
-"""The lock screen: after the idle timeout (or f12) the workstation asks for the password again."""
+"""The lock screen: after the idle timeout (or f12) the workstation asks for the password again.
+
+It is a full, opaque screen rather than a dialog: a dialog lets the screen
+beneath show through around its box, and the review screen beneath holds a
+contract, its customer, account number and VIN. Nothing of the workstation is
+drawn while it is on show.
+"""
 
 from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from app.screens.base import WorkstationDialog
+from app.screens.base import ServiceCaller
 from services.auth import LoginResult, unlock_screen
 from services.errors import AccountLocked, AuthenticationFailed, ServiceError, SessionExpired
 
 
-class LockScreen(WorkstationDialog[LoginResult | None]):
+class LockScreen(ServiceCaller, Screen[LoginResult | None]):
     """Nothing behind it can be seen or used until the password is typed."""
 
     def compose(self) -> ComposeResult:

@@ -1,4 +1,4 @@
-"""A temporary password for a user who lost theirs; it also lifts a lock-out and ends their sessions."""
+"""A temporary password for a user who lost theirs (changed at their next login); it also lifts a lock-out and ends their sessions."""
 
 from __future__ import annotations
 
@@ -22,7 +22,12 @@ class PasswordDialog(ServiceFormDialog[UserInfo | None]):
         self.heading = f"Reset the password of {user.username} ({user.full_name})"
 
     def fields(self) -> Iterable[Widget]:
-        yield Static(Text("Any lock-out is lifted and their open sessions end.", style="dim"))
+        yield Static(
+            Text(
+                "Any lock-out is lifted and their open sessions end; they choose their own at their next login.",
+                style="dim",
+            )
+        )
         yield Label("Temporary password")
         yield from self.password_inputs("reset-password")
 

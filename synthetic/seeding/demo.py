@@ -130,7 +130,8 @@ async def seed_demo(
                           chat_questions=0, seconds=0.0)  # fmt: skip
     for username, role, full_name in DEMO_PEOPLE:
         await users.create_user(ctx, username, f"{username}@demo.example.com", full_name, role,
-                                demo_password(username), bcrypt_rounds=bcrypt_rounds)  # fmt: skip
+                                demo_password(username), bcrypt_rounds=bcrypt_rounds,
+                                temporary=False)  # fmt: skip  # the demo's logins are published
     synthetic = list(generate_contracts(contracts, start=1, seed=0))
     with tempfile.TemporaryDirectory(prefix="refund-review-demo-") as folder:
         manifest = _write_documents(Path(folder), synthetic)

@@ -1,9 +1,11 @@
-"""Logging in and out, lock-out, session expiry, screen unlock and password change, against real PostgreSQL."""
+"""Logging in and out, login delays, session expiry, screen unlock and password change, against real PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import hmac
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +14,8 @@ import asyncpg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 import services.auth
 from db.database import Database
@@ -26,7 +30,13 @@ from services.auth import (
     validate_session,
 )
 from services.context import ServiceContext
-from services.errors import AccountLocked, AuthenticationFailed, InvalidInput, SessionExpired
+from services.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    InvalidInput,
+    LoginThrottled,
+    SessionExpired,
+)
 from services.passwords import check_password_policy, hash_password, verify_password
 from services.permissions import Permission
 from tests.services.conftest import PASSWORD, MakeContext
@@ -102,35 +112,91 @@ async def test_login_opens_a_session_and_records_it(
     await _still_authorized(database, result)
 
 
-async def test_unknown_user_wrong_password_and_deactivated_account_look_the_same(
+async def test_unknown_user_wrong_password_deactivated_and_locked_accounts_look_the_same(
     database: Database,
     make_context: MakeContext,
     superuser: asyncpg.Connection,
     verify_calls: list[str | None],
 ) -> None:
-    await make_context("reviewer", username="alice")
-    await make_context("reviewer", username="bob", is_active=False)
+    alice = await make_context("reviewer", username="alice")
+    bob = await make_context("reviewer", username="bob", is_active=False)
+    carol = await make_context(
+        "reviewer", username="carol", locked_until=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    )
     answers = []
-    for username, password in [("nobody", PASSWORD), ("alice", "wrong password 1"), ("bob", PASSWORD)]:
+    tries = [("nobody", PASSWORD), ("alice", "wrong password 1"), ("bob", PASSWORD), ("carol", "wrong pw 9")]
+    for username, password in tries:
         before = len(verify_calls)
         with pytest.raises(AuthenticationFailed) as failure:
             await _login(database, username, password)
         answers.append((type(failure.value), failure.value.message))
-        # One bcrypt check each, whether or not there was a user: the same time for all three.
+        # One bcrypt check each, whether or not there was a user: the same time for all four.
         assert len(verify_calls) == before + 1
-    assert answers == [(AuthenticationFailed, LOGIN_FAILED)] * 3
-    assert verify_calls[0] is None and verify_calls[1] is not None and verify_calls[2] is not None
+    assert answers == [(AuthenticationFailed, LOGIN_FAILED)] * 4
+    assert verify_calls[0] is None and all(verify_calls[1:])
     events = await _events(superuser)
     # Without a session an event is nobody's (append_audit_events): no user_id, whoever was named.
     assert [(e["event_type"], e["user_id"], e["event_data"]["reason"]) for e in events] == [
         ("login_failed", None, "unknown_user"),
         ("login_failed", None, "wrong_password"),
         ("login_failed", None, "inactive"),
+        ("login_failed", None, "wrong_password"),
+    ]
+    assert [e["event_data"].get("user_id") for e in events] == [
+        None,
+        str(alice.actor.user_id),
+        str(bob.actor.user_id),
+        str(carol.actor.user_id),
     ]
     assert all(e["ip"] == IP and e["user_agent"] == AGENT and e["session_id"] is None for e in events)
-    # Only the real account's counter moves; the deactivated one is not locked by strangers.
+    # The same work for every answer: each known account's counter moves, and nobody is locked out.
     counts = dict(await superuser.fetch("SELECT username, failed_login_count FROM users"))
-    assert counts == {"alice": 1, "bob": 0}
+    assert counts == {"alice": 1, "bob": 1, "carol": 1}
+    assert await superuser.fetchval("SELECT count(*) FROM users WHERE locked_until > now()") == 1
+
+
+async def test_a_failed_login_records_a_keyed_hash_of_the_typed_name_never_the_text(
+    database: Database, make_context: MakeContext, superuser: asyncpg.Connection
+) -> None:
+    await make_context("reviewer", username="alice")
+    typed = "My Secret Passw0rd!"  # a password typed into the username box
+    with pytest.raises(AuthenticationFailed):
+        await _login(database, typed, "anything at all")
+    with pytest.raises(AuthenticationFailed):
+        await _login(database, "alice", "wrong password 1")
+    unknown, known = await _events(superuser)
+    everything = json.dumps([dict(unknown["event_data"]), dict(known["event_data"])])
+    assert typed.lower() not in everything.lower() and "alice" not in everything
+    assert set(known["event_data"]) == {"attempt", "reason", "failed_count"}
+    # HMAC-SHA256 of the trimmed, lower-case text, with a key only the database owner can read.
+    inner_pad = await superuser.fetchval("SELECT inner_pad FROM auth_secret")
+    key = bytes(byte ^ 0x36 for byte in inner_pad).rstrip(b"\x00")
+    expected = hmac.new(key, typed.lower().encode(), hashlib.sha256).hexdigest()
+    assert unknown["event_data"]["username_digest"] == expected
+    assert len(key) == 32
+
+
+async def test_the_application_role_reads_neither_the_key_nor_the_password_hashes(
+    database: Database, make_context: MakeContext
+) -> None:
+    await make_context("reviewer", username="alice")
+    for statement in ("SELECT password_hash FROM users", "SELECT * FROM users", "SELECT * FROM auth_secret"):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            async with database.unit_of_work() as uow:
+                await uow.session.execute(text(statement))
+    async with database.unit_of_work() as uow:
+        names = (await uow.session.execute(text("SELECT username, password_must_change FROM users"))).all()
+        digest = await uow.session.scalar(text("SELECT auth_username_digest('Alice ')"))
+    assert names == [("alice", False)]
+    assert len(digest) == 64
+
+
+async def test_the_reporting_role_cannot_compute_digests(superuser: asyncpg.Connection) -> None:
+    await superuser.execute("SET ROLE refund_review_reporting")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await superuser.fetchval("SELECT auth_username_digest('alice')")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await superuser.fetchval("SELECT auth_password_hash(gen_random_uuid())")
 
 
 async def test_a_right_password_also_costs_one_check(
@@ -141,7 +207,15 @@ async def test_a_right_password_also_costs_one_check(
     assert len(verify_calls) == 1
 
 
-async def test_repeated_failures_lock_the_account_until_the_time_shown(
+async def _throttle(superuser: asyncpg.Connection) -> list[tuple[int, float]]:
+    """(failures, seconds until the next attempt) of every throttled username."""
+    rows = await superuser.fetch(
+        "SELECT failures, extract(epoch FROM retry_at - now())::float AS wait FROM login_throttle ORDER BY failures"
+    )
+    return [(row["failures"], row["wait"]) for row in rows]
+
+
+async def test_repeated_failures_make_the_username_wait_longer_each_time(
     database: Database,
     make_context: MakeContext,
     superuser: asyncpg.Connection,
@@ -149,50 +223,117 @@ async def test_repeated_failures_lock_the_account_until_the_time_shown(
 ) -> None:
     await make_context("reviewer", username="alice")
     await superuser.execute("UPDATE system_config SET value = '3' WHERE key = 'max_failed_logins'")
-    for _ in range(2):
-        with pytest.raises(AuthenticationFailed):
-            await _login(database, "alice", "wrong password 1")
-    with pytest.raises(AccountLocked, match=r"until \d\d:\d\d UTC") as locked:
-        await _login(database, "alice", "wrong password 1")
-    count, until, lock_for = await superuser.fetchrow(
-        "SELECT failed_login_count, locked_until, locked_until - now() FROM users WHERE username = 'alice'"
+    answers = {}
+    for username in ("alice", "nobody"):
+        for _ in range(3):
+            with pytest.raises(AuthenticationFailed, match="not right"):
+                await _login(database, username, "wrong password 1")
+        # The next attempt waits, even with the right password, without a bcrypt check.
+        before = len(verify_calls)
+        with pytest.raises(LoginThrottled) as throttled:
+            await _login(database, username)
+        assert len(verify_calls) == before
+        answers[username] = throttled.value.message
+    # The answer is the same whether the username is someone's or nobody's.
+    assert (
+        answers["alice"]
+        == answers["nobody"]
+        == ("Too many failed logins with this username. Try again in 1 second.")
     )
-    assert count == 3
-    assert dt.timedelta(minutes=14) < lock_for <= dt.timedelta(minutes=15)
-    shown = until.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    assert f"until {shown:%H:%M} UTC" in locked.value.message
-    # The right password does not open a locked account, and still costs one check.
-    before = len(verify_calls)
-    with pytest.raises(AccountLocked, match=f"until {shown:%H:%M} UTC"):
-        await _login(database, "alice")
-    assert len(verify_calls) == before + 1
-    events = await _events(superuser)
-    assert [(e["event_type"], e["event_data"].get("failed_count")) for e in events] == [
-        ("login_failed", 1),
-        ("login_failed", 2),
-        ("login_failed", 3),
-        ("account_locked", 3),
-        ("login_failed", None),
-    ]
-    assert events[-1]["event_data"]["reason"] == "locked"
-    assert {e["event_data"]["username"] for e in events} == {"alice"}
-    assert {e["user_id"] for e in events} == {None}
-    # When the lock-out has run out, the right password works and the count starts again.
-    await superuser.execute("UPDATE users SET locked_until = now() - interval '1 second'")
+    throttle = await _throttle(superuser)
+    assert len(throttle) == 2 and all(failures == 3 and 0 < wait <= 1 for failures, wait in throttle)
+    # Each further failure doubles the wait.
+    for expected in (2, 4, 8):
+        await superuser.execute("UPDATE login_throttle SET retry_at = now()")
+        with pytest.raises(AuthenticationFailed, match="not right"):
+            await _login(database, "alice", "wrong password 1")
+        with pytest.raises(LoginThrottled, match=f"Try again in {expected} seconds"):
+            await _login(database, "alice")
+    # Nobody is locked out: once the wait is over, the right password works and the count goes.
+    await superuser.execute("UPDATE login_throttle SET retry_at = now()")
     await _login(database, "alice")
-    assert await superuser.fetchrow("SELECT failed_login_count, locked_until FROM users") == (0, None)
+    assert [failures for failures, _ in await _throttle(superuser)] == [3]  # "nobody" still waits
+    assert await superuser.fetchval("SELECT locked_until FROM users") is None
+    reasons = [e["event_data"].get("reason") for e in await _events(superuser)]
+    assert reasons.count("throttled") == 5
 
 
-async def test_after_a_lock_out_runs_out_failures_count_again_from_one(
+async def test_the_wait_never_exceeds_the_configured_longest(
+    database: Database, superuser: asyncpg.Connection
+) -> None:
+    await superuser.execute("UPDATE system_config SET value = '60' WHERE key = 'login_delay_max_seconds'")
+    with pytest.raises(AuthenticationFailed):
+        await _login(database, "nobody", "wrong password 1")
+    await superuser.execute("UPDATE login_throttle SET failures = 40")
+    await superuser.execute("UPDATE login_throttle SET retry_at = now()")
+    with pytest.raises(AuthenticationFailed):
+        await _login(database, "nobody", "wrong password 1")
+    [(failures, wait)] = await _throttle(superuser)
+    assert failures == 41 and 59 < wait <= 60
+
+
+async def test_failures_older_than_a_day_are_forgotten(
     database: Database, make_context: MakeContext, superuser: asyncpg.Connection
 ) -> None:
     await make_context("reviewer", username="alice")
-    await superuser.execute(
-        "UPDATE users SET failed_login_count = 5, locked_until = now() - interval '1 second'"
-    )
     with pytest.raises(AuthenticationFailed):
         await _login(database, "alice", "wrong password 1")
-    assert await superuser.fetchrow("SELECT failed_login_count, locked_until FROM users") == (1, None)
+    await superuser.execute(
+        "UPDATE login_throttle SET failures = 30, retry_at = now() + interval '1 hour', "
+        "last_failure_at = now() - interval '25 hours'"
+    )
+    # Names nobody has tried for a day are cleared away as new failures come.
+    await superuser.execute(
+        "INSERT INTO login_throttle (username_digest, failures, last_failure_at) "
+        "SELECT md5(n::text) || md5(n::text), 3, now() - interval '2 days' FROM generate_series(1, 5) n"
+    )
+    with pytest.raises(AuthenticationFailed, match="not right"):
+        await _login(database, "alice", "wrong password 1")
+    assert [failures for failures, _ in await _throttle(superuser)] == [1]
+
+
+async def test_a_burst_of_parallel_guesses_gets_one_check_per_wait(
+    database: Database,
+    make_context: MakeContext,
+    superuser: asyncpg.Connection,
+    verify_calls: list[str | None],
+) -> None:
+    await make_context("reviewer", username="alice")
+    await superuser.execute("UPDATE system_config SET value = '1' WHERE key = 'max_failed_logins'")
+    with pytest.raises(AuthenticationFailed):
+        await _login(database, "alice", "wrong password 1")
+    await superuser.execute("UPDATE login_throttle SET retry_at = now()")
+    before = len(verify_calls)
+    outcomes = await asyncio.gather(
+        *[_login(database, "alice", f"wrong password {i}") for i in range(6)], return_exceptions=True
+    )
+    assert len(verify_calls) == before + 1
+    assert sum(isinstance(outcome, LoginThrottled) for outcome in outcomes) == 5
+
+
+async def test_a_locked_account_hears_why_only_after_the_right_password(
+    database: Database, make_context: MakeContext, superuser: asyncpg.Connection
+) -> None:
+    alice = await make_context(
+        "reviewer", username="alice", locked_until=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    )
+    with pytest.raises(AuthenticationFailed) as wrong:
+        await _login(database, "alice", "wrong password 1")
+    assert wrong.value.message == LOGIN_FAILED
+    with pytest.raises(AccountLocked, match=r"locked until \d\d:\d\d UTC"):
+        await _login(database, "alice")
+    events = await _events(superuser)
+    assert [(e["user_id"], e["event_data"]["reason"]) for e in events] == [
+        (alice.actor.user_id, "wrong_password"),
+        (alice.actor.user_id, "locked"),
+    ]
+    # The right password is no failure: it adds nothing to the count.
+    assert [failures for failures, _ in await _throttle(superuser)] == [1]
+    # When the lock-out has run out, the right password works and the counts start again.
+    await superuser.execute("UPDATE users SET locked_until = now() - interval '1 second'")
+    await _login(database, "alice")
+    assert await superuser.fetchrow("SELECT failed_login_count, locked_until FROM users") == (0, None)
+    assert await _throttle(superuser) == []
 
 
 async def test_a_successful_login_resets_the_failure_count(
@@ -205,6 +346,7 @@ async def test_a_successful_login_resets_the_failure_count(
     assert await superuser.fetchval("SELECT failed_login_count FROM users") == 4
     await _login(database, "alice")
     assert await superuser.fetchval("SELECT failed_login_count FROM users") == 0
+    assert await _throttle(superuser) == []
 
 
 HOSTILE = [
@@ -240,6 +382,7 @@ async def test_hostile_credentials_get_the_ordinary_answer(
     assert await superuser.fetchval("SELECT count(*) FROM users") == 1
     [event] = await _events(superuser)
     assert event["event_type"] == "login_failed"
+    assert "username" not in event["event_data"]
 
 
 async def test_a_strange_address_or_user_agent_does_not_stop_a_login(

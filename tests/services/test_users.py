@@ -96,7 +96,10 @@ async def test_admin_creates_a_user_who_can_log_in(
         "email": "carol.king@example.com",
         "full_name": "Carol King",
         "role": "reviewer",
+        "temporary_password": True,
     }
+    # The admin chose the password: Carol's first login must replace it before anything else.
+    assert user.password_must_change and logged_in.must_change_password
     stored_hash = await superuser.fetchval("SELECT password_hash FROM users WHERE username = 'carol'")
     assert stored_hash.startswith("$2b$04$")
     assert "passphrase" not in json.dumps(created["event_data"])
@@ -287,7 +290,7 @@ async def test_deactivation_ends_sessions_and_logins_until_reactivated(
     assert events[0][0] == "login" and events[0][1] == {"method": "password"}
     assert events[1:4] == [
         ("user_deactivated", {**about, "sessions_ended": 2}),
-        ("login_failed", {"attempt": "login", "username": "frank", "reason": "inactive"}),
+        ("login_failed", {"attempt": "login", "reason": "inactive", "failed_count": 1}),
         ("user_reactivated", about),
     ]
     assert second_session.session.id != frank.actor.session_id
@@ -328,11 +331,17 @@ async def test_reset_password_sets_a_temporary_one_and_ends_the_old_sessions(
     assert "ended by an administrator" in await _refused(hal)
     with pytest.raises(AuthenticationFailed):
         await _login(database, "hal")
-    await _login(database, "hal", TEMPORARY)
+    assert (await _login(database, "hal", TEMPORARY)).must_change_password
     [event, *_] = await _events(superuser)
     assert (event["event_type"], event["event_data"]) == (
         "password_reset",
-        {"target_user_id": str(user.id), "username": "hal", "was_locked": True, "sessions_ended": 1},
+        {
+            "target_user_id": str(user.id),
+            "username": "hal",
+            "was_locked": True,
+            "sessions_ended": 1,
+            "temporary_password": True,
+        },
     )
     everything = json.dumps([dict(e["event_data"]) for e in await _events(superuser)])
     assert TEMPORARY not in everything and "$2b$" not in everything

@@ -1,4 +1,4 @@
-"""Sessions and passwords: temporary passwords, throttled logins, revocable sessions.
+"""Sessions and passwords: temporary passwords, throttled logins, keyed username digests, hidden hashes.
 
 Revision ID: 0006
 Revises: 0005
