@@ -9,7 +9,7 @@ import click
 
 from app import exit_codes
 from app.cli.progress import bar
-from app.cli.runner import CliState, fail, run
+from app.cli.runner import CliState, echo, fail, run
 from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import (
     EVENT_TYPES,
@@ -43,16 +43,16 @@ def verify(state: CliState) -> None:
 
     result = run(state, body)
     if result.intact and result.events_verified == 0:
-        click.echo("Audit chain intact: the log holds no events yet.")
+        echo("Audit chain intact: the log holds no events yet.")
         return
     if result.intact:
-        click.echo(
+        echo(
             f"Audit chain intact: {result.events_verified:,} events verified "
             f"(#{result.first_seq}..#{result.last_seq}) in {result.seconds:.1f} s; head {result.head_hash}."
         )
         return
     assert result.broken_at is not None
-    click.echo(
+    echo(
         f"Audit chain BROKEN {result.broken_at.describe()}. "
         f"{result.events_verified:,} events before it verified.",
         err=True,
@@ -100,9 +100,9 @@ def export(
 
     summary = run(state, body)
     if summary.count == 0:
-        click.echo(f"No events from {first} to {until.date()}; wrote an empty export to {path}.")
+        echo(f"No events from {first} to {until.date()}; wrote an empty export to {path}.")
         return
-    click.echo(
+    echo(
         f"Exported {summary.count:,} events (#{summary.first_seq}..#{summary.last_seq}) to {path}; "
         f"sha256 {summary.sha256}."
     )
@@ -119,12 +119,12 @@ def verify_export_command(file: Path) -> None:
             fail(exc.message, exc.exit_code)
             raise AssertionError("unreachable") from exc
     if result.ok:
-        click.echo(
+        echo(
             f"Export intact: {result.events_verified:,} events verified; "
             f"anchor {result.anchor_hash}; last hash {result.last_hash}."
         )
         return
-    click.echo(
+    echo(
         f"Export BROKEN at event #{result.first_broken_seq}: {result.reason}. "
         f"{result.events_verified:,} events before it verified.",
         err=True,
@@ -165,9 +165,9 @@ def history(
 
     page = run(state, body)
     for item in page.items:
-        click.echo(
+        echo(
             f"#{item.seq}\t{item.occurred_at:%Y-%m-%d %H:%M:%S}\t{item.username or 'system'}\t"
             f"{item.event_type}\t{item.contract_id or '-'}\t{item.summary}"
         )
     if not page.items:
-        click.echo("No audit events match.")
+        echo("No audit events match.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli.runner import CliState, run
+from app.cli.runner import CliState, echo, run
 from services.runtime import Runtime
 from services.schema_admin import downgrade_schema, schema_status, upgrade_schema
 
@@ -23,9 +23,9 @@ def upgrade(state: CliState) -> None:
         before, after = await upgrade_schema(runtime.db)
         where = runtime.db.location
         if before == after:
-            click.echo(f"The schema is up to date (revision {after}) at {where}.")
+            echo(f"The schema is up to date (revision {after}) at {where}.")
         else:
-            click.echo(f"Upgraded the schema from {before or 'empty'} to {after} at {where}.")
+            echo(f"Upgraded the schema from {before or 'empty'} to {after} at {where}.")
 
     run(state, body)
 
@@ -41,7 +41,7 @@ def downgrade(state: CliState, revision: str, yes: bool) -> None:
 
     async def body(runtime: Runtime) -> None:
         now = await downgrade_schema(runtime.db, revision)
-        click.echo(f"The schema is now at {now or 'base (empty)'}.")
+        echo(f"The schema is now at {now or 'base (empty)'}.")
 
     run(state, body)
 
@@ -53,16 +53,16 @@ def status(state: CliState) -> None:
 
     async def body(runtime: Runtime) -> None:
         s = await schema_status(runtime.db)
-        click.echo(f"Database:   {s.location}")
-        click.echo(f"Server:     PostgreSQL {s.server_version}")
-        click.echo(f"Schema:     {s.current_revision or 'empty'} (newest: {s.head_revision})")
+        echo(f"Database:   {s.location}")
+        echo(f"Server:     PostgreSQL {s.server_version}")
+        echo(f"Schema:     {s.current_revision or 'empty'} (newest: {s.head_revision})")
         if s.current_revision is None:
-            click.echo("Run `refund-review db upgrade` to create the schema.")
+            echo("Run `refund-review db upgrade` to create the schema.")
             return
         if not s.up_to_date:
-            click.echo("Run `refund-review db upgrade` to apply the newer migrations.")
-        click.echo(f"Users:      {s.users:,}")
-        click.echo(f"Contracts:  {s.contracts:,} ({s.pending_extractions:,} extractions pending review)")
-        click.echo(f"Audit log:  {s.audit_events:,} events in {len(s.audit_partitions)} partitions")
+            echo("Run `refund-review db upgrade` to apply the newer migrations.")
+        echo(f"Users:      {s.users:,}")
+        echo(f"Contracts:  {s.contracts:,} ({s.pending_extractions:,} extractions pending review)")
+        echo(f"Audit log:  {s.audit_events:,} events in {len(s.audit_partitions)} partitions")
 
     run(state, body)

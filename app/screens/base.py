@@ -16,7 +16,8 @@ from textual.worker import Worker, WorkerState
 
 from app.screens.palette import ScreenKeysCommands
 from services.context import ServiceContext
-from services.errors import ServiceError, SessionExpired
+from services.errors import SavedButNotReloaded, ServiceError, SessionExpired
+from widgets.plain import notify_plain
 
 if TYPE_CHECKING:
     from app.workstation import RefundReviewApp
@@ -31,8 +32,11 @@ def report_failure(screen: Screen, error: BaseException | None) -> None:
     if isinstance(error, SessionExpired):
         app.session_ended(error.message)
         return
+    if isinstance(error, SavedButNotReloaded):
+        notify_plain(screen, error.message, title=error.title, severity="warning", timeout=15)
+        return
     if isinstance(error, ServiceError):
-        screen.notify(error.message, title=error.title, severity="error", timeout=8)
+        notify_plain(screen, error.message, title=error.title, severity="error", timeout=8)
         return
     log.exception("unexpected error in a worker", exc_info=error)
     screen.notify(
