@@ -1,8 +1,4 @@
-"""The connection dies between COMMIT and the read-back: the message says what was saved, never "nothing".
-
-The backend serving the read-back is terminated with pg_terminate_backend from the superuser's seat, so
-the failure is the driver's real one; the hook only picks the moment (after the commit, before the read).
-"""
+"""The connection dies between COMMIT and the read-back: the message says what was saved, never "nothing"."""
 
 from __future__ import annotations
 
@@ -12,30 +8,18 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import review
 from services.context import ServiceContext
 from services.errors import SavedButNotReloaded
 from services.queue import claim_next
+from tests.fixtures.connections import kill_read_backs
 from tests.services.conftest import MakeContext
 
 
 @pytest.fixture
 def kill_read_back(monkeypatch: pytest.MonkeyPatch, superuser: asyncpg.Connection) -> list[int]:
-    """Every read-back after a commit finds its connection terminated; returns the killed backends."""
-    killed: list[int] = []
-    real = review.load_detail
-
-    async def dying(session: AsyncSession, extraction_id: uuid.UUID) -> Any:
-        pid = await session.scalar(text("SELECT pg_backend_pid()"))
-        assert await superuser.fetchval("SELECT pg_terminate_backend($1)", pid)
-        killed.append(pid)
-        return await real(session, extraction_id)
-
-    monkeypatch.setattr(review, "load_detail", dying)
-    return killed
+    return kill_read_backs(monkeypatch, superuser)
 
 
 async def _correct(ctx: ServiceContext, item: uuid.UUID) -> Any:
