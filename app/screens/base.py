@@ -40,8 +40,9 @@ def report_failure(screen: Screen, error: BaseException | None) -> None:
         return
     log.exception("unexpected error in a worker", exc_info=error)
     screen.notify(
-        f"Something unexpected went wrong ({type(error).__name__}); nothing was saved. "
-        "Try again; if it keeps happening, tell your administrator.",
+        # Not "nothing was saved": an unexpected error may come after a commit.
+        f"Something unexpected went wrong ({type(error).__name__}). Reload (r where the screen has it) to "
+        "see what was saved before trying again; if it keeps happening, tell your administrator.",
         title="Unexpected error",
         severity="error",
         timeout=10,
