@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 import unicodedata
 
 from services.errors import InvalidInput
@@ -41,17 +40,27 @@ _BROKEN = (
 
 
 @functools.cache
-def _hidden(keep: str) -> re.Pattern[str]:
-    """Control (Cc), format (Cf) and surrogate (Cs) characters, except those in `keep`.
+def _hidden_code_points() -> tuple[int, ...]:
+    """Every control (Cc), format (Cf) and surrogate (Cs) code point, from the running Python's tables.
 
-    Built on first use from the running Python's Unicode tables, so a newer Unicode's format characters
-    are covered without a hand-kept list (about 0.1 s once per process).
+    Planes 0, 1 and 14 hold all of them (the others are ideographs and private use), so only those are
+    scanned: a newer Unicode's format characters are covered without a hand-kept list, once per process.
     """
+    return tuple(
+        code
+        for plane in (0, 1, 14)
+        for code in range(plane << 16, (plane + 1) << 16)
+        if unicodedata.category(chr(code)) in {"Cc", "Cf", "Cs"}
+    )
+
+
+@functools.cache
+def _hidden(keep: str) -> re.Pattern[str]:
+    """A character class matching the hidden characters, except those in `keep`."""
     ranges: list[str] = []
     start = previous = -2
-    for code in range(sys.maxunicode + 1):
-        char = chr(code)
-        if char in keep or unicodedata.category(char) not in {"Cc", "Cf", "Cs"}:
+    for code in _hidden_code_points():
+        if chr(code) in keep:
             continue
         if code != previous + 1:
             if start >= 0:

@@ -37,6 +37,7 @@ from tests.hostile import HOSTILE_PIECES, hidden_characters, hostile_text
 from tests.services.conftest import PASSWORD, create_contract, create_person
 
 T = TypeVar("T")
+pytestmark = pytest.mark.slow
 ROUNDS = 4
 PREMIUM = "gap_insurance_premium"
 
