@@ -75,6 +75,8 @@ from services.audit_canonical import canonical_event_text, event_hash
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound
 from services.extraction.types import FIELD_LABELS
+from services.input_text import contract_id as checked_contract_id
+from services.input_text import has_hidden_characters
 from services.permissions import Permission, allowed
 from services.runtime import program_version
 
@@ -283,17 +285,18 @@ async def _user_id(session: AsyncSession, user: str | uuid.UUID) -> uuid.UUID:
         return uuid.UUID(name)
     except ValueError:
         pass
-    found = await session.scalar(select(User.id).where(User.username == name))
+    found = None
+    if not has_hidden_characters(name):
+        found = await session.scalar(select(User.id).where(User.username == name))
     if found is None:
         raise NotFound(f"There is no user called {name!r}.")
     return found
 
 
 def _contract_id(contract_id: str) -> str:
-    value = contract_id.strip()
-    if not value:
+    if not contract_id.strip():
         raise InvalidInput("Give a contract id, such as GAP-2024-001001.")
-    return value
+    return checked_contract_id(contract_id)
 
 
 def _moment(value: dt.datetime | dt.date | None) -> dt.datetime | None:

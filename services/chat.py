@@ -43,7 +43,7 @@ from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from services.extraction.locate import DocumentIndex
 from services.extraction.pricing import call_cost
 from services.input_text import contract_id as checked_contract_id
-from services.input_text import without_control_characters
+from services.input_text import document_text, typed_text
 from services.permissions import Permission
 
 MAX_QUESTION_CHARS = 2_000
@@ -59,8 +59,6 @@ OFFLINE_PROVIDER = "rules"
 OFFLINE_MODEL = f"retrieval-{RETRIEVAL_VERSION}"
 
 CHAT_DISABLED = "Chat is turned off by an administrator (setting chat_enabled), so questions cannot be asked."
-# Control characters (NUL included), lone surrogates and invisible format characters: stripped from
-# questions; line breaks and tabs are kept.
 # A passage the model quotes: between straight or typographic double quotes, long enough to be a quote
 # rather than a word in quotes.
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,1200})[\"”]")
@@ -147,22 +145,10 @@ ChatEvent = AnswerStarted | AnswerChunk | AnswerComplete | AnswerFailed
 
 def clean_question(raw: str) -> str:
     """The question with control and invisible characters removed; refused when empty or too long."""
-    if len(raw) > 4 * MAX_QUESTION_CHARS:
-        raise InvalidInput(_too_long(len(raw)))
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    question = without_control_characters(text, keep="\n\t").strip()
+    question = typed_text(raw, what="A question", max_chars=MAX_QUESTION_CHARS, multiline=True)
     if not question:
         raise InvalidInput("Type a question about the contract, for example “What is the cancellation fee?”.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InvalidInput(_too_long(len(question)))
     return question
-
-
-def _too_long(length: int) -> str:
-    return (
-        f"A question can be at most {MAX_QUESTION_CHARS:,} characters (this one has {length:,}). "
-        "Ask about one thing at a time."
-    )
 
 
 # --- history -------------------------------------------------------------------------------------------
@@ -468,7 +454,8 @@ def _quoted_citations(document: str, answer: str) -> list[Citation]:
 
 
 async def _store_answer(ctx: ServiceContext, exchange: _Exchange, seconds: float) -> ChatMessageView:
-    content = "".join(exchange.pieces).strip() or "The provider returned an empty answer."
+    # A provider's answer is text from outside like the contract it quotes: cleaned the same way.
+    content = document_text("".join(exchange.pieces)).strip() or "The provider returned an empty answer."
     cost, cost_warning = call_cost(
         exchange.settings.llm_pricing,
         [exchange.model_version, exchange.requested_model],

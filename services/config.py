@@ -15,6 +15,7 @@ from db.models import SystemConfig, User
 from services.access import authorize, check_session
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound
+from services.input_text import typed_text
 from services.permissions import Permission
 
 SECRET_MASK = "••••••••"
@@ -124,8 +125,8 @@ async def list_config(ctx: ServiceContext) -> list[ConfigEntry]:
 
 def normalize_value(row: SystemConfig, raw: str) -> str:
     """Check `raw` against the entry's type, bounds and allowed values; return its stored form."""
-    text = raw.strip()
-    if not text or len(text) > MAX_VALUE_CHARS:
+    text = typed_text(raw, what=f"A value for {row.key}", max_chars=MAX_VALUE_CHARS)
+    if not text:
         raise InvalidInput(f"A value for {row.key} must be between 1 and {MAX_VALUE_CHARS:,} characters.")
     kind = row.value_type
     try:
@@ -165,7 +166,11 @@ async def update_config(ctx: ServiceContext, key: str, value: str) -> ConfigEntr
     """Change one setting (admins); the audit event keeps the old and new value (masked when secret)."""
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.MANAGE_CONFIG)
-        row = await uow.session.scalar(select(SystemConfig).where(SystemConfig.key == key).with_for_update())
+        row = None
+        if key.isascii() and key.isidentifier():
+            row = await uow.session.scalar(
+                select(SystemConfig).where(SystemConfig.key == key).with_for_update()
+            )
         if row is None:
             raise NotFound(f"There is no setting called {key!r}.")
         new = normalize_value(row, value)

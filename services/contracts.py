@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.access import authorize
 from services.context import ServiceContext
 from services.errors import InvalidInput
-from services.input_text import without_control_characters
+from services.input_text import typed_text
 from services.permissions import Permission
 from services.review import ExtractionStatus
 
@@ -130,22 +130,10 @@ def normalize_query(raw: str) -> str:
 
     Refuses what cannot be a search with a sentence rather than letting the database choke on it.
     """
-    if len(raw) > 4 * MAX_QUERY_CHARS:
-        raise InvalidInput(_too_long())
-    cleaned = without_control_characters(raw, replacement=" ")
-    query = " ".join(cleaned.split())
+    query = typed_text(raw, what="A search", max_chars=MAX_QUERY_CHARS)
     if not query:
         raise InvalidInput("Type something to search for.")
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidInput(_too_long())
     return query
-
-
-def _too_long() -> str:
-    return (
-        f"A search can be at most {MAX_QUERY_CHARS} characters. "
-        "Type a contract id, an account number, a VIN, a customer or a few words from the contract."
-    )
 
 
 def _like_prefix(value: str) -> str:

@@ -70,3 +70,18 @@ class Unavailable(ServiceError):
 
     title = "Unavailable"
     exit_code = 7
+
+
+class SavedButNotReloaded(ServiceError):
+    """The change is committed (with its audit event); only reading it back for the screen failed.
+
+    Raised instead of the database error so that nobody is told "nothing was saved" about a change that
+    is stored: the message names what was saved and says how to see it.
+    """
+
+    title = "Saved"
+    exit_code = 7
+
+    def __init__(self, saved: str) -> None:
+        super().__init__(f"{saved} Saved. The screen could not reload: press r.")
+        self.saved = saved

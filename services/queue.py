@@ -55,8 +55,8 @@ from services.review import (
     claimed_conflict,
     decided_conflict,
     lease_end,
-    load_detail,
     load_state,
+    reload_after_commit,
     setting,
 )
 
@@ -393,7 +393,7 @@ async def _claimed(ctx: ServiceContext, uow: UnitOfWork, row: Any) -> Extraction
     )
     await uow.commit()
     # Read after the commit so that the history shown includes this claim.
-    return await load_detail(uow.session, row.id)
+    return await reload_after_commit(uow.session, row.id, f"{row.contract_id} is yours to review.")
 
 
 async def claim_next(ctx: ServiceContext, *, skip: Collection[uuid.UUID] = ()) -> ExtractionDetail | None:

@@ -43,10 +43,12 @@ from services.access import authorize
 from services.audit_log import summarize_event
 from services.config import SystemSettings
 from services.context import Actor, ServiceContext
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound, SavedButNotReloaded
 from services.extraction.amounts import AmountError, parse_amount
 from services.extraction.methods import canonical_method
 from services.extraction.types import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName, RefundMethod
+from services.input_text import contract_id as checked_contract_id
+from services.input_text import typed_text
 from services.permissions import Permission
 
 ExtractionStatus = Literal["pending", "approved", "rejected"]
@@ -460,12 +462,26 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
     return ExtractionDetail(**plain, fields=fields, claim=claim, corrections=corrections, history=history)
 
 
+async def reload_after_commit(
+    session: AsyncSession, extraction_id: uuid.UUID, saved: str
+) -> ExtractionDetail:
+    """The detail read back after a commit; if that read fails, the error says the change is stored.
+
+    Whatever fails here (most often the connection dropping between COMMIT and the read) fails after the
+    change and its audit event were committed, so "nothing was saved" would be false.
+    """
+    try:
+        return await load_detail(session, extraction_id)
+    except Exception as exc:
+        raise SavedButNotReloaded(saved) from exc
+
+
 async def get_detail(ctx: ServiceContext, extraction_id: uuid.UUID) -> ExtractionDetail:
     return await _get_detail(ctx, _DETAIL_BY_ID, extraction_id)
 
 
 async def get_detail_by_contract(ctx: ServiceContext, contract_id: str) -> ExtractionDetail:
-    return await _get_detail(ctx, _DETAIL_BY_CONTRACT, contract_id)
+    return await _get_detail(ctx, _DETAIL_BY_CONTRACT, checked_contract_id(contract_id))
 
 
 async def _get_detail(ctx: ServiceContext, statement: Any, key: object) -> ExtractionDetail:
@@ -580,9 +596,7 @@ async def correct_field(
         name = checked_field(field)
         value = parse_field_value(name, new_value)
         reason = _reason_code(reason_code)
-        note = (note or "").strip() or None
-        if note is not None and len(note) > MAX_NOTE_CHARS:
-            raise InvalidInput(f"Keep the note under {MAX_NOTE_CHARS:,} characters.")
+        note = typed_text(note or "", what="The note", max_chars=MAX_NOTE_CHARS, multiline=True) or None
         session = uow.session
         state = await load_state(session, extraction_id, lock=True)
         await ensure_writable(session, state, ctx.actor, expected_version)
@@ -623,18 +637,18 @@ async def correct_field(
         )
         await uow.commit()
         # Read after the commit so that the history shown includes this correction.
-        return await load_detail(session, extraction_id)
+        return await reload_after_commit(
+            session, extraction_id, f"The {FIELD_LABELS[name]} of {state.contract_id} is corrected."
+        )
 
 
 # --- decisions ----------------------------------------------------------------------------------------
 
 
 def _required_reason(reason: str | None, what: str) -> str:
-    cleaned = " ".join((reason or "").split())
+    cleaned = typed_text(reason or "", what="The reason", max_chars=MAX_REASON_CHARS)
     if not cleaned:
         raise InvalidInput(f"Say why you {what}; the reason is kept with the decision.")
-    if len(cleaned) > MAX_REASON_CHARS:
-        raise InvalidInput(f"Keep the reason under {MAX_REASON_CHARS} characters.")
     return cleaned
 
 
@@ -832,7 +846,9 @@ async def undo_last_decision(
             )
         )
         await uow.commit()
-        return await load_detail(session, extraction_id)
+        return await reload_after_commit(
+            session, extraction_id, f"Your decision on {state.contract_id} is undone; it is yours again."
+        )
 
 
 def _back_to_pending(extraction_id: uuid.UUID) -> Any:

@@ -89,7 +89,15 @@ class Settings(BaseSettings):
     def anchor_store_location(self) -> str:
         return self.anchor_store or str(self.home / "anchors")
 
-    @field_validator("database_url", "owner_database_url", "anchor_store", "anchor_key", "aws_region", "bedrock_endpoint_url", mode="before")
+    @field_validator(
+        "database_url",
+        "owner_database_url",
+        "anchor_store",
+        "anchor_key",
+        "aws_region",
+        "bedrock_endpoint_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         # DATABASE_URL= in a shell or .env means "not set", not "an empty URL".

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 import uuid
 from typing import Any, cast
 
@@ -33,6 +32,7 @@ from services import login_throttle
 from services.access import authorize
 from services.context import ROLES, Role, ServiceContext
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.input_text import has_hidden_characters
 from services.passwords import check_password_policy, hash_password
 from services.permissions import Permission, require
 from services.settings import PRODUCTION_BCRYPT_ROUNDS
@@ -97,10 +97,6 @@ def normalize_username(raw: str) -> str | None:
     return name if _USERNAME.fullmatch(name) else None
 
 
-def _has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(char) in {"Cc", "Cs"} for char in value)
-
-
 def _new_username(raw: str) -> str:
     name = normalize_username(raw)
     if name is None:
@@ -111,16 +107,16 @@ def _new_username(raw: str) -> str:
 def _email(raw: str) -> str:
     """Stored lower-case, so that two spellings of one mailbox cannot make two users."""
     email = raw.strip().lower()
-    if len(email) > MAX_EMAIL_CHARS or _has_control_characters(email) or not _EMAIL.fullmatch(email):
+    if len(email) > MAX_EMAIL_CHARS or has_hidden_characters(email) or not _EMAIL.fullmatch(email):
         raise InvalidInput(f"{raw.strip()[:60]!r} is not an email address (name@example.com).")
     return email
 
 
 def _full_name(raw: str) -> str:
     name = " ".join(raw.split())
-    if not 1 <= len(name) <= MAX_FULL_NAME_CHARS or _has_control_characters(name):
+    if not 1 <= len(name) <= MAX_FULL_NAME_CHARS or has_hidden_characters(name):
         raise InvalidInput(
-            f"A full name is 1 to {MAX_FULL_NAME_CHARS} characters, without control characters."
+            f"A full name is 1 to {MAX_FULL_NAME_CHARS} characters, without control characters or invisible ones."
         )
     return name
 

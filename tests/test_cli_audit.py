@@ -248,3 +248,23 @@ async def test_verify_export_fails_a_cut_archive(
     assert code == 1
     assert "is not the file the partition_archived event #" in err
     assert "row_count 2 recorded, 1 in the file" in err
+
+
+async def test_history_writes_no_escape_from_the_data_to_the_terminal(
+    database_url: URL, superuser: asyncpg.Connection
+) -> None:
+    """A reason stored with terminal escapes (before input cleaning, or by another tool) is shown, not obeyed."""
+    reason = "[link=file:///etc/passwd]x[/link] \x1b]0;pwned\x07 \x1b[2J \x9b2J \u202eevil"
+    await superuser.execute(
+        "INSERT INTO audit_events (event_type, event_data) VALUES ('reject', $1)",
+        {"reason": reason, "version": 2},
+    )
+    code, out, _ = await run_cli(database_url, "audit", "history", "--type", "reject")
+    assert code == 0
+    assert "[link=file:///etc/passwd]x[/link]" in out
+    assert "␛]0;pwned␇" in out
+    assert not [c for c in out if c not in "\n\t" and (ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0)]
+    assert "\u202e" not in out
+    code, _, err = await run_cli(database_url, "audit", "history", "--contract", "GAP\x1b[2J")
+    assert code == 2
+    assert "\x1b" not in err and "is not a contract id" in err

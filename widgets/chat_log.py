@@ -15,6 +15,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
+from widgets.plain import shown
+
 
 @dataclass(frozen=True)
 class CitationView:
@@ -37,17 +39,17 @@ class ChatEntry:
 
 
 def citation_text(citation: CitationView) -> str:
-    return f"p.{citation.page} l.{citation.line}: “{citation.quote}”"
+    return shown(f"p.{citation.page} l.{citation.line}: “{citation.quote}”")
 
 
 def entry_text(entry: ChatEntry) -> Text:
     """The heading (who · when), the message, then its sources, one line per citation."""
     text = Text()
-    text.append(entry.who, style="bold")
+    text.append(shown(entry.who), style="bold")
     if entry.when:
         text.append(f" · {entry.when}", style="dim")
     text.append("\n")
-    text.append(entry.text)
+    text.append(shown(entry.text))
     if entry.citations:
         text.append("\n\nSources", style="dim")
         for citation in entry.citations:

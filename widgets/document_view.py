@@ -13,6 +13,8 @@ from bisect import bisect_right
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
+from widgets.plain import shown
+
 PAGE_HEADER = "──────── page {page} of {pages} ────────"
 
 
@@ -30,7 +32,7 @@ class DocumentLayout:
             for line in page.split("\n"):
                 starts.append(offset)
                 row_of.append(len(rows))
-                rows.append(line)
+                rows.append(shown(line))  # one character for one: offsets still map
                 offset += len(line) + 1  # the "\n" or the "\f" after it
         self.display_text = "\n".join(rows)
         self._starts = starts

@@ -11,6 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from widgets.confidence import confidence_bar
+from widgets.plain import plain
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,10 @@ class FieldList(OptionList):
 
     @staticmethod
     def _card(field: FieldView) -> Group:
-        title = Text(field.label, style="bold")
+        title = plain(field.label, style="bold")
         if field.corrected:
             title.append("  ✎ corrected", style="cyan")
-        value = Text(field.value, style="bold reverse" if field.confidence < field.threshold else "bold")
+        value = plain(field.value, style="bold reverse" if field.confidence < field.threshold else "bold")
         facts = confidence_bar(field.confidence, field.threshold)
         if field.alignment == "exact":
             facts.append("  ✓ in text", style="green")
@@ -60,5 +61,5 @@ class FieldList(OptionList):
             facts.append("  ✗ not in text", style="red")
         lines: list[Text] = [title, Text("  ").append(value), Text("  ").append(facts)]
         if field.note:
-            lines.append(Text(f"  ⚠ {field.note}", style="yellow"))
+            lines.append(plain(f"  ⚠ {field.note}", style="yellow"))
         return Group(*lines)

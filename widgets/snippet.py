@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from widgets.plain import shown
+
 MATCH_STYLE = "bold reverse"
 
 
@@ -25,12 +27,12 @@ def highlighted_snippet(
     piece: list[str] = []
     for char in snippet:
         if char in (start, end):
-            text.append("".join(piece), style=style if inside else "")
+            text.append(shown("".join(piece)), style=style if inside else "")
             piece = []
             inside = char == start
         else:
             piece.append(char)
-    text.append("".join(piece), style=style if inside else "")
+    text.append(shown("".join(piece)), style=style if inside else "")
     return text
 
 

@@ -9,7 +9,7 @@ import click
 
 from app import exit_codes
 from app.cli.progress import bar
-from app.cli.runner import CliState, fail, run
+from app.cli.runner import CliState, echo, fail, run
 from services.anchor_signing import public_key_text
 from services.audit_anchor import AnchorResult, anchor_chain, anchor_source, signer_from
 from services.audit_chain import ChainVerification, verify_audit_chain
@@ -63,7 +63,7 @@ def verify(state: CliState, archive_dir: Path | None) -> None:
 
     result = run(state, body)
     for line in verification_lines(result):
-        click.echo(line, err=not result.intact)
+        echo(line, err=not result.intact)
     if not result.intact:
         raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
 
@@ -103,7 +103,7 @@ def anchor(state: CliState) -> None:
         store = anchor_source(runtime.settings).store
         return await anchor_chain(runtime.system_context("audit-anchor"), signer, store)
 
-    click.echo(anchor_line(run(state, body)))
+    echo(anchor_line(run(state, body)))
 
 
 def anchor_line(result: AnchorResult) -> str:
@@ -133,10 +133,10 @@ def anchor_key(state: CliState) -> None:
     except ServiceError as exc:
         fail(exc.message, exc.exit_code)
         raise AssertionError("unreachable") from exc
-    click.echo(f"Key id: {signer.key_id}")
-    click.echo(f"Public key: {public_key_text(signer.public)}")
-    click.echo(f"Key file: {signer.path}")
-    click.echo("An auditor trusts it with REFUND_REVIEW_ANCHOR_PUBLIC_KEYS='[\"<public key>\"]'.")
+    echo(f"Key id: {signer.key_id}")
+    echo(f"Public key: {public_key_text(signer.public)}")
+    echo(f"Key file: {signer.path}")
+    echo("An auditor trusts it with REFUND_REVIEW_ANCHOR_PUBLIC_KEYS='[\"<public key>\"]'.")
 
 
 def _days(since: dt.datetime | None, until: dt.datetime | None) -> tuple[dt.date | None, dt.date | None]:
@@ -179,9 +179,9 @@ def export(
 
     summary = run(state, body)
     if summary.count == 0:
-        click.echo(f"No events from {first} to {until.date()}; wrote an empty export to {path}.")
+        echo(f"No events from {first} to {until.date()}; wrote an empty export to {path}.")
         return
-    click.echo(
+    echo(
         f"Exported {summary.count:,} events (#{summary.first_seq}..#{summary.last_seq}) to {path}; "
         f"sha256 {summary.sha256}."
     )
@@ -214,26 +214,26 @@ def verify_export_command(state: CliState, file: Path, offline: bool) -> None:
         check = run(state, body)
     result = check.chain
     if not result.ok:
-        click.echo(
+        echo(
             f"Export BROKEN at event #{result.first_broken_seq}: {result.reason}. "
             f"{result.events_verified:,} events before it verified.",
             err=True,
         )
         raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
     for problem in check.problems:
-        click.echo(f"Export BROKEN: {problem}", err=True)
+        echo(f"Export BROKEN: {problem}", err=True)
     if check.problems:
         raise SystemExit(exit_codes.AUDIT_CHAIN_BROKEN)
-    click.echo(
+    echo(
         f"Export intact: {result.events_verified:,} events verified; "
         f"anchor {result.anchor_hash}; last hash {result.last_hash}."
     )
     vouchers = [f"its manifest {check.manifest.name}" if check.manifest else None, check.recorded_by]
     named = [v for v in vouchers if v]
     if named:
-        click.echo(f"It matches {' and '.join(named)}; sha256 {check.sha256}.")
+        echo(f"It matches {' and '.join(named)}; sha256 {check.sha256}.")
     else:
-        click.echo(
+        echo(
             f"No manifest beside it and no database consulted: only the chain inside the file was checked "
             f"(sha256 {check.sha256})."
         )
@@ -272,9 +272,9 @@ def history(
 
     page = run(state, body)
     for item in page.items:
-        click.echo(
+        echo(
             f"#{item.seq}\t{item.occurred_at:%Y-%m-%d %H:%M:%S}\t{item.username or 'system'}\t"
             f"{item.event_type}\t{item.contract_id or '-'}\t{item.summary}"
         )
     if not page.items:
-        click.echo("No audit events match.")
+        echo("No audit events match.")

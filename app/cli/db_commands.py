@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from app.cli.runner import CliState, run
+from app.cli.runner import CliState, echo, run
 from services.runtime import Runtime
 from services.schema_admin import (
     CreatedLogin,
@@ -32,9 +32,9 @@ def upgrade(state: CliState) -> None:
         before, after = await upgrade_schema(runtime.db)
         where = runtime.db.location
         if before == after:
-            click.echo(f"The schema is up to date (revision {after}) at {where}.")
+            echo(f"The schema is up to date (revision {after}) at {where}.")
         else:
-            click.echo(f"Upgraded the schema from {before or 'empty'} to {after} at {where}.")
+            echo(f"Upgraded the schema from {before or 'empty'} to {after} at {where}.")
 
     run(state, body)
 
@@ -50,7 +50,7 @@ def downgrade(state: CliState, revision: str, yes: bool) -> None:
 
     async def body(runtime: Runtime) -> None:
         now = await downgrade_schema(runtime.db, revision)
-        click.echo(f"The schema is now at {now or 'base (empty)'}.")
+        echo(f"The schema is now at {now or 'base (empty)'}.")
 
     run(state, body)
 
@@ -62,18 +62,18 @@ def status(state: CliState) -> None:
 
     async def body(runtime: Runtime) -> None:
         s = await schema_status(runtime.db)
-        click.echo(f"Database:   {s.location}")
-        click.echo(f"Server:     PostgreSQL {s.server_version}")
+        echo(f"Database:   {s.location}")
+        echo(f"Server:     PostgreSQL {s.server_version}")
         _echo_connection(s)
-        click.echo(f"Schema:     {s.current_revision or 'empty'} (newest: {s.head_revision})")
+        echo(f"Schema:     {s.current_revision or 'empty'} (newest: {s.head_revision})")
         if s.current_revision is None:
-            click.echo("Run `refund-review db upgrade` to create the schema.")
+            echo("Run `refund-review db upgrade` to create the schema.")
             return
         if not s.up_to_date:
-            click.echo("Run `refund-review db upgrade` to apply the newer migrations.")
-        click.echo(f"Users:      {s.users:,}")
-        click.echo(f"Contracts:  {s.contracts:,} ({s.pending_extractions:,} extractions pending review)")
-        click.echo(f"Audit log:  {s.audit_events:,} events in {len(s.audit_partitions)} partitions")
+            echo("Run `refund-review db upgrade` to apply the newer migrations.")
+        echo(f"Users:      {s.users:,}")
+        echo(f"Contracts:  {s.contracts:,} ({s.pending_extractions:,} extractions pending review)")
+        echo(f"Audit log:  {s.audit_events:,} events in {len(s.audit_partitions)} partitions")
 
     run(state, body)
 
@@ -81,9 +81,9 @@ def status(state: CliState) -> None:
 def _echo_connection(s: SchemaStatus) -> None:
     """Who the workstation connects as; a warning when that login could rewrite the audit log."""
     role = s.connected_as
-    click.echo(f"Connected:  as {role.user} ({role.kind})")
+    echo(f"Connected:  as {role.user} ({role.kind})")
     if role.holds_more_than_a_workstation:
-        click.echo(
+        echo(
             f"Warning: the workstation's connection is the database {role.kind} {role.user}: it could change "
             "or delete audit events and grants. Create a workstation login with "
             "`refund-review db create-login NAME` and give the workstation that URL instead.",
@@ -112,9 +112,9 @@ def create_login_command(state: CliState, name: str, password_stdin: bool) -> No
         return await create_login(runtime.db, name, password)
 
     made = run(state, body)
-    click.echo(
+    echo(
         f"{'Created' if made.created else 'Updated'} workstation login {made.name} (member of refund_review_app only)."
     )
     if made.generated_password:
-        click.echo("Its password was generated and is shown only in this URL, this once; store it now.")
-    click.echo(f"Give the workstation this database URL (DATABASE_URL): {made.url}")
+        echo("Its password was generated and is shown only in this URL, this once; store it now.")
+    echo(f"Give the workstation this database URL (DATABASE_URL): {made.url}")

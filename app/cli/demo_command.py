@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli.runner import CliState, run, run_workstation
+from app.cli.runner import CliState, echo, run, run_workstation
 from app.cli.seed_command import echo_demo, load_demo
 from synthetic.seeding.demo import demo_logins
 
@@ -20,7 +20,7 @@ def demo(state: CliState, no_ui: bool) -> None:
     Uses the embedded PostgreSQL server unless --database-url / DATABASE_URL names another.
     """
     settings = state.settings()
-    click.echo("Preparing the demo database…")
+    echo("Preparing the demo database…")
     echo_demo(run(state, lambda runtime: load_demo(runtime, settings.bcrypt_rounds)))
     if not no_ui:
         run_workstation(settings, demo_logins())

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from app.cli.progress import bar
-from app.cli.runner import CliState, fail, run
+from app.cli.runner import CliState, echo, fail, run
 from services.config import SystemSettings
 from services.documents.readers import read_document
 from services.errors import ServiceError
@@ -76,7 +76,7 @@ def extract(
             )
 
     batch = run(state, body)
-    click.echo(_summary(batch))
+    echo(_summary(batch))
     if batch.failed:
         raise SystemExit(1)
 
@@ -126,9 +126,9 @@ def extract_file(file: Path, provider: str | None, as_json: bool) -> None:
         fail("Interrupted.", 130)
     document = {"file": str(file), "page_count": page_count, "characters": len(text)}
     if as_json:
-        click.echo(json.dumps({**document, **_outcome_json(outcome)}, indent=2))
+        echo(json.dumps({**document, **_outcome_json(outcome)}, indent=2))
     else:
-        click.echo(_outcome_text(document, outcome))
+        echo(_outcome_text(document, outcome))
 
 
 async def _extract_text(text: str, provider: str | None) -> ExtractionOutcome:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli.progress import staged_progress
-from app.cli.runner import CliState, run
+from app.cli.runner import CliState, echo, run
 from services.documents import IngestReport, ingest_documents
 from services.runtime import Runtime
 from services.schema_admin import upgrade_schema
@@ -60,20 +60,20 @@ def ingest(
 
 def _print_summary(report: IngestReport) -> None:
     rate = f", {report.documents_per_second:,.0f} documents/s" if report.found else ""
-    click.echo(
+    echo(
         f"Ingested {report.source}: {report.found:,} documents in {report.seconds:.1f} s{rate}.\n"
         f"  new {report.new:,}, updated {report.updated:,}, unchanged {report.unchanged:,}, "
         f"failed {report.failed:,}"
     )
     if report.without_text:
-        click.echo(f"  {report.without_text:,} stored without text (scanned PDFs need OCR, or empty files).")
+        echo(f"  {report.without_text:,} stored without text (scanned PDFs need OCR, or empty files).")
     if report.ignored:
-        click.echo(f"  {report.ignored:,} files ignored: only .pdf and .txt files are read.")
+        echo(f"  {report.ignored:,} files ignored: only .pdf and .txt files are read.")
     if report.manifest_rows_unused:
-        click.echo(f"  {report.manifest_rows_unused:,} manifest rows matched no document.")
+        echo(f"  {report.manifest_rows_unused:,} manifest rows matched no document.")
     if report.failures:
-        click.echo(f"Not ingested ({report.failed:,}):", err=True)
+        echo(f"Not ingested ({report.failed:,}):", err=True)
         for failure in report.failures[:_FAILURES_SHOWN]:
-            click.echo(f"  {failure.name}: {failure.reason}", err=True)
+            echo(f"  {failure.name}: {failure.reason}", err=True)
         if report.failed > _FAILURES_SHOWN:
-            click.echo(f"  ... and {report.failed - _FAILURES_SHOWN:,} more (see the audit log).", err=True)
+            echo(f"  ... and {report.failed - _FAILURES_SHOWN:,} more (see the audit log).", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli.audit_commands import anchor_line
-from app.cli.runner import CliState, run
+from app.cli.runner import CliState, echo, run
 from services.audit_anchor import anchor_source, signer_from
 from services.retention import MIN_PARTITIONS_AHEAD, run_maintenance
 from services.runtime import Runtime
@@ -52,18 +52,18 @@ def maintain(state: CliState, months_ahead: int | None, archive_dir: Path | None
             runtime.system_context("maintain"), months_ahead, archive_dir=archive_dir, anchor_with=anchor_with
         )
         created = ", ".join(report.partitions_created) or "none needed"
-        click.echo(f"Audit partitions created: {created}")
+        echo(f"Audit partitions created: {created}")
         if archive_dir is not None:
             if not report.partitions_archived:
-                click.echo("Audit partitions archived: none past the retention period")
+                echo("Audit partitions archived: none past the retention period")
             for part in report.partitions_archived:
                 events = f"{part.row_count:,} events" + (
                     f" #{part.first_seq}..#{part.last_seq}" if part.row_count else ""
                 )
-                click.echo(f"Audit partition archived: {part.partition} ({events}) -> {part.file}")
-        click.echo(f"Expired sessions removed: {report.sessions_removed}")
-        click.echo(f"Extraction metric groups refreshed: {report.metric_groups_refreshed}")
+                echo(f"Audit partition archived: {part.partition} ({events}) -> {part.file}")
+        echo(f"Expired sessions removed: {report.sessions_removed}")
+        echo(f"Extraction metric groups refreshed: {report.metric_groups_refreshed}")
         if report.anchor is not None:
-            click.echo(anchor_line(report.anchor))
+            echo(anchor_line(report.anchor))
 
     run(state, body)

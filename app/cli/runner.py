@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from services.errors import ServiceError
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings, load_settings
+from widgets.plain import shown
 
 T = TypeVar("T")
 
@@ -43,8 +44,14 @@ class CliState:
             fail(f"The configuration is not valid: {problems}.", 2)
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """A line for the terminal: whatever data it quotes (a reason, a file name, a contract's words) cannot
+    move the cursor, retitle the window or write the clipboard (widgets.plain makes controls visible)."""
+    click.echo(shown(text), err=err)
+
+
 def fail(message: str, code: int = 1) -> None:
-    click.echo(f"Error: {message}", err=True)
+    echo(f"Error: {message}", err=True)
     raise SystemExit(code)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from app.cli.progress import staged_progress
-from app.cli.runner import CliState, fail, run
+from app.cli.runner import CliState, echo, fail, run
 from services.runtime import Runtime
 from services.schema_admin import upgrade_schema
 from synthetic.seeding.demo import DemoReport, demo_logins, seed_demo
@@ -77,11 +77,11 @@ def seed(
             )
 
     r = run(state, body)
-    click.echo(
+    echo(
         f"Loaded {r.contracts:,} contracts ({r.pending:,} pending review, {r.corrections:,} corrections) and "
         f"{r.audit_events:,} audit events in {r.seconds:.1f} s; the database is now {r.database_bytes / 2**30:.2f} GiB."
     )
-    click.echo(
+    echo(
         f"Synthetic users scale.reviewer01..40, scale.supervisor01..04, scale.admin01; password {SCALE_PASSWORD!r}."
     )
 
@@ -94,13 +94,13 @@ async def load_demo(runtime: Runtime, bcrypt_rounds: int) -> DemoReport:
 
 def echo_demo(report: DemoReport) -> None:
     if report.already_loaded:
-        click.echo("The demo data is already loaded.")
+        echo("The demo data is already loaded.")
     else:
-        click.echo(
+        echo(
             f"Loaded the demo in {report.seconds:.0f} s: {report.contracts} contracts, {report.pending} pending review, "
             f"{report.approved} approved, {report.rejected} rejected, {report.corrections} corrections, "
             f"{report.chat_questions} chat questions."
         )
-    click.echo("Demo logins (username / password / role):")
+    echo("Demo logins (username / password / role):")
     for username, password, role in demo_logins():
-        click.echo(f"  {username:<12} {password:<22} {role}")
+        echo(f"  {username:<12} {password:<22} {role}")

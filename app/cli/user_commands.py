@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from app.cli.runner import CliState, run
+from app.cli.runner import CliState, echo, run
 from services.context import ROLES
 from services.runtime import Runtime
 from services.users import (
@@ -91,7 +91,7 @@ def create(
 
     info = run(state, body)
     then = " They choose their own password at their first login." if info.password_must_change else ""
-    click.echo(f"Created {info.role} {info.username} <{info.email}>.{then}")
+    echo(f"Created {info.role} {info.username} <{info.email}>.{then}")
 
 
 @user.command("list")
@@ -116,9 +116,7 @@ def list_command(state: CliState) -> None:
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     for row in rows:
-        click.echo(
-            "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]])
-        )
+        echo("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]))
 
 
 @user.command("set-role")
@@ -132,7 +130,7 @@ def set_role(state: CliState, username: str, role: str) -> None:
         return await change_role(runtime.system_context("user"), username, role)
 
     info = run(state, body)
-    click.echo(f"{info.username} is a {info.role}.")
+    echo(f"{info.username} is a {info.role}.")
 
 
 @user.command("deactivate")
@@ -144,7 +142,7 @@ def deactivate_command(state: CliState, username: str) -> None:
     async def body(runtime: Runtime) -> UserInfo:
         return await deactivate(runtime.system_context("user"), username)
 
-    click.echo(f"{run(state, body).username} is deactivated.")
+    echo(f"{run(state, body).username} is deactivated.")
 
 
 @user.command("reactivate")
@@ -156,7 +154,7 @@ def reactivate_command(state: CliState, username: str) -> None:
     async def body(runtime: Runtime) -> UserInfo:
         return await reactivate(runtime.system_context("user"), username)
 
-    click.echo(f"{run(state, body).username} is active again.")
+    echo(f"{run(state, body).username} is active again.")
 
 
 @user.command("unlock")
@@ -168,7 +166,7 @@ def unlock_command(state: CliState, username: str) -> None:
     async def body(runtime: Runtime) -> UserInfo:
         return await unlock(runtime.system_context("user"), username)
 
-    click.echo(f"{run(state, body).username} is unlocked.")
+    echo(f"{run(state, body).username} is unlocked.")
 
 
 @user.command("reset-password")
@@ -184,7 +182,7 @@ def reset_password_command(state: CliState, username: str, password_stdin: bool)
             runtime.system_context("user"), username, password, bcrypt_rounds=runtime.settings.bcrypt_rounds
         )
 
-    click.echo(
+    echo(
         f"The password of {run(state, body).username} is reset; give it to them in person. "
         "They choose a new one at their next login."
     )

@@ -29,6 +29,7 @@ from services.config import ConfigEntry, get_system_settings, list_config
 from services.context import ServiceContext
 from services.users import UserInfo, deactivate, list_users, reactivate, unlock
 from widgets.key_footer import KeyFooter
+from widgets.plain import notify_plain, plain, shown
 
 USERS_TAB = "users-pane"
 CONFIG_TAB = "config-pane"
@@ -115,8 +116,8 @@ class AdminScreen(WorkstationScreen):
     def _user_cells(user: UserInfo) -> list[str | Text]:
         dim = "" if user.is_active else "dim"
         return [
-            Text(user.username, style="bold" if user.is_active else "dim"),
-            Text(user.full_name, style=dim),
+            plain(user.username, style="bold" if user.is_active else "dim"),
+            plain(user.full_name, style=dim),
             Text(user.role, style="magenta" if user.role == "admin" else dim),
             Text("yes", style="green") if user.is_active else Text("no", style="red"),
             Text(when(user.locked_until), style="bold red") if user.is_locked else Text("—", style="dim"),
@@ -135,7 +136,7 @@ class AdminScreen(WorkstationScreen):
         self._entries = entries
         table.clear()
         for entry in entries:
-            value, bounds = Text(entry.value, style="bold"), Text(describe_bounds(entry))
+            value, bounds = plain(entry.value, style="bold"), plain(describe_bounds(entry))
             value.truncate(VALUE_CELL_CHARS, overflow="ellipsis")
             bounds.truncate(BOUNDS_CELL_CHARS, overflow="ellipsis")
             table.add_row(
@@ -143,9 +144,9 @@ class AdminScreen(WorkstationScreen):
                 value,
                 entry.value_type,
                 bounds,
-                entry.updated_by or "—",
+                plain(entry.updated_by or "—"),
                 when(entry.updated_at),
-                entry.description,
+                plain(entry.description),
                 key=entry.key,
             )
         keys = [e.key for e in entries]
@@ -176,7 +177,7 @@ class AdminScreen(WorkstationScreen):
             state = Text(f"locked until {when(user.locked_until)} UTC", style="bold red")
         detail.update(
             Text.assemble(
-                (user.username, "bold"), f"  {user.full_name} <{user.email}>  ", (user.role, "bold"), "  ", state,
+                (user.username, "bold"), shown(f"  {user.full_name} <{user.email}>  "), (user.role, "bold"), "  ", state,
                 "\n", ("failed logins in a row ", "dim"), str(user.failed_login_count),
                 ("   password set ", "dim"), when(user.password_changed_at),
                 ("   created ", "dim"), when(user.created_at), ("   (UTC)", "dim"),
@@ -191,9 +192,9 @@ class AdminScreen(WorkstationScreen):
             return
         detail.update(
             Text.assemble(
-                (entry.key, "bold"), "  ", (entry.description, ""), "\n",
-                ("value ", "dim"), entry.value, ("   type ", "dim"), entry.value_type,
-                ("   values ", "dim"), describe_bounds(entry), ("   e or enter edits it", "dim"),
+                (entry.key, "bold"), "  ", (shown(entry.description), ""), "\n",
+                ("value ", "dim"), shown(entry.value), ("   type ", "dim"), entry.value_type,
+                ("   values ", "dim"), shown(describe_bounds(entry)), ("   e or enter edits it", "dim"),
             )
         )  # fmt: skip
 
@@ -263,7 +264,7 @@ class AdminScreen(WorkstationScreen):
     def _user_changed(self, message: str) -> Callable[[UserInfo | None], None]:
         def done(user: UserInfo | None) -> None:
             if user is not None:
-                self.notify(message.format(user.username, role=user.role), timeout=5)
+                notify_plain(self, message.format(user.username, role=user.role), timeout=5)
                 self.load_users(select=user.username)
 
         return done
@@ -298,7 +299,7 @@ class AdminScreen(WorkstationScreen):
     async def _change_user(self, change: str, username: str) -> None:
         call, done = USER_CHANGES[change]
         user = await call(self.ctx, username)
-        self.notify(f"{user.username} {done}.", timeout=5)
+        notify_plain(self, f"{user.username} {done}.", timeout=5)
         self.load_users(select=user.username)
 
     # --- configuration -----------------------------------------------------------------------------
@@ -314,6 +315,6 @@ class AdminScreen(WorkstationScreen):
     @work(exclusive=True, group="admin-settings", exit_on_error=False)
     async def _apply_config(self, entry: ConfigEntry) -> None:
         """The new value takes effect on this workstation at once (the threshold, the idle lock...)."""
-        self.notify(f"{entry.key} is now {entry.value}.", timeout=5)
+        notify_plain(self, f"{entry.key} is now {entry.value}.", timeout=5)
         self.load_config(select=entry.key)
         self.workstation.system_settings = await get_system_settings(self.ctx)

@@ -11,10 +11,11 @@ The highlighted event's full data and hash are shown under the table.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from rich.console import Group
-from rich.json import JSON
+from rich.highlighter import JSONHighlighter
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +30,7 @@ from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import EVENT_TYPES, AuditCursor, AuditItem, ExportSummary, audit_page
 from services.permissions import Permission, allowed
 from widgets.key_footer import KeyFooter
+from widgets.plain import notify_plain, plain, shown
 
 PAGE = 100
 FETCH_WHEN_ROWS_LEFT = 20
@@ -99,14 +101,17 @@ def detail_view(item: AuditItem) -> Group:
     heading = Text.assemble(
         (f"#{item.seq}", "bold"), "  ", (item.event_type, "bold cyan"),
         f"  {item.occurred_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S.%f} UTC",
-        f"  by {item.username or 'system'}",
-        f"  · contract {item.contract_id}" if item.contract_id else "",
-        f"  · from {item.ip}" if item.ip else "",
+        shown(f"  by {item.username or 'system'}"),
+        shown(f"  · contract {item.contract_id}") if item.contract_id else "",
+        shown(f"  · from {item.ip}") if item.ip else "",
     )  # fmt: skip
+    # Highlighted like Rich's JSON renderable, but from text made safe first: Rich would write C1 and bidi
+    # characters in the event's strings to the terminal as they are.
+    data = json.dumps(item.event_data, indent=2, sort_keys=True, default=str, ensure_ascii=False)
     return Group(
         heading,
-        Text(item.summary, style="italic"),
-        JSON.from_data(item.event_data, indent=2, sort_keys=True, default=str),
+        plain(item.summary, style="italic"),
+        JSONHighlighter()(plain(data)),
         Text.assemble(("hash ", "dim"), item.hash),
     )
 
@@ -205,23 +210,23 @@ class AuditScreen(WorkstationScreen):
 
     @staticmethod
     def _cells(item: AuditItem) -> list[str | Text]:
-        summary = Text(item.summary)
+        summary = plain(item.summary)
         summary.truncate(SUMMARY_CELL_CHARS, overflow="ellipsis")
         return [
             Text(str(item.seq), justify="right"),
             f"{item.occurred_at.astimezone(dt.UTC):{TIME_FORMAT}}",
-            item.username or Text("system", style="dim"),
-            Text(item.event_type, style="bold" if item.event_type.startswith("audit") else ""),
-            item.contract_id or Text("—", style="dim"),
+            plain(item.username) if item.username else Text("system", style="dim"),
+            plain(item.event_type, style="bold" if item.event_type.startswith("audit") else ""),
+            plain(item.contract_id) if item.contract_id else Text("—", style="dim"),
             summary,
         ]
 
     def _show_status(self) -> None:
         count = len(self._items)
         more = ", more below" if self._next is not None else ""
-        shown = f"{count:,} event{'s' if count != 1 else ''} shown{more}" if count else "no events"
+        counted = f"{count:,} event{'s' if count != 1 else ''} shown{more}" if count else "no events"
         self.query_one("#audit-status", Static).update(
-            Text.assemble(("Newest first", "bold"), f" · {shown} · {self.filters.describe()}")
+            Text.assemble(("Newest first", "bold"), plain(f" · {counted} · {self.filters.describe()}"))
         )
 
     @property
@@ -271,7 +276,7 @@ class AuditScreen(WorkstationScreen):
             since = parse_day(first, "first") if first else None
             until = parse_day(last, "last") if last else None
         except ValueError as exc:
-            self.notify(str(exc), title="Check the period", severity="error")
+            notify_plain(self, str(exc), title="Check the period", severity="error")
             return
         if since and until and until < since:
             self.notify(
@@ -341,7 +346,9 @@ class AuditScreen(WorkstationScreen):
         if summary is None:
             return
         self._show_verdict(export_text(summary), broken=False)
-        self.notify(f"Exported {summary.count:,} events to {summary.path}.", title="Exported", timeout=10)
+        notify_plain(
+            self, f"Exported {summary.count:,} events to {summary.path}.", title="Exported", timeout=10
+        )
         self.reload()
 
     def _show_verdict(self, text: Text, *, broken: bool) -> None:

@@ -16,7 +16,8 @@ from textual.worker import Worker, WorkerState
 
 from app.screens.palette import ScreenKeysCommands
 from services.context import ServiceContext
-from services.errors import ServiceError, SessionExpired
+from services.errors import SavedButNotReloaded, ServiceError, SessionExpired
+from widgets.plain import notify_plain
 
 if TYPE_CHECKING:
     from app.workstation import RefundReviewApp
@@ -31,13 +32,17 @@ def report_failure(screen: Screen, error: BaseException | None) -> None:
     if isinstance(error, SessionExpired):
         app.session_ended(error.message)
         return
+    if isinstance(error, SavedButNotReloaded):
+        notify_plain(screen, error.message, title=error.title, severity="warning", timeout=15)
+        return
     if isinstance(error, ServiceError):
-        screen.notify(error.message, title=error.title, severity="error", timeout=8)
+        notify_plain(screen, error.message, title=error.title, severity="error", timeout=8)
         return
     log.exception("unexpected error in a worker", exc_info=error)
     screen.notify(
-        f"Something unexpected went wrong ({type(error).__name__}); nothing was saved. "
-        "Try again; if it keeps happening, tell your administrator.",
+        # Not "nothing was saved": an unexpected error may come after a commit.
+        f"Something unexpected went wrong ({type(error).__name__}). Reload (r where the screen has it) to "
+        "see what was saved before trying again; if it keeps happening, tell your administrator.",
         title="Unexpected error",
         severity="error",
         timeout=10,

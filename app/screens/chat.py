@@ -34,6 +34,7 @@ from services.errors import Forbidden, InvalidInput
 from services.review import clock
 from widgets.chat_log import ChatEntry, ChatLog, CitationView, QuestionBox
 from widgets.key_footer import KeyFooter
+from widgets.plain import plain
 
 
 def assistant_name(provider: str | None, model_version: str | None = None) -> str:
@@ -108,7 +109,7 @@ class ChatScreen(WorkstationScreen):
         """A sentence under the conversation: what is happening, or why a question was not sent."""
         status = self.query_one("#chat-status", Static)
         status.set_class(error, "error")
-        status.update(text)
+        status.update(plain(text))
 
     # --- history -----------------------------------------------------------------------------------
 

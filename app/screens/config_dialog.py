@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from app.screens.form_dialog import ServiceFormDialog
 from services.config import MAX_VALUE_CHARS, ConfigEntry, update_config
+from widgets.plain import plain, shown
 
 BOOLEANS = ("true", "false")
 NOW_CHARS = 60
@@ -56,12 +57,12 @@ class ConfigDialog(ServiceFormDialog[ConfigEntry | None]):
 
     def fields(self) -> Iterable[Widget]:
         entry = self.entry
-        yield Static(entry.description)
-        now = Text(entry.value, style="bold")
+        yield Static(plain(entry.description))
+        now = plain(entry.value, style="bold")
         now.truncate(NOW_CHARS, overflow="ellipsis")
         yield Static(
             Text.assemble(
-                ("Type ", "dim"), entry.value_type, ("   values ", "dim"), describe_bounds(entry),
+                ("Type ", "dim"), entry.value_type, ("   values ", "dim"), shown(describe_bounds(entry)),
                 ("   now ", "dim"), now,
             ),
             classes="form-note",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from app.screens.base import WorkstationDialog
+from widgets.plain import plain
 
 
 class ConfirmDialog(WorkstationDialog[bool]):
@@ -26,8 +26,8 @@ class ConfirmDialog(WorkstationDialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
-            yield Static(Text(self._question, style="bold"), classes="form-title")
-            yield Static(self._detail)
+            yield Static(plain(self._question, style="bold"), classes="form-title")
+            yield Static(plain(self._detail))
             with Horizontal(classes="form-buttons"):
                 yield Button(f"{self._yes} (y)", id="confirm-yes", variant="warning")
                 yield Button("Cancel (n)", id="confirm-no")

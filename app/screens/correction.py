@@ -15,6 +15,7 @@ from app.screens.base import WorkstationDialog
 from services.errors import InvalidInput
 from services.extraction.types import REFUND_METHODS
 from services.review import NOT_STATED, CorrectionReason, FieldDetail, parse_field_value
+from widgets.plain import notify_plain, plain
 from widgets.values import shown_value
 
 
@@ -46,7 +47,7 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
             yield Static(Text.assemble("Current value: ", (shown_value(field.value), "bold"),
                                        f"   (confidence {field.confidence})"))  # fmt: skip
             if source.get("quote"):
-                yield Static(Text(f"“{source['quote']}”", style="italic"), id="correction-quote")
+                yield Static(plain(f"“{source['quote']}”", style="italic"), id="correction-quote")
             yield Label("New value")
             if field.name == "refund_calculation_method":
                 options = [(m, m) for m in REFUND_METHODS]
@@ -89,7 +90,7 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
         try:
             new = parse_field_value(self.field.name, raw)
         except InvalidInput as exc:
-            preview.update(Text(exc.message, style="red"))
+            preview.update(plain(exc.message, style="red"))
             return
         preview.update(
             Text.assemble(
@@ -117,7 +118,7 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
         try:
             parse_field_value(self.field.name, raw)
         except InvalidInput as exc:
-            self.notify(exc.message, title="Check the value", severity="error")
+            notify_plain(self, exc.message, title="Check the value", severity="error")
             return
         reason = self.query_one("#reason", Select).value
         note = self.query_one("#note", Input).value.strip() or None

@@ -50,6 +50,7 @@ from widgets.big_number import BigNumber, compact_count
 from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style
 from widgets.key_footer import KeyFooter
+from widgets.plain import plain
 from widgets.values import sentence_case
 
 log = logging.getLogger(__name__)
@@ -146,9 +147,9 @@ class DashboardPanel(Vertical):
         self.border_subtitle = ""
         errors = self.query(".panel-error")
         if errors:
-            errors.first(Static).update(message)
+            errors.first(Static).update(plain(message))
         else:
-            self.mount(Static(message, classes="panel-error"))
+            self.mount(Static(plain(message), classes="panel-error"))
         self.add_class("-failed")
 
     def retitle(self, detail: str) -> None:
@@ -378,7 +379,7 @@ class DashboardScreen(WorkstationScreen):
         table.clear()
         for row in rows:
             table.add_row(
-                row.username,
+                plain(row.username),
                 number(row.reviewed),
                 number(row.approved),
                 number(row.rejected),
@@ -409,8 +410,8 @@ class DashboardScreen(WorkstationScreen):
         table.clear()
         for row in costs:
             table.add_row(
-                row.llm_provider,
-                row.model_version,
+                plain(row.llm_provider),
+                plain(row.model_version),
                 number(row.extractions),
                 number(row.prompt_tokens),
                 number(row.completion_tokens),

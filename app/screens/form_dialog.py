@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Static
 from app.screens.base import ResultType, WorkstationDialog
 from services.errors import ServiceError, SessionExpired
 from services.passwords import MIN_PASSWORD_CHARS
+from widgets.plain import plain
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ class ServiceFormDialog(WorkstationDialog[ResultType]):
         self.query("Input, Select").first().focus()
 
     def show_error(self, message: str) -> None:
-        self.query_one("#form-error", Static).update(Text(message, style="bold red"))
+        self.query_one("#form-error", Static).update(plain(message, style="bold red"))
 
     @staticmethod
     def password_inputs(input_id: str) -> Iterable[Widget]:

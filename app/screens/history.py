@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,6 +11,7 @@ from textual.widgets import DataTable, Static
 from app.screens.base import WorkstationDialog
 from services.extraction.types import FIELD_LABELS
 from services.review import ExtractionDetail
+from widgets.plain import plain
 
 
 class HistoryDialog(WorkstationDialog[None]):
@@ -21,21 +23,23 @@ class HistoryDialog(WorkstationDialog[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box"):
-            yield Static(f"[b]{self.detail.contract_id}[/b] — corrections and history")
-            corrections: DataTable[str] = DataTable(id="corrections-table", cursor_type="row")
+            yield Static(Text.assemble((self.detail.contract_id, "bold"), " — corrections and history"))
+            corrections: DataTable[Text] = DataTable(id="corrections-table", cursor_type="row")
             corrections.add_columns("When (UTC)", "Who", "Field", "Old", "New", "Reason", "Note")
             for c in self.detail.corrections:
                 corrections.add_row(
-                    f"{c.at:%Y-%m-%d %H:%M}", c.by, FIELD_LABELS[c.field], c.old or "—", c.new or "—",
-                    c.reason.label, c.note or "",
+                    *map(plain, (f"{c.at:%Y-%m-%d %H:%M}", c.by, FIELD_LABELS[c.field], c.old or "—",
+                                 c.new or "—", c.reason.label, c.note or "")),
                 )  # fmt: skip
             if not self.detail.corrections:
                 yield Static("No corrections.", classes="muted")
             yield corrections
-            history: DataTable[str] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            history: DataTable[Text] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
             history.add_columns("When (UTC)", "Who", "Event", "What")
             for h in self.detail.history:
-                history.add_row(f"{h.at:%Y-%m-%d %H:%M:%S}", h.by or "system", h.event_type, h.summary)
+                history.add_row(
+                    *map(plain, (f"{h.at:%Y-%m-%d %H:%M:%S}", h.by or "system", h.event_type, h.summary))
+                )
             yield history
 
     def on_mount(self) -> None:

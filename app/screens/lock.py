@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 from app.screens.base import ServiceCaller
 from services.auth import LoginResult, unlock_screen
 from services.errors import AccountLocked, AuthenticationFailed, ServiceError, SessionExpired
+from widgets.plain import plain
 
 
 class LockScreen(ServiceCaller, Screen[LoginResult | None]):
@@ -42,13 +43,13 @@ class LockScreen(ServiceCaller, Screen[LoginResult | None]):
         try:
             result = await unlock_screen(self.ctx, self.workstation.settings.bcrypt_rounds, password)
         except (AuthenticationFailed, AccountLocked) as exc:
-            message.update(exc.message)
+            message.update(plain(exc.message))
             return
         except SessionExpired as exc:
             self.dismiss(None)
             self.workstation.session_ended(exc.message)
             return
         except ServiceError as exc:
-            message.update(exc.message)
+            message.update(plain(exc.message))
             return
         self.dismiss(result)

@@ -14,6 +14,7 @@ from services.auth import login
 from services.errors import AccountLocked, AuthenticationFailed, ServiceError, Unavailable
 from services.runtime import client_ip, user_agent
 from widgets.key_footer import KeyFooter
+from widgets.plain import plain
 
 
 class Connected(Message):
@@ -78,7 +79,7 @@ class LoginScreen(WorkstationScreen):
 
     def show_message(self, text: str, *, error: bool = True) -> None:
         message = self.query_one("#login-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.set_class(error, "error")
         self.query_one("#password", Input).value = ""
 

@@ -35,6 +35,7 @@ from services.queue import (
 from services.review import ExtractionDetail
 from widgets.confidence import confidence_bar
 from widgets.key_footer import KeyFooter
+from widgets.plain import plain
 
 PAGE = 50
 REVIEW_SCREEN = "queue-review"
@@ -151,8 +152,8 @@ class QueueScreen(WorkstationScreen):
             held = "you" if item.claimed_by == self.ctx.actor.username else item.claimed_by
         c = item.confidences
         return [
-            item.contract_id,
-            item.customer_name,
+            plain(item.contract_id),
+            plain(item.customer_name),
             FIELD_LABELS[item.lowest_field],
             confidence_bar(item.min_confidence, threshold),
             Text(
@@ -165,7 +166,7 @@ class QueueScreen(WorkstationScreen):
             Text(str(c["cancellation_fee"]), style="red" if c["cancellation_fee"] < threshold else ""),
             item.llm_provider,
             age_text(item.extracted_at, now),
-            held,
+            plain(held),
         ]
 
     @work(exclusive=True, group="queue-counts", exit_on_error=False)

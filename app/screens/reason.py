@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from app.screens.base import WorkstationDialog
+from widgets.plain import shown
 
 MAX_REASON = 500
 
@@ -23,7 +25,7 @@ class ReasonDialog(WorkstationDialog[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reason-box"):
-            yield Static(f"[b]{self._title}[/b]\n{self._question}")
+            yield Static(Text.assemble((shown(self._title), "bold"), "\n", shown(self._question)))
             yield Input(
                 placeholder="reason (enter to confirm, esc to cancel)",
                 id="reason-text",

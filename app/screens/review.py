@@ -40,6 +40,7 @@ from services.review import (
 from widgets.document_view import DocumentView
 from widgets.field_list import FieldList, FieldView
 from widgets.key_footer import KeyFooter
+from widgets.plain import notify_plain, plain, shown
 from widgets.values import sentence_case, shown_value
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ def source_caption(field: FieldDetail) -> Text:
         f"{sentence_case(field.label)} — page {source.get('page', '?')}, line {source.get('line', '?')}"
     )
     if source.get("section"):
-        where.append(f" · {source['section']}", style="bold")
+        where.append(f" · {shown(source['section'])}", style="bold")
     alignment = source.get("alignment")
     if alignment == "fuzzy":
         where.append(" · fuzzy match", style="yellow")
@@ -100,6 +101,7 @@ class ReviewScreen(WorkstationScreen):
         Binding("pagedown", "scroll_document(1)", "Page down", show=False, id="document_page_down"),
         Binding("pageup", "scroll_document(-1)", "Page up", show=False, id="document_page_up"),
         Binding("g", "show_source", "Go to source", show=False, id="show_source"),
+        Binding("r", "reload", "Reload", show=False, id="reload_item"),
         Binding("escape", "back", "Back to queue", id="back"),
     ]
 
@@ -136,8 +138,8 @@ class ReviewScreen(WorkstationScreen):
         car = " ".join(str(vehicle[k]) for k in ("year", "make", "model") if vehicle.get(k))
         status = {"pending": "pending review", "approved": "APPROVED", "rejected": "REJECTED"}[detail.status]
         title = Text.assemble(
-            (detail.contract_id, "bold"), f"  ·  {detail.customer_name}  ·  account {detail.account_number}",
-            f"  ·  {car}" if car else "", f"  ·  VIN {vehicle['vin']}" if vehicle.get("vin") else "",
+            (detail.contract_id, "bold"), shown(f"  ·  {detail.customer_name}  ·  account {detail.account_number}"),
+            shown(f"  ·  {car}") if car else "", shown(f"  ·  VIN {vehicle['vin']}") if vehicle.get("vin") else "",
             "  ·  ", (status, "bold" if detail.status == "pending" else "bold magenta"),
         )  # fmt: skip
         if detail.claim is not None:
@@ -166,12 +168,13 @@ class ReviewScreen(WorkstationScreen):
             meta.append(f" · ${detail.cost_usd:.4f}", style="dim")
         if detail.fallback_from:
             meta.append(
-                f"\n{detail.fallback_from} failed ({detail.fallback_reason}); rules stood in", style="yellow"
+                shown(f"\n{detail.fallback_from} failed ({detail.fallback_reason}); rules stood in"),
+                style="yellow",
             )
         if detail.corrections:
             meta.append(f"\n{len(detail.corrections)} correction(s) — h shows them", style="cyan")
         if detail.rejection_reason:
-            meta.append(f"\nRejected: {detail.rejection_reason}", style="magenta")
+            meta.append(shown(f"\nRejected: {detail.rejection_reason}"), style="magenta")
         return meta
 
     @property
@@ -186,7 +189,7 @@ class ReviewScreen(WorkstationScreen):
         quote = self.query_one("#field-quote", Static)
         source = field.source or {}
         if source.get("quote"):
-            quote.update(Text(f"“{source['quote']}”", style="italic"))
+            quote.update(plain(f"“{source['quote']}”", style="italic"))
         else:
             quote.update(Text("No quote recorded for this value.", style="dim"))
         if (
@@ -267,7 +270,7 @@ class ReviewScreen(WorkstationScreen):
     def _decided(self, decision: Decision, verb: str) -> None:
         self.workstation.last_decision = decision
         self._footer_state = ()  # undo is now on offer
-        self.notify(f"{verb} {decision.contract_id}. Press u to undo.", timeout=4)
+        notify_plain(self, f"{verb} {decision.contract_id}. Press u to undo.", timeout=4)
 
     @work(exclusive=True, group="decide", exit_on_error=False)
     async def action_skip(self) -> None:
@@ -296,7 +299,7 @@ class ReviewScreen(WorkstationScreen):
         detail = await self._guarded(undo_last_decision(self.ctx, last.extraction_id, last.version))
         if detail is not None:
             self.workstation.last_decision = None
-            self.notify(f"Undone: {detail.contract_id} is pending again and yours.", timeout=4)
+            notify_plain(self, f"Undone: {detail.contract_id} is pending again and yours.", timeout=4)
             self.show(detail)
 
     def action_reopen(self) -> None:
@@ -313,7 +316,7 @@ class ReviewScreen(WorkstationScreen):
             reopen(self.ctx, self.detail.extraction_id, self.detail.version, reason)
         )
         if decision is not None:
-            self.notify(f"Reopened {decision.contract_id}; it is back in the queue.")
+            notify_plain(self, f"Reopened {decision.contract_id}; it is back in the queue.")
             self.show(await get_detail(self.ctx, self.detail.extraction_id))
 
     def action_correct(self) -> None:
@@ -346,15 +349,20 @@ class ReviewScreen(WorkstationScreen):
             )
         )
         if detail is not None:
-            self.notify(f"Corrected {field.replace('_', ' ')}.", timeout=3)
+            notify_plain(self, f"Corrected {field.replace('_', ' ')}.", timeout=3)
             self.show(detail)
+
+    @work(exclusive=True, group="decide", exit_on_error=False)
+    async def action_reload(self) -> None:
+        """Read the item again: after a save whose read-back failed, this shows what was stored."""
+        self.show(await get_detail(self.ctx, self.detail.extraction_id))
 
     async def _guarded(self, call: Awaitable[T]) -> T | None:
         """Run a write; on a conflict say so plainly and reload what is true now."""
         try:
             return await call
         except Conflict as exc:
-            self.notify(exc.message, title="Changed by someone else", severity="warning", timeout=10)
+            notify_plain(self, exc.message, title="Changed by someone else", severity="warning", timeout=10)
             self.show(await get_detail(self.ctx, self.detail.extraction_id))
             return None
 

@@ -37,6 +37,7 @@ from services.queue import claim_extraction
 from services.review import ExtractionDetail, get_detail_by_contract
 from widgets.confidence import confidence_bar
 from widgets.key_footer import KeyFooter
+from widgets.plain import notify_plain, plain, shown
 from widgets.search_results import SearchBox, SearchResultsTable
 from widgets.snippet import from_first_match, highlighted_snippet
 
@@ -73,7 +74,7 @@ KIND_PHRASES: dict[MatchKind, str] = {
 
 def summary(page: SearchPage, loaded: int) -> Text:
     """What was found, in a sentence: how it matched, how many, and whether there are more."""
-    query = f"“{page.query}”"
+    query = f"“{shown(page.query)}”"
     if not page.hits:
         return Text(
             f"No contract matches {query}. Check the spelling, try fewer words, "
@@ -208,7 +209,7 @@ class SearchScreen(WorkstationScreen):
             )
         except InvalidInput as exc:
             message.set_class(True, "error")
-            message.update(exc.message)
+            message.update(plain(exc.message))
             if first:
                 self._show_hits([], first=True)
             return
@@ -243,8 +244,8 @@ class SearchScreen(WorkstationScreen):
                 hit.extraction_status, style="bold" if hit.extraction_status == "pending" else "magenta"
             )
         cells: list[str | Text] = [
-            hit.contract_id,
-            hit.customer_name,
+            plain(hit.contract_id),
+            plain(hit.customer_name),
             f"{hit.contract_date:%Y-%m-%d}" if hit.contract_date else "—",
             status,
             confidence_bar(hit.min_confidence, threshold, width=BAR_WIDTH)
@@ -279,8 +280,8 @@ class SearchScreen(WorkstationScreen):
             return
         detail.remove_class("hidden")
         text = Text.assemble(
-            (hit.contract_id, "bold"), f"  ·  {hit.customer_name}  ·  account {hit.account_number}",
-            f"  ·  VIN {hit.vin}" if hit.vin else "", f"  ·  {hit.contract_type.replace('_', ' ')}",
+            (hit.contract_id, "bold"), shown(f"  ·  {hit.customer_name}  ·  account {hit.account_number}"),
+            shown(f"  ·  VIN {hit.vin}") if hit.vin else "", f"  ·  {hit.contract_type.replace('_', ' ')}",
         )  # fmt: skip
         if hit.snippet:
             text.append("\n")
@@ -322,7 +323,8 @@ class SearchScreen(WorkstationScreen):
         if hit is None:
             return
         if hit.extraction_status is None:
-            self.notify(
+            notify_plain(
+                self,
                 f"{hit.contract_id} has not been extracted yet, so there is nothing to review. "
                 "Run the extraction first.",
                 title="Nothing to review",
@@ -340,7 +342,7 @@ class SearchScreen(WorkstationScreen):
                 detail = await claim_extraction(self.ctx, detail.extraction_id)
             except Conflict as exc:
                 # Someone was quicker: show the item as it is now, read-only for this reviewer.
-                self.notify(exc.message, title="Not claimed", severity="warning", timeout=8)
+                notify_plain(self, exc.message, title="Not claimed", severity="warning", timeout=8)
                 detail = await get_detail_by_contract(self.ctx, contract_id)
         from app.screens.review import ResultReviewScreen
 

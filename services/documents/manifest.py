@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from services.errors import InvalidInput
-from services.input_text import CONTRACT_ID_FORMAT
+from services.input_text import CONTRACT_ID_FORMAT, has_hidden_characters
 
 PLACEHOLDER_ACCOUNT = "UNKNOWN"
 PLACEHOLDER_CUSTOMER = "Unknown customer"
@@ -216,7 +216,7 @@ def contract_metadata(document_name: str, row: ManifestRow | None) -> ContractMe
             f"{where}: account number {account[:40]!r} is not valid (1–32 letters, digits or hyphens)"
         )
     customer = cells.get("customer_name", PLACEHOLDER_CUSTOMER)
-    if len(customer) > _MAX_CUSTOMER_CHARS or not customer.isprintable():
+    if len(customer) > _MAX_CUSTOMER_CHARS or has_hidden_characters(customer):
         raise MetadataError(
             f"{where}: the customer name must be at most {_MAX_CUSTOMER_CHARS} printable characters"
         )
@@ -268,7 +268,7 @@ def _vehicle_info(cells: dict[str, str], where: str) -> dict[str, Any]:
             continue
         if not _VEHICLE_KEY.fullmatch(key):
             raise MetadataError(f"{where}: column {key[:40]!r} cannot be a vehicle field name")
-        if len(value) > _MAX_VEHICLE_VALUE_CHARS or not value.isprintable():
+        if len(value) > _MAX_VEHICLE_VALUE_CHARS or has_hidden_characters(value):
             raise MetadataError(
                 f"{where}: the {key} must be at most {_MAX_VEHICLE_VALUE_CHARS} printable characters"
             )

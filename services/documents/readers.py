@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from services.errors import InvalidInput
+from services.input_text import document_text
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".txt")
 # A contract is a few hundred kilobytes even as a scanned PDF; a file far larger than that is a mistake
@@ -143,7 +144,7 @@ def _parse_text(data: bytes) -> ParsedDocument:
     if "\x00" in text:
         return _failed("contains NUL bytes: it is a binary file, or UTF-16 text without a byte-order mark")
     # Text exported from PDFs (pdftotext) ends with a page break; it does not start another page.
-    text = _normalize_lines(text).rstrip("\f")
+    text = document_text(_normalize_lines(text).rstrip("\f"))
     if not text.strip():
         return ParsedDocument("empty", None, page_count_of(text), "the text file is empty")
     return ParsedDocument("extracted", text, page_count_of(text), None)
@@ -172,8 +173,6 @@ def _parse_pdf(data: bytes) -> ParsedDocument:
 
 
 def _page_text(text: str) -> str:
-    """One page's text as stored: a form feed inside a page would make a page of its own, and PostgreSQL
-    cannot store NUL or the lone surrogates that broken font encodings produce (each becomes "?", so
-    offsets do not move)."""
-    text = _normalize_lines(text).replace("\f", "\n").replace("\x00", " ")
-    return text.encode("utf-8", "replace").decode("utf-8")
+    """One page's text as stored: a form feed inside a page would make a page of its own; NUL, terminal
+    controls and the lone surrogates that broken font encodings produce become U+FFFD (document_text)."""
+    return document_text(_normalize_lines(text).replace("\f", "\n"))

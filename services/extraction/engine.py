@@ -36,6 +36,7 @@ from services.extraction.providers.registry import check_provider_name, get_prov
 from services.extraction.providers.rules_provider import RulesProvider
 from services.extraction.resilience import BREAKERS, Backoff, CircuitBreakers, call_with_retries
 from services.extraction.types import ExtractionResult
+from services.input_text import document_text
 
 
 class ExtractionOutcome(BaseModel):
@@ -176,7 +177,8 @@ class ExtractionEngine:
             result=result,
             requested_provider=name,
             fallback_from=name,
-            fallback_reason=error.message,
+            # The message may quote what the provider answered: text from outside, cleaned like a document.
+            fallback_reason=document_text(error.message),
             attempts=0 if isinstance(error, ProviderNotConfigured | CircuitOpen) else error.attempts,
             discarded_usage=discarded,
             discarded_cost_usd=discarded_cost,

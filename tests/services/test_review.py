@@ -163,7 +163,7 @@ async def test_a_correction_stores_the_value_and_keeps_the_original(
         (PREMIUM, "1300", "typo", "n", "Choose a reason"),
         (PREMIUM, "1300", "misread_value", None, "Add a note"),
         (PREMIUM, "1300", "misread_value", "   ", "Add a note"),
-        (PREMIUM, "1300", "misread_value", "x" * 2001, "under 2,000"),
+        (PREMIUM, "1300", "misread_value", "x" * 2001, "at most 2,000"),
         (PREMIUM, "1,250.00", "misread_value", "n", "already 1250.00"),
         (METHOD, "pro rata", "method_misclassified", "n", "already Pro-Rata"),
     ],
