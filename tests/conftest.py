@@ -62,6 +62,15 @@ async def admin_execute(server: URL, *statements: str) -> None:
         await conn.close()
 
 
+@pytest.fixture(autouse=True)
+def own_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Each test's commands get a home of their own: anchors written for one test's database (say, by
+    `maintain`) must not be checked against another's."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("REFUND_REVIEW_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[URL]:
     """The server's URL (database "postgres")."""

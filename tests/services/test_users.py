@@ -290,7 +290,10 @@ async def test_deactivation_ends_sessions_and_logins_until_reactivated(
     assert events[0][0] == "login" and events[0][1] == {"method": "password"}
     assert events[1:4] == [
         ("user_deactivated", {**about, "sessions_ended": 2}),
-        ("login_failed", {"attempt": "login", "reason": "inactive", "failed_count": 1}),
+        (
+            "login_failed",
+            {"attempt": "login", "reason": "inactive", "failed_count": 1, "user_id": str(user.id)},
+        ),
         ("user_reactivated", about),
     ]
     assert second_session.session.id != frank.actor.session_id
