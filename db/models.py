@@ -240,6 +240,7 @@ class Extraction(Base):
     rejection_reason: Mapped[str | None]
     version: Mapped[int] = mapped_column(server_default=text("1"))
     extracted_at: Mapped[dt.datetime] = mapped_column(server_default=NOW)
+    qa_sample: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _created()
 
