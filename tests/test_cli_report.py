@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 
 import asyncpg
@@ -13,6 +15,9 @@ from sqlalchemy.engine import URL
 
 from app.cli import main
 from db.database import Database
+from services.quality.reviewers import CSV_COLUMNS
+from services.queue import claim_extraction
+from services.review import approve
 from tests.services.conftest import PASSWORD, create_contract, create_person
 
 
@@ -71,3 +76,22 @@ async def test_a_period_that_is_not_a_number_of_days_is_refused(database_url: UR
     code, _, err = await _run(database_url, "report", "calibration", "--period", period)
     assert code == 2
     assert "is not a period; give a number of days, for example 30d" in err
+
+
+async def test_reviewers_csv_lists_each_person_who_decided(
+    database_url: URL, database: Database, superuser: asyncpg.Connection, password_hash: str
+) -> None:
+    reviewer = await create_person(database, password_hash, "reviewer", "carla")
+    item = await create_contract(database)
+    await claim_extraction(reviewer, item.id)
+    await approve(reviewer, item.id, item.version)
+    code, out, err = await _run(database_url, "report", "reviewers", "--format", "csv", "--period", "1d")
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == list(CSV_COLUMNS)
+    assert [row[0] for row in rows[1:]] == ["carla"]
+    assert rows[1][3:5] == ["1", "1"]
+    assert rows[1][-1] == "n/a"
+    code, out, err = await _run(database_url, "report", "reviewers", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)[0]["approvals"] == 1

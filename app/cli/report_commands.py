@@ -15,6 +15,13 @@ from app.cli.runner import CliState, run
 from services.extraction.types import FIELD_LABELS
 from services.metrics import MAX_PERIOD_DAYS, Period
 from services.quality.reports import CalibrationReport, RateView, calibration_report
+from services.quality.reviewers import (
+    REVIEWER_FORMATS,
+    ReviewerFormat,
+    ReviewerPerformance,
+    render_performance,
+    reviewer_performance,
+)
 from services.runtime import Runtime
 
 
@@ -98,3 +105,16 @@ def calibration_command(state: CliState, period: Period, as_json: bool) -> None:
         click.echo(json.dumps(result.model_dump(mode="json"), indent=2))
         return
     _print_calibration(result)
+
+
+@report.command("reviewers")
+@PERIOD
+@click.option("--format", "fmt", type=click.Choice(REVIEWER_FORMATS), default="csv", show_default=True)
+@click.pass_obj
+def reviewers_command(state: CliState, period: Period, fmt: ReviewerFormat) -> None:
+    """Per reviewer: items, approvals, corrections, rejections, median seconds per item, QA agreement."""
+
+    async def body(runtime: Runtime) -> list[ReviewerPerformance]:
+        return await reviewer_performance(runtime.system_context("report"), period)
+
+    click.echo(render_performance(run(state, body), fmt), nl=False)
