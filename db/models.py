@@ -176,6 +176,17 @@ class Extraction(Base):
             "id",
             postgresql_where=text("status = 'pending'::text"),
         ),
+        Index(
+            "extractions_routing_idx",
+            "min_confidence",
+            postgresql_include=[
+                "gap_insurance_premium_confidence",
+                "refund_calculation_method_confidence",
+                "cancellation_fee_confidence",
+                "qa_sample",
+            ],
+            postgresql_where=text("status = 'pending'::text"),
+        ),
         Index("extractions_claimed_by_idx", "claimed_by", postgresql_where=text("claimed_by IS NOT NULL")),
         Index(
             "extractions_reviewed_by_idx",

@@ -4,6 +4,12 @@
 -- Its outcome (unchanged or corrected, per field) measures the error rate of what is auto-trusted.
 ALTER TABLE extractions ADD COLUMN qa_sample boolean NOT NULL DEFAULT false;
 
+-- The queue's counts with per-field thresholds read each field's confidence and the QA flag of every
+-- pending row: this index holds them all, so the counts stay index-only scans.
+CREATE INDEX extractions_routing_idx ON extractions (min_confidence)
+    INCLUDE (gap_insurance_premium_confidence, refund_calculation_method_confidence, cancellation_fee_confidence, qa_sample)
+    WHERE status = 'pending';
+
 -- An approval without a reviewer is an automatic approval (auto_approve setting): the audit log's
 -- auto_approve event says by what, naming the thresholds in force. A rejection always has a reviewer.
 ALTER TABLE extractions DROP CONSTRAINT extractions_review_consistent;

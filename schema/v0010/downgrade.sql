@@ -6,6 +6,7 @@ UPDATE extractions SET status = 'pending', reviewed_at = NULL, review_seconds = 
  WHERE status = 'approved' AND reviewed_by IS NULL;
 ALTER TABLE extractions DROP CONSTRAINT extractions_review_consistent;
 ALTER TABLE extractions ADD CONSTRAINT extractions_review_consistent CHECK ((status = 'pending') = (reviewed_by IS NULL) AND (reviewed_by IS NULL) = (reviewed_at IS NULL));
+DROP INDEX extractions_routing_idx;
 ALTER TABLE extractions DROP COLUMN qa_sample;
 
 -- Audit events are evidence and are never deleted: the narrower CHECK applies to new rows only.
