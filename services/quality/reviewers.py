@@ -8,6 +8,7 @@ time from the reviewer's claim to their decision, which the decision statement c
 
 Agreement on QA items needs a second reviewer re-checking them (``qa_double_check_rate`` in the issue);
 the product does not draw double checks yet, so agreement is reported as "n/a" rather than guessed.
+An event that names no extraction (older or imported events) counts as an item of its own.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ QA_AGREEMENT_UNAVAILABLE = "n/a"
 _PERFORMANCE = text(
     """
     SELECT u.username, u.full_name, u.role,
-           count(DISTINCT a.event_data->>'extraction_id')
+           count(DISTINCT coalesce(a.event_data->>'extraction_id', a.id::text))
                FILTER (WHERE a.event_type IN ('approve', 'reject')) AS items,
            count(*) FILTER (WHERE a.event_type = 'approve') AS approvals,
            count(*) FILTER (WHERE a.event_type = 'correct') AS corrections,
-           count(DISTINCT a.event_data->>'extraction_id') FILTER (WHERE a.event_type = 'correct')
-               AS corrected_items,
+           count(DISTINCT coalesce(a.event_data->>'extraction_id', a.id::text))
+               FILTER (WHERE a.event_type = 'correct') AS corrected_items,
            count(*) FILTER (WHERE a.event_type = 'reject') AS rejections,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY (a.event_data->>'review_seconds')::numeric)
                FILTER (WHERE a.event_type IN ('approve', 'reject') AND a.event_data ? 'review_seconds')
