@@ -201,6 +201,17 @@ class Extraction(Base):
             "id",
             postgresql_where=text("status = 'pending'::text"),
         ),
+        Index(
+            "extractions_routing_idx",
+            "min_confidence",
+            postgresql_include=[
+                "gap_insurance_premium_confidence",
+                "refund_calculation_method_confidence",
+                "cancellation_fee_confidence",
+                "qa_sample",
+            ],
+            postgresql_where=text("status = 'pending'::text"),
+        ),
         Index("extractions_claimed_by_idx", "claimed_by", postgresql_where=text("claimed_by IS NOT NULL")),
         Index(
             "extractions_reviewed_by_idx",
@@ -265,6 +276,7 @@ class Extraction(Base):
     rejection_reason: Mapped[str | None]
     version: Mapped[int] = mapped_column(server_default=text("1"))
     extracted_at: Mapped[dt.datetime] = mapped_column(server_default=NOW)
+    qa_sample: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _created()
 

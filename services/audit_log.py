@@ -90,6 +90,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "audit_verified", "audit_exported", "partition_created", "partition_archived",
     "sessions_cleaned", "metrics_refreshed", "seed",
     "rules_changed", "refund_requested", "refund_approved", "refund_paid", "refunds_exported",  # schema/v0009
+    "auto_approve",  # schema/v0010
 )  # fmt: skip
 
 MAX_PAGE = 1000
@@ -443,6 +444,7 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "refunds_exported": lambda d: (
         f"exported {_shown(d.get('count'))} approved refunds as {_shown(d.get('format'))} (cursor {_shown(d.get('cursor'))})"
     ),
+    "auto_approve": lambda d: _with("approved automatically", _value(d, "thresholds"), ", thresholds {}"),
     "rules_changed": lambda d: (
         f"changed the jurisdiction rules from {_shown(d.get('source'))}: "
         f"{len(d.get('added') or [])} added, {len(d.get('changed') or [])} changed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from db.models import SystemConfig, User
 from services.access import authorize, check_session
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound
+from services.extraction.types import FIELD_NAMES, FieldName
 from services.input_text import typed_text
 from services.permissions import Permission
 
@@ -51,6 +52,19 @@ class SystemSettings(BaseModel):
     openai_model: str = "gpt-4o-mini"
     llm_pricing: dict[str, ModelPrice] = Field(default_factory=dict)
     refund_four_eyes_amount: Decimal = Decimal("1000")
+    qa_sample_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
+    auto_approve: bool = False
+    target_error_rate: Decimal = Field(default=Decimal("0.01"), gt=0, le=Decimal("0.5"))
+    # Only the fields whose threshold differs from confidence_threshold are named: the global setting stays
+    # the one knob for everything else (see field_threshold).
+    field_thresholds: dict[FieldName, Annotated[int, Field(ge=0, le=100)]] = Field(default_factory=dict)
+
+    def field_threshold(self, name: FieldName) -> int:
+        """The confidence a field needs to pass without review: its own threshold, else the global one."""
+        return self.field_thresholds.get(name, self.confidence_threshold)
+
+    def thresholds(self) -> dict[FieldName, int]:
+        return {name: self.field_threshold(name) for name in FIELD_NAMES}
 
 
 class ConfigEntry(BaseModel):

@@ -25,14 +25,15 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Row, Select, Text, and_, any_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Text, and_, any_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from db.models import Contract, Extraction
+from db.uow import AuditRecord
 from services.access import authorize
 from services.config import SystemSettings, load_system_settings
-from services.context import ServiceContext
+from services.context import ServiceContext, system_actor
 from services.errors import InvalidInput, ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
 from services.extraction.providers.base import ProviderName
@@ -40,6 +41,7 @@ from services.extraction.providers.registry import check_provider_name
 from services.extraction.types import FIELD_NAMES
 from services.metrics import refresh_metrics_for_days
 from services.permissions import Permission
+from services.quality.routing import Route, Routing, route
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class ContractExtraction(BaseModel):
     processing_ms: int
     warnings: list[str]
     extracted_at: dt.datetime
+    route: Route = "review"
 
 
 class ExtractionProblem(BaseModel):
@@ -94,6 +97,8 @@ class ExtractionBatch(BaseModel):
     skipped: int = 0
     fallbacks: int = 0
     below_threshold: int = 0
+    qa_samples: int = 0
+    auto_approved: int = 0
     by_provider: dict[str, int] = Field(default_factory=dict)
     fallback_reasons: dict[str, int] = Field(default_factory=dict)
     prompt_tokens: int = 0
@@ -106,7 +111,7 @@ class ExtractionBatch(BaseModel):
         if len(self.problems) < MAX_REPORTED_PROBLEMS:
             self.problems.append(ExtractionProblem(contract_id=contract_id, reason=reason))
 
-    def count(self, stored: ContractExtraction, confidence_threshold: int) -> None:
+    def count(self, stored: ContractExtraction) -> None:
         self.extracted += 1
         self.by_provider[stored.provider] = self.by_provider.get(stored.provider, 0) + 1
         if stored.fallback_reason is not None:
@@ -118,7 +123,9 @@ class ExtractionBatch(BaseModel):
                 self.fallback_reasons[stored.fallback_reason] = (
                     self.fallback_reasons.get(stored.fallback_reason, 0) + 1
                 )
-        self.below_threshold += stored.min_confidence < confidence_threshold
+        self.below_threshold += stored.route == "review"
+        self.qa_samples += stored.route == "qa_sample"
+        self.auto_approved += stored.route == "auto_approve"
         self.prompt_tokens += stored.prompt_tokens
         self.completion_tokens += stored.completion_tokens
         self.cost_usd += stored.cost_usd
@@ -259,7 +266,7 @@ async def extract_contracts(
                 report.add_problem(document.contract_id, failure.reason)
             else:
                 extracted_days.add(_utc_day(stored.extracted_at))
-                report.count(stored, settings.confidence_threshold)
+                report.count(stored)
             if progress is not None:
                 done = report.extracted + report.failed + report.skipped
                 progress(done, max(done, report.selected))
@@ -338,7 +345,7 @@ async def _extract_one(
             ctx, document.contract_id, provider or engine.settings.llm_default_provider, reason
         )
         raise _Failed(reason, recorded=True) from exc
-    stored = await _store(ctx, document, outcome)
+    stored = await _store(ctx, document, outcome, engine.settings)
     if stored is None:
         raise _Failed(_CHANGED_MEANWHILE, recorded=False)
     return stored
@@ -384,6 +391,7 @@ def _upsert_statement() -> Any:
 
 
 _RUN_COLUMNS = (
+    "qa_sample",
     "llm_provider",
     "model_version",
     "prompt_version",
@@ -397,15 +405,35 @@ _RUN_COLUMNS = (
 _UPSERT = _upsert_statement()
 
 
+_AUTO_APPROVE = (
+    update(Extraction)
+    .where(Extraction.id == bindparam("item"), Extraction.status == "pending")
+    .values(status="approved", reviewed_at=func.now(), version=Extraction.version + 1)
+    .returning(Extraction.version)
+    .execution_options(synchronize_session=False)
+)
+
+
 async def _store(
-    ctx: ServiceContext, document: _Document, outcome: ExtractionOutcome
+    ctx: ServiceContext,
+    document: _Document,
+    outcome: ExtractionOutcome,
+    settings: SystemSettings,
 ) -> ContractExtraction | None:
     """Write the extraction, its event and the metrics of the day it left; None if the document changed.
 
     The day it moves to is refreshed once, by the batch, when the batch ends.
+    The routing (services/quality/routing.py) is decided here, so that the QA draw, the automatic approval
+    and their events are written in the same transaction as the extraction itself.
     """
     result = outcome.result
+    routing = route(
+        {field.name: field.confidence for field in result.fields()},
+        settings,
+        missing=tuple(field.name for field in result.fields() if field.value is None),
+    )
     values: dict[str, Any] = {
+        "qa_sample": routing.qa_sample,
         "contract_id": document.contract_id,
         "llm_provider": result.provider,
         "model_version": result.model_version,
@@ -450,12 +478,38 @@ async def _store(
             processing_ms=result.processing_ms,
             warnings=list(outcome.warnings),
             extracted_at=row.extracted_at,
+            route=routing.route,
         )
         uow.record(
-            ctx.actor.event("extract", contract_id=document.contract_id, **_event_data(stored, outcome))
+            ctx.actor.event(
+                "extract",
+                contract_id=document.contract_id,
+                **_event_data(stored, outcome),
+                route=routing.route,
+                route_reason=routing.reason,
+            )
         )
+        if routing.auto_approve:
+            version = await session.scalar(_AUTO_APPROVE, {"item": row.id})
+            stored = stored.model_copy(update={"version": version})
+            uow.record(_auto_approve_event(document.contract_id, stored, routing, ctx.actor.username))
         await uow.commit()
     return stored
+
+
+def _auto_approve_event(
+    contract_id: str, stored: ContractExtraction, routing: Routing, run_by: str
+) -> AuditRecord:
+    """The system's approval, by what and under which thresholds: "approved" always says by whom or what."""
+    return system_actor("refund-review auto-approve").event(
+        "auto_approve",
+        contract_id=contract_id,
+        extraction_id=str(stored.extraction_id),
+        version=stored.version,
+        thresholds=dict(routing.thresholds),
+        min_confidence=stored.min_confidence,
+        extraction_run_by=run_by,
+    )
 
 
 def _event_data(stored: ContractExtraction, outcome: ExtractionOutcome) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from services.context import Actor, ServiceContext
 from services.errors import Conflict, InvalidInput
 from services.extraction.types import FIELD_NAMES, FieldName
 from services.permissions import Permission
+from services.quality.routing import below_thresholds_sql, field_threshold_sql
 from services.review import (
     ACTOR,
     IS_PENDING,
@@ -123,6 +124,8 @@ class QueueCounts(BaseModel):
     threshold: int
     by_band: dict[ConfidenceBand, int]
     claimed_now: int
+    # Pending extractions that passed every threshold but were drawn for a person to check (QA sample).
+    qa_samples: int = 0
 
 
 def _lowest(confidences: dict[FieldName, int]) -> FieldName:
@@ -205,7 +208,7 @@ def _page_statement(
 ) -> Select[Any]:
     stmt = _PAGE_HEAD if after is None else _PAGE_AFTER
     if field is not None:
-        threshold = setting("confidence_threshold", Integer)
+        threshold = field_threshold_sql(field)
         # The second condition is implied by the first; it bounds the index scan.
         stmt = stmt.where(_confidence(field) < threshold, Extraction.min_confidence < threshold)
     if provider is not None:
@@ -267,7 +270,8 @@ async def queue_page(
 async def queue_counts(ctx: ServiceContext) -> QueueCounts:
     """Totals for the queue header, in one statement.
 
-    Every pending count reads only min_confidence, which extractions_queue_idx holds, so PostgreSQL can
+    Every pending count reads only the field confidences and the QA flag, which extractions_routing_idx
+    holds (migration 0010: per-field thresholds need each field, not just the weakest), so PostgreSQL can
     answer from the index alone (an index-only scan) rather than visiting 300,000 table rows; the live
     claims are counted through the small claimed_by index.
     """
@@ -287,7 +291,8 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
     )
     stmt = select(
         func.count().label("total"),
-        func.count().filter(Extraction.min_confidence < threshold).label("below"),
+        func.count().filter(below_thresholds_sql()).label("below"),
+        func.count().filter(Extraction.qa_sample).label("qa_samples"),
         *bands,
         threshold.label("threshold"),
         claimed.label("claimed"),
@@ -302,6 +307,7 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
         threshold=row.threshold,
         by_band={band: getattr(row, band.name) for band in ConfidenceBand},
         claimed_now=row.claimed,
+        qa_samples=row.qa_samples,
     )
 
 

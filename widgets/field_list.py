@@ -53,7 +53,11 @@ class FieldList(OptionList):
             title.append("  ✎ corrected", style="cyan")
         value = plain(field.value, style="bold reverse" if field.confidence < field.threshold else "bold")
         facts = confidence_bar(field.confidence, field.threshold)
-        if field.alignment == "exact":
+        if field.alignment != "unaligned" and field.alignment is not None and field.note:
+            # Grounding found the quote but doubts the value in it (a partial or damaged amount, a method
+            # the wording does not settle): the note below says why, "in text" would claim too much.
+            facts.append("  ? quote found, value in doubt", style="yellow")
+        elif field.alignment == "exact":
             facts.append("  ✓ in text", style="green")
         elif field.alignment == "fuzzy":
             facts.append("  ≈ fuzzy match", style="yellow")

@@ -20,6 +20,7 @@ from app.cli.extract_commands import extract, extract_file
 from app.cli.ingest_command import ingest
 from app.cli.maintain_command import maintain
 from app.cli.refund_commands import refund_quote, refunds
+from app.cli.report_commands import report
 from app.cli.rules_commands import rules
 from app.cli.runner import CliState, run_workstation
 from app.cli.seed_command import seed
@@ -85,3 +86,4 @@ main.add_command(extract_file)
 main.add_command(refund_quote)
 main.add_command(refunds)
 main.add_command(rules)
+main.add_command(report)

@@ -95,6 +95,11 @@ def _summary(batch: ExtractionBatch) -> str:
         lines += [f"  {count:,} × {reason}" for reason, count in batch.fallback_reasons.items()]
     if batch.extracted:
         lines.append(f"{batch.below_threshold:,} are below the confidence threshold and go to review first.")
+        if batch.qa_samples or batch.auto_approved:
+            lines.append(
+                f"{batch.qa_samples:,} passed but were drawn for QA review; "
+                f"{batch.auto_approved:,} were approved automatically."
+            )
     if batch.prompt_tokens or batch.completion_tokens:
         lines.append(
             f"Tokens: {batch.prompt_tokens:,} prompt + {batch.completion_tokens:,} completion; "

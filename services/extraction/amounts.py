@@ -6,7 +6,7 @@ digits or in words, without ever guessing at a European "1.250,00" (``find_amoun
 """
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple
 
 from services.extraction.locate import lower_preserving_offsets, unhyphenate
@@ -82,8 +82,15 @@ _BROKEN_WORD_HEAD = re.compile(r"[a-z]+$")
 _WORD_WINDOW_BEFORE = 160
 _WORD_WINDOW_AFTER = 80
 
+# A number as a reader sees it: digits with the separators, OCR letters and unreadable characters glued to
+# them. Spaces end it, so "$5.00 7" is two numbers; a letter counts only next to a digit or separator.
+_UNREADABLE = frozenset("?*#~|\ufffd")
+_OCR_LETTERS = frozenset("OolI")
+_NUMBER_RUN = re.compile(
+    r"(?:[0-9?*#~|\ufffd]|[OolI](?=[0-9,.]))"
+    r"(?:[0-9,.?*#~|\ufffd]|[OolI](?=[0-9,.?OolI])|\ (?=,[0-9]{3}))*"
+)
 _STRICT_AMOUNT = re.compile(r"\$?\s*(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]{1,2}))?")
-_ANY_NUMBER = re.compile(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?")
 _FEE_WORD = r"(?:fee|charge|penalty)s?\b"
 # Words that qualify a fee, alone or joined ("a cancellation or administrative fee").
 _FEE_KINDS = (
@@ -274,18 +281,82 @@ def _words_to_number(words: str) -> int | None:
     return total + group
 
 
-def amount_mentioned(text: str, value: Decimal) -> bool:
-    """Whether ``text`` states ``value``, with or without a currency marker: a quote may be a table cell."""
-    if any(found.value == value for found in find_amounts(text)):
-        return True
-    for match in _ANY_NUMBER.finditer(text):
-        try:
-            number = Decimal(match.group().replace(",", ""))
-        except InvalidOperation:
+class AmountSupport(NamedTuple):
+    """How a quote supports an amount: ``stated`` only when the quote holds it as a whole number;
+    ``damage`` says what OCR damage a reviewer should know about (None when the digits are clean)."""
+
+    stated: bool
+    damage: str | None
+
+
+def amount_support(text: str, value: Decimal) -> AmountSupport:
+    """Whether ``text`` states ``value`` as a WHOLE amount, and through what OCR damage.
+
+    A number is read as a whole: "$7?5.00" does not state 7.00 (or 5.00), "$1?899.00" does not state 1.00,
+    even though a number parser finds "$7" and "$1" in them. The number run a match sits in (digits, OCR
+    letters, separators and unreadable characters glued together) must be exactly the digits that were
+    read. A run repaired from letters ("$1,O95.00") states its repaired value, with that damage named; a run
+    with an unreadable character ("$7?5.00") states nothing, but when ``value`` fits it character for
+    character ("745.00") the damage is named so that the caller can cap rather than refuse.
+    """
+    damaged_fit: str | None = None
+    for run in _NUMBER_RUN.finditer(text):
+        digits = run.group().rstrip(".,")
+        if not any(char.isdigit() for char in digits):
             continue
-        if number == value:
-            return True
-    return False
+        unreadable = any(char in _UNREADABLE for char in digits)
+        if not unreadable and _run_value(digits) == value:
+            if any(char in _OCR_LETTERS for char in digits):
+                return AmountSupport(True, f"OCR damage inside the amount: {digits!r} was read as {value:,}")
+            return AmountSupport(True, None)
+        if unreadable and damaged_fit is None and _fits_damaged(digits, value):
+            damaged_fit = f"OCR damage inside the amount: {digits!r} has an unreadable character"
+    if any(found.value == value for found in find_word_amounts(text)):
+        return AmountSupport(True, None)
+    return AmountSupport(False, damaged_fit)
+
+
+def amount_mentioned(text: str, value: Decimal) -> bool:
+    """Whether ``text`` states ``value`` as a whole amount, with or without a currency marker: a quote may
+    be a table cell."""
+    return amount_support(text, value).stated
+
+
+def damaged_numbers(text: str) -> list[str]:
+    """Number runs in ``text`` with an unreadable character inside ("7?5.00"), for saying why a value fails."""
+    return [
+        run.group().rstrip(".,")
+        for run in _NUMBER_RUN.finditer(text)
+        if any(char in _UNREADABLE for char in run.group()) and any(char.isdigit() for char in run.group())
+    ]
+
+
+def _run_value(digits: str) -> Decimal | None:
+    """The value of a clean number run: thousands commas (or OCR's thousands points before cents) dropped."""
+    repaired = digits.translate(_OCR_DIGIT_VALUE).replace(" ", "")
+    whole, point, cents = repaired.rpartition(".")
+    if point and len(cents) == 2:
+        integer = whole.replace(",", "").replace(".", "")
+    elif point:
+        return None
+    else:
+        integer, cents = cents.replace(",", ""), "00"
+    if not integer.isdigit() or not cents.isdigit():
+        return None
+    return Decimal(f"{integer}.{cents}")
+
+
+def _fits_damaged(digits: str, value: Decimal) -> bool:
+    """Whether ``value`` reads the damaged run with each unreadable character standing for one digit or one
+    thousands comma ("7?5.00" fits 745.00, "1?899.00" fits 1,899.00)."""
+    plain = digits.translate(_OCR_DIGIT_VALUE).replace(" ", "")
+    if "." not in plain[-3:]:
+        plain += ".00"
+    return any(
+        len(plain) == len(expected)
+        and all(got == want or got in _UNREADABLE for got, want in zip(plain, expected, strict=True))
+        for expected in (f"{value:.2f}", f"{value:,.2f}")
+    )
 
 
 def no_fee_statements(text: str) -> list[tuple[int, int]]:

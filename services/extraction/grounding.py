@@ -11,15 +11,29 @@ from bisect import bisect_right
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
-from services.extraction.amounts import AmountError, amount_mentioned, read_amount, states_no_fee
+from services.extraction.amounts import (
+    AmountError,
+    amount_support,
+    damaged_numbers,
+    read_amount,
+    states_no_fee,
+)
 from services.extraction.locate import DocumentIndex, lower_preserving_offsets
-from services.extraction.methods import canonical_method, method_supported_by
+from services.extraction.methods import canonical_method, method_supported_by, methods_stated
 from services.extraction.types import AMOUNT_FIELDS, FieldCandidate, FieldResult, RefundMethod, SourceSpan
 
 DEFAULT_DEADLINE_S = 0.05
 UNALIGNED_CAP = 20
 UNSUPPORTED_CAP = 40
 UNKNOWN_CAP = 60
+# An amount read through OCR damage: a letter repaired to a digit ("$1,O95.00") is probably right, an
+# unreadable character ("$7?5.00") only fits the value; both sit below the default review threshold (80) so
+# that a person looks at the scan.
+OCR_REPAIRED_CAP = 75
+OCR_UNREADABLE_CAP = 50
+# A quote naming more than one method ("pro rata or the Rule of 78s, as the state requires") does not say
+# which one this contract uses.
+SEVERAL_METHODS_CAP = 60
 
 # Whitespace, dashes and quote marks carry no meaning for alignment: PDF text extraction, OCR and LLMs all
 # change them freely ("can-\ncellation", curly quotes, doubled spaces).
@@ -126,9 +140,11 @@ def ground(
 ) -> FieldResult:
     """Turn a provider's candidate into a result whose confidence the document can back up.
 
-    Caps: quote not found → 20; quote found but not stating the value → 40; value None or ``Unknown`` → 60
-    (an absence cannot be quoted); value that cannot be read (negative, not an amount, not a method) → value
-    None with confidence 0. Each cap leaves a note on the span saying why.
+    Caps: quote not found → 20; quote found but not stating the value → 40 (an amount must be stated as a
+    whole number: "$7?5.00" does not state 7.00); an amount fitting a number with an unreadable character →
+    50, one repaired from OCR letters → 75; a quote naming several methods → 60; value None or ``Unknown``
+    → 60 (an absence cannot be quoted); value that cannot be read (negative, not an amount, not a method) →
+    value None with confidence 0. Each cap leaves a note on the span saying why: the review screen shows it.
     """
     index = document if isinstance(document, DocumentIndex) else DocumentIndex(document)
     value, refusal = _normalize(candidate)
@@ -143,11 +159,14 @@ def ground(
         span = index.unaligned("", "no quote given")
         notes.append("no quote given")
     elif span is not None and value is not None:
-        unsupported = _unsupported(candidate.name, value, span.quote)
+        cap, unsupported = _support(candidate.name, value, span.quote)
         if unsupported is None and addresses_an_ai(_paragraph(index.text, span.start, span.end)):
-            unsupported = "the quote comes from text addressed to an AI, not from the contract's terms"
+            cap, unsupported = (
+                UNSUPPORTED_CAP,
+                "the quote comes from text addressed to an AI, not from the contract's terms",
+            )
         if unsupported:
-            confidence = min(confidence, UNSUPPORTED_CAP)
+            confidence = min(confidence, cap)
             notes.append(unsupported)
     if value is None or value == "Unknown":
         confidence = min(confidence, UNKNOWN_CAP)
@@ -179,15 +198,37 @@ def _normalize(candidate: FieldCandidate) -> tuple[Decimal | RefundMethod | None
     return method, None
 
 
-def _unsupported(name: str, value: Decimal | RefundMethod, quote: str) -> str | None:
+def _support(name: str, value: Decimal | RefundMethod, quote: str) -> tuple[int, str | None]:
+    """The cap and the reason when ``quote`` does not fully support ``value``; (100, None) when it does."""
     if isinstance(value, Decimal):
         if value == 0 and name == "cancellation_fee" and states_no_fee(quote):
-            return None
-        if amount_mentioned(quote, value):
-            return None
+            return 100, None
+        support = amount_support(quote, value)
+        if support.stated:
+            return (OCR_REPAIRED_CAP, support.damage) if support.damage else (100, None)
+        if support.damage:
+            return OCR_UNREADABLE_CAP, f"{support.damage}; {value} cannot be confirmed"
         if value == 0:
-            return "the quote does not say that there is no fee"
-        return f"amount {value} does not appear in the quote"
-    if value == "Unknown" or method_supported_by(quote, value):
-        return None
-    return f"the quote does not state the {value} method"
+            return UNSUPPORTED_CAP, "the quote does not say that there is no fee"
+        damaged = damaged_numbers(quote)
+        if damaged:
+            return UNSUPPORTED_CAP, (
+                f"amount {value} does not appear in the quote as a whole amount (the quote's number "
+                f"{damaged[0]!r} is damaged)"
+            )
+        return UNSUPPORTED_CAP, f"amount {value} does not appear in the quote"
+    if value == "Unknown":
+        return (
+            (100, None)
+            if method_supported_by(quote, value)
+            else (
+                UNSUPPORTED_CAP,
+                "the quote states a refund method, not that none is stated",
+            )
+        )
+    if not method_supported_by(quote, value):
+        return UNSUPPORTED_CAP, f"the quote does not state the {value} method"
+    others = sorted(methods_stated(quote) - {value})
+    if others:
+        return SEVERAL_METHODS_CAP, f"the quote also names {', '.join(others)}: it does not say which applies"
+    return 100, None

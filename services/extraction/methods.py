@@ -113,9 +113,14 @@ def find_method_mentions(text: str) -> list[MethodMention]:
     return mentions
 
 
+def methods_stated(quote: str) -> set[RefundMethod]:
+    """The methods ``quote`` states without negating them ("not pro rata" states none)."""
+    return {mention.method for mention in find_method_mentions(unhyphenate(quote)) if not mention.negated}
+
+
 def method_supported_by(quote: str, method: RefundMethod) -> bool:
     """Whether ``quote`` states ``method``; ``Unknown`` is supported by a quote stating no method at all."""
-    stated = {mention.method for mention in find_method_mentions(unhyphenate(quote)) if not mention.negated}
+    stated = methods_stated(quote)
     if method == "Unknown":
         return not stated
     return method in stated

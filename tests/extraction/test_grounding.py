@@ -5,7 +5,16 @@ from decimal import Decimal
 
 import pytest
 
-from services.extraction.grounding import UNALIGNED_CAP, UNKNOWN_CAP, UNSUPPORTED_CAP, align, ground
+from services.extraction.grounding import (
+    OCR_REPAIRED_CAP,
+    OCR_UNREADABLE_CAP,
+    SEVERAL_METHODS_CAP,
+    UNALIGNED_CAP,
+    UNKNOWN_CAP,
+    UNSUPPORTED_CAP,
+    align,
+    ground,
+)
 from services.extraction.locate import DocumentIndex
 from services.extraction.types import FieldCandidate, FieldName
 
@@ -164,3 +173,96 @@ def test_a_huge_quote_cannot_hang_alignment() -> None:
     source = align(INDEX, "fee " * 100_000)
     assert time.perf_counter() - started < 1.0
     assert source.alignment == "unaligned"
+
+
+@pytest.mark.parametrize(
+    ("value", "quote"),
+    [
+        ("7.00", "GAP charge $7?5.00"),
+        ("5.00", "GAP charge $7?5.00"),
+        ("1.00", "GAP charge $1?899.00"),
+        ("899.00", "GAP charge $1?899.00"),
+        ("12.00", "GAP charge $1,250.00"),
+        ("250.00", "GAP charge $1,250.00"),
+        ("1.00", "GAP charge $1.50"),
+    ],
+)
+def test_an_amount_inside_a_longer_or_damaged_number_is_not_in_the_quote(value: str, quote: str) -> None:
+    index = DocumentIndex(f"GAP WAIVER\n{quote}\n")
+    result = ground(index, _candidate("gap_insurance_premium", value, quote))
+    assert result.confidence == UNSUPPORTED_CAP
+    assert result.source is not None
+    assert "does not appear in the quote" in (result.source.note or "")
+
+
+def test_the_note_names_the_damaged_number_a_partial_amount_came_from() -> None:
+    index = DocumentIndex("GAP charge $7?5.00\n")
+    result = ground(index, _candidate("gap_insurance_premium", "$7.00", "GAP charge $7?5.00"))
+    assert result.source is not None
+    assert result.source.note == (
+        "amount 7.00 does not appear in the quote as a whole amount (the quote's number '7?5.00' is damaged)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "quote"),
+    [("745.00", "GAP charge $7?5.00"), ("1899.00", "GAP charge $1?899.00"), ("1250", "fee $1,2#0.00")],
+)
+def test_an_amount_that_fits_an_unreadable_character_is_capped_with_the_reason(
+    value: str, quote: str
+) -> None:
+    index = DocumentIndex(f"{quote}\n")
+    result = ground(index, _candidate("gap_insurance_premium", value, quote, confidence=97))
+    assert result.confidence == OCR_UNREADABLE_CAP
+    assert result.source is not None
+    assert "has an unreadable character" in (result.source.note or "")
+    assert "cannot be confirmed" in (result.source.note or "")
+
+
+@pytest.mark.parametrize(
+    ("value", "quote"), [("1095.00", "GAP charge $1,O95.00"), ("50", "fee of $5O.00"), ("100", "fee $l00.00")]
+)
+def test_an_amount_read_through_ocr_letters_is_stated_but_capped(value: str, quote: str) -> None:
+    index = DocumentIndex(f"{quote}\n")
+    result = ground(index, _candidate("gap_insurance_premium", value, quote, confidence=97))
+    assert result.confidence == OCR_REPAIRED_CAP
+    assert result.source is not None
+    assert (result.source.note or "").startswith("OCR damage inside the amount:")
+
+
+@pytest.mark.parametrize(
+    ("value", "quote"),
+    [
+        ("1250.00", "GAP Waiver Charge: $1,250.00."),
+        ("1250.00", "charge of $1 ,250.00 (OCR spacing)"),
+        ("1295.00", "charge S1.295.00"),
+        ("750.00", "Seven Hundred Fifty and 00/100 Dollars"),
+        ("50.00", "Fee: 50"),
+        ("7.00", "a fee of $50.00 and a filing charge of $7.00"),
+    ],
+)
+def test_a_whole_amount_keeps_its_confidence(value: str, quote: str) -> None:
+    index = DocumentIndex(f"{quote}\n")
+    result = ground(index, _candidate("gap_insurance_premium", value, quote, confidence=93))
+    assert result.confidence == 93
+    assert result.source is not None
+    assert result.source.note is None
+
+
+def test_a_quote_naming_several_methods_does_not_settle_which_one() -> None:
+    quote = "refunded pro rata or by the Rule of 78s, as the law of your state requires"
+    result = ground(DocumentIndex(quote), _candidate("refund_calculation_method", "Pro-Rata", quote))
+    assert result.confidence == SEVERAL_METHODS_CAP
+    assert result.source is not None
+    assert result.source.note == "the quote also names Rule of 78s: it does not say which applies"
+
+
+def test_a_negated_method_or_an_unknown_beside_a_stated_method_is_not_supported() -> None:
+    negated = "The refund is not calculated on a pro rata basis."
+    result = ground(DocumentIndex(negated), _candidate("refund_calculation_method", "Pro-Rata", negated))
+    assert result.confidence == UNSUPPORTED_CAP
+    stated = "The unearned charge is refunded by the Rule of 78s."
+    unknown = ground(DocumentIndex(stated), _candidate("refund_calculation_method", "Unknown", stated))
+    assert unknown.confidence == UNSUPPORTED_CAP
+    assert unknown.source is not None
+    assert unknown.source.note == "the quote states a refund method, not that none is stated"

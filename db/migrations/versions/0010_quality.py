@@ -1,4 +1,4 @@
-"""Trust in what nobody reviews: QA samples, automatic approval, per-field thresholds.
+"""Trust in what nobody reviews: the QA-sample flag, approvals without a reviewer, the quality settings.
 
 Revision ID: 0010
 Revises: 0009

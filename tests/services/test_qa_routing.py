@@ -1,0 +1,181 @@
+"""QA sampling and automatic approval at extraction time; per-field thresholds in routing and the queue."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+import asyncpg
+import pytest
+
+from db.database import Database
+from db.models import Extraction
+from services.config import SystemSettings, update_config
+from services.context import ServiceContext
+from services.errors import InvalidInput
+from services.extraction.types import FIELD_NAMES, FieldName
+from services.extractions import extract_contracts
+from services.quality import routing
+from services.quality.routing import route
+from services.queue import queue_counts, queue_page
+from tests.services.conftest import MakeContext
+from tests.services.test_extractions import add_document
+
+AddContract = Callable[..., Awaitable[Extraction]]
+PASSING: dict[FieldName, int] = {
+    "gap_insurance_premium": 94,
+    "refund_calculation_method": 93,
+    "cancellation_fee": 92,
+}
+
+
+def test_the_qa_share_of_10000_passing_extractions_is_within_binomial_bounds_of_the_rate() -> None:
+    settings = SystemSettings(qa_sample_rate=Decimal("0.05"), auto_approve=True)
+    rng = random.Random(20261205)
+    trials = 10_000
+    drawn = sum(route(PASSING, settings, rng).qa_sample for _ in range(trials))
+    sigma = math.sqrt(0.05 * 0.95 / trials)
+    assert abs(drawn / trials - 0.05) <= 4 * sigma
+    # The same seed draws the same extractions: the sample can be reproduced in a test.
+    again = random.Random(20261205)
+    assert drawn == sum(route(PASSING, settings, again).qa_sample for _ in range(trials))
+
+
+def test_only_passing_extractions_are_drawn_and_the_rest_are_auto_approved_when_on() -> None:
+    settings = SystemSettings(qa_sample_rate=Decimal("0.2"), auto_approve=True)
+    rng = random.Random(7)
+    low = {**PASSING, "cancellation_fee": 79}
+    routes = [route(low, settings, rng).route for _ in range(1000)]
+    assert set(routes) == {"review"}
+    passing = [route(PASSING, settings, rng).route for _ in range(1000)]
+    assert set(passing) == {"qa_sample", "auto_approve"}
+    assert (
+        0.2 - 4 * math.sqrt(0.16 / 1000)
+        <= passing.count("qa_sample") / 1000
+        <= 0.2 + 4 * math.sqrt(0.16 / 1000)
+    )
+    off = SystemSettings(qa_sample_rate=Decimal("0"), auto_approve=False)
+    assert route(PASSING, off, rng).route == "passes"
+    always = SystemSettings(qa_sample_rate=Decimal("1"), auto_approve=True)
+    assert route(PASSING, always, rng).route == "qa_sample"
+
+
+def test_a_missing_needed_value_is_never_approved_automatically() -> None:
+    settings = SystemSettings(qa_sample_rate=Decimal("0"), auto_approve=True, confidence_threshold=50)
+    decided = route({**PASSING, "gap_insurance_premium": 60}, settings, missing=("gap_insurance_premium",))
+    assert decided.route == "review"
+    assert decided.reason == "every field passes but there is no GAP premium: a person decides"
+
+
+def test_per_field_thresholds_change_which_items_are_routed() -> None:
+    confidences: dict[FieldName, int] = {**PASSING, "refund_calculation_method": 75}
+    overall = SystemSettings(qa_sample_rate=Decimal("0"))
+    decided = route(confidences, overall)
+    assert decided.route == "review"
+    assert decided.reason == "below its threshold: refund method 75 < 80"
+    lenient = SystemSettings(qa_sample_rate=Decimal("0"), field_thresholds={"refund_calculation_method": 70})
+    assert route(confidences, lenient).route == "passes"
+    strict = SystemSettings(qa_sample_rate=Decimal("0"), field_thresholds={"gap_insurance_premium": 95})
+    assert route(PASSING, strict).reason == "below its threshold: GAP premium 94 < 95"
+    assert strict.thresholds() == {
+        "gap_insurance_premium": 95,
+        "refund_calculation_method": 80,
+        "cancellation_fee": 80,
+    }
+
+
+async def _settings(superuser: asyncpg.Connection, **values: str) -> None:
+    for key, value in values.items():
+        await superuser.execute("UPDATE system_config SET value = $2 WHERE key = $1", key, value)
+
+
+async def test_auto_approve_approves_passing_extractions_by_the_system_with_an_audited_event(
+    system: ServiceContext, database: Database, superuser: asyncpg.Connection
+) -> None:
+    await _settings(superuser, auto_approve="true", qa_sample_rate="0")
+    contract_id = await add_document(database)
+    batch = await extract_contracts(system, contract_ids=[contract_id], provider="rules")
+    assert (batch.extracted, batch.auto_approved) == (1, 1)
+    row = await superuser.fetchrow("SELECT * FROM extractions WHERE contract_id = $1", contract_id)
+    assert (row["status"], row["reviewed_by"], row["qa_sample"]) == ("approved", None, False)
+    assert row["reviewed_at"] is not None
+    assert row["version"] == 2
+    events = await superuser.fetch(
+        "SELECT event_type, user_id, event_data FROM audit_events WHERE contract_id = $1 ORDER BY seq",
+        contract_id,
+    )
+    assert [e["event_type"] for e in events] == ["extract", "auto_approve"]
+    extract_data, approve_data = (e["event_data"] for e in events)
+    assert extract_data["route"] == "auto_approve"
+    assert events[1]["user_id"] is None
+    assert approve_data["thresholds"] == dict.fromkeys(FIELD_NAMES, 80)
+    assert approve_data["extraction_id"] == str(row["id"])
+    assert approve_data["version"] == 2
+    assert approve_data["extraction_run_by"] == "system"
+
+
+async def test_a_qa_sample_stays_pending_flagged_and_counted_in_the_queue(
+    system: ServiceContext, make_context: MakeContext, database: Database, superuser: asyncpg.Connection
+) -> None:
+    await _settings(superuser, auto_approve="true", qa_sample_rate="1")
+    contract_id = await add_document(database)
+    batch = await extract_contracts(system, contract_ids=[contract_id], provider="rules")
+    assert (batch.qa_samples, batch.auto_approved, batch.below_threshold) == (1, 0, 0)
+    row = await superuser.fetchrow(
+        "SELECT status, qa_sample FROM extractions WHERE contract_id = $1", contract_id
+    )
+    assert (row["status"], row["qa_sample"]) == ("pending", True)
+    data = await superuser.fetchval(
+        "SELECT event_data FROM audit_events WHERE contract_id = $1 AND event_type = 'extract'", contract_id
+    )
+    assert (data["route"], data["route_reason"]) == ("qa_sample", "every field passes; drawn for QA (rate 1)")
+    assert not await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'auto_approve'")
+    reviewer = await make_context("reviewer")
+    counts = await queue_counts(reviewer)
+    assert (counts.total_pending, counts.below_threshold, counts.qa_samples) == (1, 0, 1)
+    # A re-extraction draws again: with the rate at 0 and auto_approve on, the same contract is approved.
+    await _settings(superuser, qa_sample_rate="0")
+    await extract_contracts(system, contract_ids=[contract_id], provider="rules")
+    row = await superuser.fetchrow(
+        "SELECT status, qa_sample FROM extractions WHERE contract_id = $1", contract_id
+    )
+    assert (row["status"], row["qa_sample"]) == ("approved", False)
+
+
+async def test_the_draw_at_extraction_uses_the_seedable_generator(
+    system: ServiceContext, database: Database, superuser: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _settings(superuser, qa_sample_rate="0.5")
+    seed = 3
+    reference = random.Random(seed)
+    expected = [reference.random() < 0.5 for _ in range(6)]
+    assert len(set(expected)) == 2  # the seed draws both ways, so the test tells them apart
+    monkeypatch.setattr(routing, "QA_RANDOM", random.Random(seed))
+    routes = []
+    for _ in expected:
+        batch = await extract_contracts(system, contract_ids=[await add_document(database)], provider="rules")
+        routes.append(batch.qa_samples == 1)
+    assert routes == expected
+
+
+async def test_per_field_thresholds_change_the_queue(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    await add_contract(method_confidence=75)
+    await add_contract(premium_confidence=85)
+    reviewer = await make_context("reviewer")
+    assert (await queue_counts(reviewer)).below_threshold == 1
+    assert len((await queue_page(reviewer, field="refund_calculation_method")).items) == 1
+    admin = await make_context("admin")
+    await update_config(
+        admin, "field_thresholds", '{"refund_calculation_method": 70, "gap_insurance_premium": 90}'
+    )
+    assert (await queue_counts(reviewer)).below_threshold == 1
+    assert (await queue_page(reviewer, field="refund_calculation_method")).items == []
+    assert len((await queue_page(reviewer, field="gap_insurance_premium")).items) == 1
+    with pytest.raises(InvalidInput, match="field_thresholds"):
+        await update_config(admin, "field_thresholds", '{"premium": 70}')
+    with pytest.raises(InvalidInput, match="field_thresholds"):
+        await update_config(admin, "field_thresholds", '{"cancellation_fee": 170}')
