@@ -27,6 +27,7 @@ from services.errors import Conflict
 from services.permissions import Permission, allowed
 from services.queue import claim_next, release
 from services.review import (
+    REJECTION_REASONS,
     Decision,
     ExtractionDetail,
     FieldDetail,
@@ -246,8 +247,9 @@ class ReviewScreen(WorkstationScreen):
     def action_reject(self) -> None:
         from app.screens.reason import ReasonDialog
 
+        question = "Why is this extraction rejected? Press its number, then enter."
         self.app.push_screen(
-            ReasonDialog(f"Reject {self.detail.contract_id}", "Why is this extraction rejected?"),
+            ReasonDialog(f"Reject {self.detail.contract_id}", question, REJECTION_REASONS),
             callback=self._reject_with,
         )
 
@@ -320,6 +322,8 @@ class ReviewScreen(WorkstationScreen):
         if self.detail.status != "pending":
             return
         field = self.selected_field
+        # The dialog docks at the bottom: the source line goes near the top, where it stays in view.
+        self.query_one(DocumentView).scroll_to_span(near_top=True)
 
         def apply(request: CorrectionRequest | None) -> None:
             if request is not None:
