@@ -36,12 +36,15 @@ class ChatEntry:
     citations: tuple[CitationView, ...] = field(default_factory=tuple)
 
 
-def citation_text(citation: CitationView) -> str:
-    return f"p.{citation.page} l.{citation.line}: “{citation.quote}”"
+def citation_text(citation: CitationView, *, quoted: bool = False) -> str:
+    """Where a source is and what it says; only where, when the answer quotes it already."""
+    where = f"p.{citation.page} l.{citation.line}"
+    return where if quoted else f"{where}: “{citation.quote}”"
 
 
 def entry_text(entry: ChatEntry) -> Text:
-    """The heading (who · when), the message, then its sources, one line per citation."""
+    """The heading (who · when), the message, then its sources, one line per citation (a quote the
+    message already shows is not shown a second time)."""
     text = Text()
     text.append(entry.who, style="bold")
     if entry.when:
@@ -52,7 +55,7 @@ def entry_text(entry: ChatEntry) -> Text:
         text.append("\n\nSources", style="dim")
         for citation in entry.citations:
             text.append("\n")
-            text.append(citation_text(citation), style="italic")
+            text.append(citation_text(citation, quoted=citation.quote in entry.text), style="italic")
     return text
 
 

@@ -154,9 +154,14 @@ class DocumentView(ScrollView, can_focus=False):
         self.refresh()
 
     def on_resize(self) -> None:
-        first = self._layout.rows[self.scroll_offset.y].start if self._layout.rows else 0
+        """Wrap anew; keep the lit span in view, or else the line that was at the top."""
+        rows = self._layout.rows
+        first = rows[min(self.scroll_offset.y, len(rows) - 1)].start if rows else 0
         self._relayout()
-        self.scroll_to(y=self._layout.row_of(first), animate=False, immediate=True)
+        if self._span is not None:
+            self.scroll_to_span()
+        else:
+            self.scroll_to(y=self._layout.row_of(first), animate=False, immediate=True)
 
     # --- the highlighted span ----------------------------------------------------------------------
 

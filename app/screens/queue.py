@@ -91,16 +91,17 @@ class QueueScreen(WorkstationScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # What a reviewer decides by comes first, so an 80-column terminal shows it without scrolling.
         table.add_column("Contract", key="contract")
-        table.add_column("Customer", key="customer")
         table.add_column("Weakest field", key="weakest")
         table.add_column("Confidence", key="confidence")
+        table.add_column("Age", key="age")
+        table.add_column("Held by", key="holder")
         table.add_column("Prem", key="premium")
         table.add_column("Meth", key="method")
         table.add_column("Fee", key="fee")
+        table.add_column("Customer", key="customer")
         table.add_column("Provider", key="provider")
-        table.add_column("Age", key="age")
-        table.add_column("Held by", key="holder")
         table.focus()
         self.reload()
         self.refresh_counts()
@@ -152,9 +153,10 @@ class QueueScreen(WorkstationScreen):
         c = item.confidences
         return [
             item.contract_id,
-            item.customer_name,
             FIELD_LABELS[item.lowest_field],
             confidence_bar(item.min_confidence, threshold),
+            age_text(item.extracted_at, now),
+            held,
             Text(
                 str(c["gap_insurance_premium"]), style="red" if c["gap_insurance_premium"] < threshold else ""
             ),
@@ -163,9 +165,8 @@ class QueueScreen(WorkstationScreen):
                 style="red" if c["refund_calculation_method"] < threshold else "",
             ),
             Text(str(c["cancellation_fee"]), style="red" if c["cancellation_fee"] < threshold else ""),
+            item.customer_name,
             item.llm_provider,
-            age_text(item.extracted_at, now),
-            held,
         ]
 
     @work(exclusive=True, group="queue-counts", exit_on_error=False)

@@ -81,11 +81,11 @@ class ReviewScreen(WorkstationScreen):
     """One extraction under review; decisions move straight on to the next item."""
 
     BINDINGS = [
-        Binding("a", "approve", "Approve & next", id="approve"),
-        Binding("n", "skip", "Skip to next", id="skip"),
-        Binding("e", "correct", "Correct field", id="correct"),
+        Binding("a", "approve", "Approve", id="approve"),
+        Binding("n", "skip", "Skip", id="skip"),
+        Binding("e", "correct", "Correct", id="correct"),
         Binding("x", "reject", "Reject", id="reject"),
-        Binding("u", "undo", "Undo last decision", id="undo"),
+        Binding("u", "undo", "Undo", id="undo"),
         Binding("c", "chat", "Chat", id="chat"),
         Binding("h", "history", "History", id="history"),
         Binding("o", "reopen", "Reopen", id="reopen"),
@@ -100,7 +100,7 @@ class ReviewScreen(WorkstationScreen):
         ),
         Binding("pagedown", "scroll_document(1)", "Page down", show=False, id="document_page_down"),
         Binding("pageup", "scroll_document(-1)", "Page up", show=False, id="document_page_up"),
-        Binding("g", "show_source", "Go to source", show=False, id="show_source"),
+        Binding("g", "show_source", "Source", id="show_source"),
         Binding("escape", "back", "Back to queue", id="back"),
     ]
 
@@ -232,7 +232,8 @@ class ReviewScreen(WorkstationScreen):
         if action == "reopen":
             return not pending and allowed(self.ctx.actor, Permission.REOPEN)
         if action == "undo":
-            return self.workstation.last_decision is not None
+            # Shown (dimmed) even with nothing to undo: it is one of the loop's keys.
+            return True if self.workstation.last_decision is not None else None
         return True
 
     # --- decisions ---------------------------------------------------------------------------------
@@ -367,7 +368,9 @@ class ReviewScreen(WorkstationScreen):
     def action_chat(self) -> None:
         from app.screens.chat import ChatScreen
 
-        self.app.push_screen(ChatScreen(self.detail.contract_id))
+        source = self.selected_field.source or {}
+        span = (int(source["start"]), int(source["end"])) if source.get("end", 0) > source.get("start", 0) else None
+        self.app.push_screen(ChatScreen(self.detail.contract_id, self.detail.document_text or "", span))
 
     def action_history(self) -> None:
         from app.screens.history import HistoryDialog
