@@ -369,7 +369,11 @@ class ReviewScreen(WorkstationScreen):
         from app.screens.chat import ChatScreen
 
         source = self.selected_field.source or {}
-        span = (int(source["start"]), int(source["end"])) if source.get("end", 0) > source.get("start", 0) else None
+        span = (
+            (int(source["start"]), int(source["end"]))
+            if source.get("end", 0) > source.get("start", 0)
+            else None
+        )
         self.app.push_screen(ChatScreen(self.detail.contract_id, self.detail.document_text or "", span))
 
     def action_history(self) -> None:
