@@ -117,6 +117,8 @@ class DocumentView(ScrollView, can_focus=False):
     DEFAULT_CSS = """
     DocumentView {
         background: $surface;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
     }
     DocumentView > .document-view--gutter {
         color: $text-muted;
@@ -150,7 +152,8 @@ class DocumentView(ScrollView, can_focus=False):
         pane = self.scrollable_content_region.width or self.size.width or 80
         if force or pane != self._layout.pane_width:
             self._layout = DocumentLayout(self._text, pane)
-        self.virtual_size = Size(pane, len(self._layout.rows))
+        # Room to scroll the last lines up to the top, so a dialog docked below never hides the span.
+        self.virtual_size = Size(pane, len(self._layout.rows) + max(self.size.height - 3, 0))
         self.refresh()
 
     def on_resize(self) -> None:

@@ -78,9 +78,9 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
         return "required — enter saves" if self.require_reason else "optional (required for “other”)"
 
     def _keys_hint(self) -> Text:
-        then = "a note, enter" if self.require_reason else "saved"
-        first = "the method's digit" if self.field.name == METHOD_FIELD else "value, enter"
-        return Text(f"{first} → the reason's digit → {then}   ·   ctrl+s save   ·   esc cancel", style="dim")
+        first = "method digit" if self.field.name == METHOD_FIELD else "value ⏎"
+        then = ", note ⏎" if self.require_reason else ""
+        return Text(f"{first}, reason digit{then}  ·  ctrl+s saves  ·  esc cancels", style="dim")
 
     def on_mount(self) -> None:
         self.query_one("#new-method, #new-value").focus()
