@@ -23,9 +23,9 @@ class ChoicePicker(Widget, can_focus=True):
     """One line (wrapped when narrow) of `1 label   2 label …`; a digit picks, and says so."""
 
     BINDINGS = [
-        Binding("left", "move(-1)", "Previous choice", show=False),
-        Binding("right", "move(1)", "Next choice", show=False),
-        Binding("space", "pick_cursor", "Choose", show=False),
+        Binding("left", "move(-1)", "Previous choice", show=False, id="choice_previous"),
+        Binding("right", "move(1)", "Next choice", show=False, id="choice_next"),
+        Binding("space", "pick_cursor", "Choose", show=False, id="choice_pick"),
     ]
 
     DEFAULT_CSS = """

@@ -35,8 +35,8 @@ class FieldList(OptionList):
     """
 
     BINDINGS = [
-        # The footer shows j for both: "j/k Field" (k alone would only repeat it).
-        Binding("j", "cursor_down", "Field", key_display="j/k", id="next_field"),
+        # The footer shows j for both, as "j/k" (k alone would only repeat it).
+        Binding("j", "cursor_down", "Next field", key_display="j/k", id="next_field"),
         Binding("k", "cursor_up", "Previous field", show=False, id="previous_field"),
     ]
 
