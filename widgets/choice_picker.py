@@ -53,12 +53,16 @@ class ChoicePicker(Widget, can_focus=True):
         def control(self) -> ChoicePicker:
             return self.picker
 
-    def __init__(self, choices: Sequence[tuple[str, str]], *, id: str | None = None) -> None:
-        """`choices` are (label, value) pairs, at most nine: each gets the digit of its place."""
+    def __init__(
+        self, choices: Sequence[tuple[str, str]], *, one_per_line: bool = False, id: str | None = None
+    ) -> None:
+        """`choices` are (label, value) pairs, at most nine: each gets the digit of its place. Short
+        labels share a line; sentences (`one_per_line`) read better in a column."""
         if not 0 < len(choices) <= MAX_CHOICES:
             raise ValueError(f"a picker takes 1 to {MAX_CHOICES} choices, not {len(choices)}")
         super().__init__(id=id)
         self.choices = list(choices)
+        self._separator = "\n" if one_per_line else "   "
 
     @property
     def value(self) -> str | None:
@@ -68,7 +72,7 @@ class ChoicePicker(Widget, can_focus=True):
         text = Text()
         for index, (label, _) in enumerate(self.choices):
             if index:
-                text.append("   ")
+                text.append(self._separator)
             style = "bold reverse" if index == self.chosen else "underline" if index == self.cursor else ""
             text.append(f"{index + 1}", style="bold cyan")
             text.append(f" {label}", style=style)

@@ -103,7 +103,8 @@ class DocumentLayout:
         offset = max(0, min(offset, len(self.text)))
         return max(bisect_right(self._row_starts, offset) - 1, 0)
 
-    def line_start(self, page: int, number: int) -> SourceLine | None:
+    def line_at(self, page: int, number: int) -> SourceLine | None:
+        """The line a citation names (page, line), if the document has it."""
         for line in self.lines:
             if line.page == page and line.number == number:
                 return line
@@ -185,7 +186,7 @@ class DocumentView(ScrollView, can_focus=False):
 
     def highlight_line(self, page: int, number: int) -> bool:
         """Light a whole cited line (page, line as a citation gives them); False if there is none."""
-        line = self._layout.line_start(page, number)
+        line = self._layout.line_at(page, number)
         if line is None:
             return False
         self.highlight(line.start, max(line.end, line.start + 1))

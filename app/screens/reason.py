@@ -41,6 +41,7 @@ class ReasonDialog(WorkstationDialog[str | None]):
             if self._choices:
                 yield ChoicePicker(
                     [(choice, choice) for choice in self._choices] + [("other: type it", OTHER)],
+                    one_per_line=True,
                     id="reason-choices",
                 )
             yield Input(

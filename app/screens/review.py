@@ -77,6 +77,14 @@ def source_caption(field: FieldDetail) -> Text:
     return where
 
 
+def source_span(field: FieldDetail) -> tuple[int, int] | None:
+    """The stored-text span a value was read from; None when there is none or it is not in the text."""
+    source = field.source or {}
+    if source.get("alignment") == "unaligned" or source.get("end", 0) <= source.get("start", 0):
+        return None
+    return int(source["start"]), int(source["end"])
+
+
 class ReviewScreen(WorkstationScreen):
     """One extraction under review; decisions move straight on to the next item."""
 
@@ -190,12 +198,9 @@ class ReviewScreen(WorkstationScreen):
             quote.update(Text(f"“{source['quote']}”", style="italic"))
         else:
             quote.update(Text("No quote recorded for this value.", style="dim"))
-        if (
-            source
-            and source.get("alignment") != "unaligned"
-            and source.get("end", 0) > source.get("start", 0)
-        ):
-            document.highlight(int(source["start"]), int(source["end"]))
+        span = source_span(field)
+        if span is not None:
+            document.highlight(*span)
         else:
             document.clear_highlight()
 
@@ -368,12 +373,7 @@ class ReviewScreen(WorkstationScreen):
     def action_chat(self) -> None:
         from app.screens.chat import ChatScreen
 
-        source = self.selected_field.source or {}
-        span = (
-            (int(source["start"]), int(source["end"]))
-            if source.get("end", 0) > source.get("start", 0)
-            else None
-        )
+        span = source_span(self.selected_field)
         self.app.push_screen(ChatScreen(self.detail.contract_id, self.detail.document_text or "", span))
 
     def action_history(self) -> None:

@@ -85,6 +85,12 @@ async def _correction_dialog(pilot: Pilot) -> None:
     await pilot.press(*"1150")
 
 
+async def _reject_dialog(pilot: Pilot) -> None:
+    await pilot.press("x")
+    await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "ReasonDialog")
+    await pilot.press("2")
+
+
 async def _connected(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: pilot.app.runtime is not None)
     await pilot.pause()
@@ -123,3 +129,9 @@ def test_correction_dialog(
     """Docked at the bottom: the highlighted source line stays in view above it, at 80x24 too."""
     run = _steps(database_url, _to_review, _correction_dialog)
     assert snap_compare(make_app(settings), terminal_size=size, run_before=run)
+
+
+def test_reject_dialog_narrow(snap_compare, settings: Settings, database_url: URL) -> None:
+    """The numbered reasons, one picked, at 80x24: nothing clipped."""
+    run = _steps(database_url, _to_review, _reject_dialog)
+    assert snap_compare(make_app(settings), terminal_size=NARROW, run_before=run)
