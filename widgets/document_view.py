@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -111,6 +112,13 @@ class DocumentLayout:
         return None
 
 
+class LineStyles(NamedTuple):
+    text: Style
+    gutter: Style
+    page: Style
+    lit: Style
+
+
 class DocumentView(ScrollView, can_focus=False):
     """Read-only contract text; `highlight(start, end)` lights a span and scrolls it into view."""
 
@@ -139,6 +147,7 @@ class DocumentView(ScrollView, can_focus=False):
         self._text = ""
         self._layout = DocumentLayout("", MIN_TEXT_WIDTH)
         self._span: tuple[int, int] | None = None
+        self._styles: LineStyles | None = None
 
     # --- content -----------------------------------------------------------------------------------
 
@@ -203,32 +212,46 @@ class DocumentView(ScrollView, can_focus=False):
 
     # --- drawing -----------------------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    def _line_styles(self) -> LineStyles:
+        """The styles of text, gutter, page headers and the lit span, worked out once per style change
+        (every visible row needs them, and every next item redraws every row)."""
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = LineStyles(
+                base,
+                base + self.get_component_rich_style("document-view--gutter", partial=True),
+                base + self.get_component_rich_style("document-view--page", partial=True),
+                base + self.get_component_rich_style("document-view--highlight", partial=True),
+            )
+        return self._styles
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        styles = self._line_styles()
         index = self.scroll_offset.y + y
         if index >= len(self._layout.rows):
-            return Strip.blank(width, base)
+            return Strip.blank(width, styles.text)
         row = self._layout.rows[index]
-        gutter_style = base + self.get_component_rich_style("document-view--gutter", partial=True)
         gutter = self._layout.gutter_width
         if row.line is None:
             header = PAGE_HEADER.format(page=row.page, pages=self._layout.pages)
-            page_style = base + self.get_component_rich_style("document-view--page", partial=True)
-            segments = [Segment(" " * (gutter + 1), base), Segment(header, page_style)]
+            segments = [Segment(" " * (gutter + 1), styles.text), Segment(header, styles.page)]
         else:
             mark = CONTINUED if row.continued else f"p{row.page}:{row.line.number}"
-            segments = [Segment(f"{mark:>{gutter - 2}} │ ", gutter_style), *self._text_segments(row, base)]
-        return Strip(segments).extend_cell_length(width, base).crop(0, width)
+            segments = [Segment(f"{mark:>{gutter - 2}} │ ", styles.gutter), *self._text_segments(row, styles)]
+        return Strip(segments).extend_cell_length(width, styles.text).crop(0, width)
 
-    def _text_segments(self, row: Row, base: Style) -> list[Segment]:
+    def _text_segments(self, row: Row, styles: LineStyles) -> list[Segment]:
         text = self._text[row.start : row.end].replace("\t", " ")
         if self._span is None:
-            return [Segment(text, base)]
+            return [Segment(text, styles.text)]
         lit_start = max(self._span[0], row.start) - row.start
         lit_end = min(self._span[1], row.end) - row.start
         if lit_start >= lit_end:
-            return [Segment(text, base)]
-        lit = base + self.get_component_rich_style("document-view--highlight", partial=True)
-        return [Segment(text[:lit_start], base), Segment(text[lit_start:lit_end], lit),
-                Segment(text[lit_end:], base)]  # fmt: skip
+            return [Segment(text, styles.text)]
+        return [Segment(text[:lit_start], styles.text), Segment(text[lit_start:lit_end], styles.lit),
+                Segment(text[lit_end:], styles.text)]  # fmt: skip
