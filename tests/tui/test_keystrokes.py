@@ -181,3 +181,18 @@ async def test_reject_with_a_reason_of_ones_own(
         await superuser.fetchval("SELECT rejection_reason FROM extractions WHERE id = $1", first.id)
         == "scan cut off"
     )
+
+
+async def test_enter_without_a_reason_rejects_nothing(
+    workstation: RefundReviewApp, make_context, add_contract, superuser: asyncpg.Connection
+) -> None:
+    await make_context("reviewer", username="rita")
+    first = await add_contract(premium_confidence=30)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await _review(pilot, workstation)
+        await pilot.press("x", "enter")
+        assert type(workstation.screen).__name__ == "ReasonDialog"
+        assert any("number" in n.message for n in workstation._notifications)
+        await pilot.press("escape")
+        assert isinstance(workstation.screen, ReviewScreen)
+    assert await superuser.fetchval("SELECT status FROM extractions WHERE id = $1", first.id) == "pending"
