@@ -8,17 +8,20 @@ stays one line of the contract.
 
 The widget draws only the rows in view (Textual's line API); the wrapped layout is rebuilt when the
 document or the width changes, which is one pass over the lines, so opening a long contract stays cheap.
+It has no scrollbar: the gutter and the page headers say where one is, and a scrollbar (redrawn on
+every frame of every next item) made approve-and-next measurably slower.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, Self
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -126,8 +129,7 @@ class DocumentView(ScrollView, can_focus=False):
     DEFAULT_CSS = """
     DocumentView {
         background: $surface;
-        scrollbar-gutter: stable;
-        scrollbar-size-vertical: 1;
+        scrollbar-size-vertical: 0;
     }
     DocumentView > .document-view--gutter {
         color: $text-muted;
@@ -148,6 +150,7 @@ class DocumentView(ScrollView, can_focus=False):
         self._layout = DocumentLayout("", MIN_TEXT_WIDTH)
         self._span: tuple[int, int] | None = None
         self._styles: LineStyles | None = None
+        self._strips: dict[int, Strip] = {}
 
     # --- content -----------------------------------------------------------------------------------
 
@@ -215,6 +218,12 @@ class DocumentView(ScrollView, can_focus=False):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
+        self._strips = {}
+
+    def refresh(self, *regions: Region, **kwargs: Any) -> Self:
+        """Whatever asks for a redraw of the pane (new text, span, width or style) gets fresh rows."""
+        self._strips = {}
+        return super().refresh(*regions, **kwargs)
 
     def _line_styles(self) -> LineStyles:
         """The styles of text, gutter, page headers and the lit span, worked out once per style change
@@ -230,9 +239,17 @@ class DocumentView(ScrollView, can_focus=False):
         return self._styles
 
     def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        strip = self._strips.get(index)
+        if strip is None:
+            strip = self._strips[index] = self._render_row(index)
+        return strip
+
+    def _render_row(self, index: int) -> Strip:
+        """One row as a strip exactly the pane's width: built once per document, span and width (the
+        screen redraws the pane several times per item; a Strip and its padding are not free)."""
         width = self.scrollable_content_region.width
         styles = self._line_styles()
-        index = self.scroll_offset.y + y
         if index >= len(self._layout.rows):
             return Strip.blank(width, styles.text)
         row = self._layout.rows[index]
@@ -243,7 +260,11 @@ class DocumentView(ScrollView, can_focus=False):
         else:
             mark = CONTINUED if row.continued else f"p{row.page}:{row.line.number}"
             segments = [Segment(f"{mark:>{gutter - 2}} │ ", styles.gutter), *self._text_segments(row, styles)]
-        return Strip(segments).extend_cell_length(width, styles.text).crop(0, width)
+        used = sum(cell_len(segment.text) for segment in segments)
+        if used > width:  # characters wider than one cell
+            return Strip(segments).crop(0, width)
+        segments.append(Segment(" " * (width - used), styles.text))
+        return Strip(segments, width)
 
     def _text_segments(self, row: Row, styles: LineStyles) -> list[Segment]:
         text = self._text[row.start : row.end].replace("\t", " ")
