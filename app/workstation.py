@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -78,6 +78,7 @@ class RefundReviewApp(App[None]):
         # Not in the footer (room there is for the loop's keys); listed in help, the palette and the README.
         Binding("f9", "change_password", "Change password", show=False, id="change_password"),
         Binding("f12", "lock", "Lock", id="lock"),
+        Binding("ctrl+l", "logout", "Log out", show=False, id="logout"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -209,15 +210,32 @@ class RefundReviewApp(App[None]):
     # --- keys --------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Areas, lock, logout and the password exist only for someone logged in (and not locked out).
-
-        While a temporary password waits to be changed, no area opens.
-        """
-        if action == "goto":
-            return self.logged_in and not self._locked and not self._password_change_pending
-        if action in {"lock", "logout", "change_password"}:
-            return self.logged_in and not self._locked
+        """Areas, lock, logout and the password exist only for someone logged in (and not locked out);
+        an area the role may not open is not offered at all (no f4-f6 in a reviewer's footer or palette),
+        and while a temporary password waits to be changed, no area opens."""
+        if action in {"goto", "lock", "logout", "change_password"}:
+            if not self.logged_in or self._locked:
+                return False
+            if action == "goto" and self._password_change_pending:
+                return False
+            if action == "goto" and parameters:
+                area = next((a for a in AREAS if a.mode == parameters[0]), None)
+                return area is not None and allowed(self.context.actor, area.permission)
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """An area key the role may not use is hidden from footer and palette; pressed, it says why."""
+        area = next((a for a in AREAS if a.key == event.key), None)
+        if (
+            area is not None
+            and self.logged_in
+            and not self._locked
+            and not allowed(self.context.actor, area.permission)
+        ):
+            event.stop()
+            self.notify(
+                f"The {area.title.lower()} is not open to your role.", title="Not allowed", severity="warning"
+            )
 
     def action_help(self) -> None:
         from app.screens.help import HelpScreen
@@ -272,7 +290,7 @@ class RefundReviewApp(App[None]):
                 "Choose a new password; your other sessions end (f9)",
                 self.action_change_password,
             )
-        yield SystemCommand("Log out", "End this session", self.action_logout)
+        yield SystemCommand("Log out", "End this session (ctrl+l)", self.action_logout)
 
     def action_logout(self) -> None:
         self.run_worker(self._logout(), exclusive=True, group="logout", exit_on_error=False)

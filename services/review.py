@@ -69,6 +69,17 @@ _NEEDED_FOR_APPROVAL: tuple[FieldName, ...] = ("gap_insurance_premium", "refund_
 _CHANGE_EVENTS = ("correct", "approve", "reject", "reopen", "extract")
 
 
+# The usual reasons to reject an extraction, offered by number so that a rejection is `x`, a digit,
+# Enter. A rejection reason is free text (the schema keeps it as written); "other" asks for it typed.
+REJECTION_REASONS: tuple[str, ...] = (
+    "The document is not a GAP contract",
+    "The contract text is unreadable or incomplete",
+    "The text belongs to another contract",
+    "The contract states no GAP premium",
+    "Duplicate of another contract",
+)
+
+
 class CorrectionReason(StrEnum):
     """The reason codes allowed by corrections_reason_code_valid."""
 

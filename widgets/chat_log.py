@@ -38,12 +38,15 @@ class ChatEntry:
     citations: tuple[CitationView, ...] = field(default_factory=tuple)
 
 
-def citation_text(citation: CitationView) -> str:
-    return shown(f"p.{citation.page} l.{citation.line}: “{citation.quote}”")
+def citation_text(citation: CitationView, *, quoted: bool = False) -> str:
+    """Where a source is and what it says; only where, when the answer quotes it already."""
+    where = f"p.{citation.page} l.{citation.line}"
+    return where if quoted else shown(f"{where}: “{citation.quote}”")
 
 
 def entry_text(entry: ChatEntry) -> Text:
-    """The heading (who · when), the message, then its sources, one line per citation."""
+    """The heading (who · when), the message, then its sources, one line per citation (a quote the
+    message already shows is not shown a second time)."""
     text = Text()
     text.append(shown(entry.who), style="bold")
     if entry.when:
@@ -54,7 +57,7 @@ def entry_text(entry: ChatEntry) -> Text:
         text.append("\n\nSources", style="dim")
         for citation in entry.citations:
             text.append("\n")
-            text.append(citation_text(citation), style="italic")
+            text.append(citation_text(citation, quoted=citation.quote in entry.text), style="italic")
     return text
 
 

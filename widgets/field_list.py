@@ -36,7 +36,8 @@ class FieldList(OptionList):
     """
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Next field", show=False, id="next_field"),
+        # The footer shows j for both, as "j/k" (k alone would only repeat it).
+        Binding("j", "cursor_down", "Next field", key_display="j/k", id="next_field"),
         Binding("k", "cursor_up", "Previous field", show=False, id="previous_field"),
     ]
 

@@ -4,6 +4,9 @@ The conversation is shared by everyone who opens the contract. A question is ans
 contract's text; the answer streams in (services.chat.ask yields AnswerStarted, AnswerChunk…, then
 AnswerComplete or AnswerFailed) and is shown piece by piece, then replaced by the stored answer with its
 citations. `escape` goes back to the review screen.
+
+The contract stays in view beside the conversation, and the line an answer cites is highlighted there,
+so a reviewer checks the answer against the text without leaving the chat.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -33,6 +37,7 @@ from services.chat_retrieval import display_quote
 from services.errors import Forbidden, InvalidInput
 from services.review import clock
 from widgets.chat_log import ChatEntry, ChatLog, CitationView, QuestionBox
+from widgets.document_view import DocumentView
 from widgets.key_footer import KeyFooter
 from widgets.plain import plain
 
@@ -67,9 +72,15 @@ class ChatScreen(WorkstationScreen):
         Binding("pagedown", "scroll_log(1)", "Scroll down", show=False, id="chat_page_down"),
     ]
 
-    def __init__(self, contract_id: str) -> None:
+    def __init__(
+        self, contract_id: str, document_text: str = "", span: tuple[int, int] | None = None
+    ) -> None:
+        """`document_text` is shown beside the chat, `span` (the review's source) lit until an answer
+        cites a line of its own."""
         super().__init__()
         self.contract_id = contract_id
+        self._document_text = document_text
+        self._span = span
         # From enter to the stored answer (or the refusal): one question at a time.
         self._asking = False
 
@@ -81,22 +92,29 @@ class ChatScreen(WorkstationScreen):
             ),
             id="chat-title",
         )
-        yield ChatLog(
-            empty_text=(
-                f"No questions about {self.contract_id} yet. Ask one below, "
-                "for example “What is the cancellation fee?”."
-            ),
-            id="chat-log",
-        )
-        yield Static(id="chat-status")
-        yield QuestionBox(
-            placeholder="Ask about this contract — enter sends",
-            max_length=MAX_QUESTION_CHARS * 4,
-            id="chat-input",
-        )
+        with Horizontal(id="chat-body"):
+            yield DocumentView(id="chat-document")
+            with Vertical(id="chat-side"):
+                yield ChatLog(
+                    empty_text=(
+                        f"No questions about {self.contract_id} yet. Ask one below, "
+                        "for example “What is the cancellation fee?”."
+                    ),
+                    id="chat-log",
+                )
+                yield Static(id="chat-status")
+                yield QuestionBox(
+                    placeholder="Ask about this contract — enter sends",
+                    max_length=MAX_QUESTION_CHARS * 4,
+                    id="chat-input",
+                )
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        document = self.query_one(DocumentView)
+        document.show_document(self._document_text or "(this contract has no text)")
+        if self._span is not None:
+            self.call_after_refresh(document.highlight, *self._span)
         box = self.query_one(QuestionBox)
         if not self.workstation.system_settings.chat_enabled:
             box.disabled = True
@@ -123,6 +141,14 @@ class ChatScreen(WorkstationScreen):
             log.loading = False
         if not log.answering:  # a question asked meanwhile is shown already, its answer still coming
             await log.show([chat_entry(message) for message in history])
+            answers = [message for message in history if message.role != "user" and message.citations]
+            if answers:
+                self._show_cited(answers[-1])
+
+    def _show_cited(self, message: ChatMessageView) -> None:
+        """Light, in the contract beside the chat, the first line the answer cites."""
+        citation = message.citations[0]
+        self.call_after_refresh(self.query_one(DocumentView).highlight_line, citation.page, citation.line)
 
     def action_reload(self) -> None:
         if not self._asking:
@@ -164,6 +190,8 @@ class ChatScreen(WorkstationScreen):
                         log.extend_answer(event.text)
                     elif isinstance(event, AnswerComplete):
                         await log.end_answer(chat_entry(event.message))
+                        if event.message.citations:
+                            self._show_cited(event.message)
                         self._say("")
                     elif isinstance(event, AnswerFailed):
                         log.fail_answer(event.message)

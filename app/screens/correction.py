@@ -1,4 +1,11 @@
-"""The correction dialog: the field, its current value and quote, a validated new value, a reason."""
+"""The correction dialog: a new value, a reason by its digit, and a note only when one is needed.
+
+The fewest keys for the commonest correction: type the value, Enter, the reason's digit, and it is
+saved. A note is asked for only when the system requires one (`require_correction_reason`) or the
+reason is "other"; then Enter (or ctrl+s) after the note saves. The method field is chosen by its
+digit too. The dialog sits at the bottom of the screen so the highlighted source line above it stays
+in view, and shows old → new as the value is typed.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +16,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Input, Label, Static
 
 from app.screens.base import WorkstationDialog
 from services.errors import InvalidInput
 from services.extraction.types import REFUND_METHODS
 from services.review import NOT_STATED, CorrectionReason, FieldDetail, parse_field_value
-from widgets.plain import notify_plain, plain
+from widgets.choice_picker import ChoicePicker
+from widgets.plain import plain
 from widgets.values import shown_value
+
+METHOD_FIELD = "refund_calculation_method"
 
 
 @dataclass(frozen=True)
@@ -27,7 +37,7 @@ class CorrectionRequest:
 
 
 class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
-    """Shows old → new before saving; nothing is sent until the new value parses."""
+    """Nothing is sent until the new value parses and a reason is chosen (and a note, when needed)."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="cancel_correction"),
@@ -41,91 +51,108 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
 
     def compose(self) -> ComposeResult:
         field = self.field
-        source = field.source or {}
         with Vertical(id="correction-box"):
-            yield Static(Text(f"Correct the {field.label}", style="bold"))
-            yield Static(Text.assemble("Current value: ", (shown_value(field.value), "bold"),
-                                       f"   (confidence {field.confidence})"))  # fmt: skip
-            if source.get("quote"):
-                yield Static(plain(f"“{source['quote']}”", style="italic"), id="correction-quote")
-            yield Label("New value")
-            if field.name == "refund_calculation_method":
-                options = [(m, m) for m in REFUND_METHODS]
-                yield Select(options, prompt="Choose the method", id="new-method", allow_blank=True)
-            else:
-                hint = (
-                    "e.g. 1250.00"
-                    if field.name == "gap_insurance_premium"
-                    else f"e.g. 50.00, 0 for no fee, or {NOT_STATED!r}"
-                )
-                yield Input(placeholder=hint, id="new-value", max_length=40)
-            yield Label("Reason")
-            yield Select(
-                [(r.label, r.value) for r in CorrectionReason], prompt="Why is it wrong?", id="reason"
-            )
-            yield Input(placeholder="Note (required)" if self.require_reason else "Note (optional)", id="note",
-                        max_length=2000)  # fmt: skip
+            title = Text.assemble((f"Correct the {field.label}", "bold"), "   now ",
+                                  (shown_value(field.value), "bold"), f"  (confidence {field.confidence})")  # fmt: skip
+            yield Static(title, id="correction-title")
+            with Horizontal(classes="correction-row"):
+                yield Label("New value ", classes="correction-label")
+                if field.name == METHOD_FIELD:
+                    yield ChoicePicker([(m, m) for m in REFUND_METHODS], id="new-method")
+                else:
+                    hint = (
+                        "e.g. 1250.00"
+                        if field.name == "gap_insurance_premium"
+                        else f"e.g. 50.00, 0 for no fee, or {NOT_STATED!r}"
+                    )
+                    yield Input(placeholder=hint, id="new-value", max_length=40)
             yield Static("", id="correction-preview")
-            with Horizontal(id="correction-buttons"):
-                yield Button("Save (ctrl+s)", id="save", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+            with Horizontal(classes="correction-row"):
+                yield Label("Reason    ", classes="correction-label")
+                yield ChoicePicker([(r.label, r.value) for r in CorrectionReason], id="reason")
+            with Horizontal(classes="correction-row"):
+                yield Label("Note      ", classes="correction-label")
+                yield Input(placeholder=self._note_hint(), id="note", max_length=2000)
+            yield Static(self._keys_hint(), id="correction-keys")
+
+    def _note_hint(self) -> str:
+        return "required — enter saves" if self.require_reason else "optional (required for “other”)"
+
+    def _keys_hint(self) -> Text:
+        first = "method digit" if self.field.name == METHOD_FIELD else "value ⏎"
+        then = ", note ⏎" if self.require_reason else ""
+        return Text(f"{first}, reason digit{then}  ·  ctrl+s saves  ·  esc cancels", style="dim")
 
     def on_mount(self) -> None:
         self.query_one("#new-method, #new-value").focus()
 
     def _raw_value(self) -> str:
-        if self.field.name == "refund_calculation_method":
-            value = self.query_one("#new-method", Select).value
-            return "" if value is Select.NULL else str(value)
+        if self.field.name == METHOD_FIELD:
+            return self.query_one("#new-method", ChoicePicker).value or ""
         return self.query_one("#new-value", Input).value
 
-    @on(Input.Changed)
-    @on(Select.Changed)
-    def _preview(self) -> None:
+    def _parsed(self) -> bool:
+        """Whether the new value parses; shows old → new, or what is wrong with it."""
         preview = self.query_one("#correction-preview", Static)
         raw = self._raw_value()
         if not raw.strip() and self.field.name != "cancellation_fee":
-            preview.update("")
-            return
+            preview.update(Text("Type the new value.", style="dim"))
+            return False
         try:
             new = parse_field_value(self.field.name, raw)
         except InvalidInput as exc:
             preview.update(plain(exc.message, style="red"))
-            return
-        preview.update(
-            Text.assemble(
-                ("Old ", "dim"),
-                shown_value(self.field.value),
-                ("  →  New ", "dim"),
-                (shown_value(new), "bold green"),
-            )
-        )
+            return False
+        preview.update(Text.assemble(("Old ", "dim"), shown_value(self.field.value),
+                                     ("  →  New ", "dim"), (shown_value(new), "bold green")))  # fmt: skip
+        return True
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
+    def _note_needed(self) -> bool:
+        return self.require_reason or self.query_one("#reason", ChoicePicker).value == CorrectionReason.OTHER
+
+    @on(Input.Changed, "#new-value")
+    def _value_typed(self) -> None:
+        if self.query_one("#new-value", Input).value:
+            self._parsed()
+        else:
+            self.query_one("#correction-preview", Static).update("")
+
+    @on(Input.Submitted, "#new-value")
+    def _value_done(self) -> None:
+        if self._parsed():
+            self.query_one("#reason", ChoicePicker).focus()
+
+    @on(ChoicePicker.Picked, "#new-method")
+    def _method_chosen(self) -> None:
+        if self._parsed():
+            self.query_one("#reason", ChoicePicker).focus()
+
+    @on(ChoicePicker.Picked, "#reason")
+    def _reason_chosen(self) -> None:
+        if self._note_needed():
+            self.query_one("#note", Input).focus()
+        else:
+            self.action_save()
+
+    @on(Input.Submitted, "#note")
+    def _note_done(self) -> None:
         self.action_save()
 
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def action_save(self) -> None:
-        raw = self._raw_value()
-        try:
-            parse_field_value(self.field.name, raw)
-        except InvalidInput as exc:
-            notify_plain(self, exc.message, title="Check the value", severity="error")
+        if not self._parsed():
+            self.query_one("#new-method, #new-value").focus()
             return
-        reason = self.query_one("#reason", Select).value
+        reason = self.query_one("#reason", ChoicePicker).value
+        if reason is None:
+            self.notify("Choose a reason for the correction: press its number.", severity="error")
+            self.query_one("#reason", ChoicePicker).focus()
+            return
         note = self.query_one("#note", Input).value.strip() or None
-        if reason is Select.NULL:
-            self.notify("Choose a reason for the correction.", severity="error")
-            return
-        if (self.require_reason or reason == CorrectionReason.OTHER) and not note:
+        if self._note_needed() and not note:
             self.notify("Add a note saying what you checked.", severity="error")
+            self.query_one("#note", Input).focus()
             return
-        self.dismiss(CorrectionRequest(value=raw, reason_code=str(reason), note=note))
+        self.dismiss(CorrectionRequest(value=self._raw_value(), reason_code=reason, note=note))

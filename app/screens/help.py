@@ -18,10 +18,12 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, origin: Screen) -> None:
         super().__init__()
+        # The screen's own keys (and its widgets') first, then the ones that work everywhere.
+        bindings = sorted(origin.active_bindings.values(), key=lambda active: active.node is self.app)
         self._rows = [
             (self.app.get_key_display(active.binding), active.binding.description or active.binding.action,
              active.binding.id or "")
-            for active in origin.active_bindings.values()
+            for active in bindings
         ]  # fmt: skip
         self._title = type(origin).__name__.removesuffix("Screen") or "Workstation"
 

@@ -92,16 +92,17 @@ class QueueScreen(WorkstationScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # What a reviewer decides by comes first, so an 80-column terminal shows it without scrolling.
         table.add_column("Contract", key="contract")
-        table.add_column("Customer", key="customer")
         table.add_column("Weakest field", key="weakest")
         table.add_column("Confidence", key="confidence")
+        table.add_column("Age", key="age")
+        table.add_column("Held by", key="holder")
         table.add_column("Prem", key="premium")
         table.add_column("Meth", key="method")
         table.add_column("Fee", key="fee")
+        table.add_column("Customer", key="customer")
         table.add_column("Provider", key="provider")
-        table.add_column("Age", key="age")
-        table.add_column("Held by", key="holder")
         table.focus()
         self.reload()
         self.refresh_counts()
@@ -153,9 +154,10 @@ class QueueScreen(WorkstationScreen):
         c = item.confidences
         return [
             plain(item.contract_id),
-            plain(item.customer_name),
             FIELD_LABELS[item.lowest_field],
             confidence_bar(item.min_confidence, threshold),
+            age_text(item.extracted_at, now),
+            plain(held),
             Text(
                 str(c["gap_insurance_premium"]), style="red" if c["gap_insurance_premium"] < threshold else ""
             ),
@@ -164,9 +166,8 @@ class QueueScreen(WorkstationScreen):
                 style="red" if c["refund_calculation_method"] < threshold else "",
             ),
             Text(str(c["cancellation_fee"]), style="red" if c["cancellation_fee"] < threshold else ""),
+            plain(item.customer_name),
             item.llm_provider,
-            age_text(item.extracted_at, now),
-            plain(held),
         ]
 
     @work(exclusive=True, group="queue-counts", exit_on_error=False)

@@ -27,6 +27,7 @@ from services.errors import Conflict
 from services.permissions import Permission, allowed
 from services.queue import claim_next, release
 from services.review import (
+    REJECTION_REASONS,
     Decision,
     ExtractionDetail,
     FieldDetail,
@@ -77,15 +78,23 @@ def source_caption(field: FieldDetail) -> Text:
     return where
 
 
+def source_span(field: FieldDetail) -> tuple[int, int] | None:
+    """The stored-text span a value was read from; None when there is none or it is not in the text."""
+    source = field.source or {}
+    if source.get("alignment") == "unaligned" or source.get("end", 0) <= source.get("start", 0):
+        return None
+    return int(source["start"]), int(source["end"])
+
+
 class ReviewScreen(WorkstationScreen):
     """One extraction under review; decisions move straight on to the next item."""
 
     BINDINGS = [
-        Binding("a", "approve", "Approve & next", id="approve"),
-        Binding("n", "skip", "Skip to next", id="skip"),
-        Binding("e", "correct", "Correct field", id="correct"),
+        Binding("a", "approve", "Approve", id="approve"),
+        Binding("n", "skip", "Skip", id="skip"),
+        Binding("e", "correct", "Correct", id="correct"),
         Binding("x", "reject", "Reject", id="reject"),
-        Binding("u", "undo", "Undo last decision", id="undo"),
+        Binding("u", "undo", "Undo", id="undo"),
         Binding("c", "chat", "Chat", id="chat"),
         Binding("h", "history", "History", id="history"),
         Binding("o", "reopen", "Reopen", id="reopen"),
@@ -100,7 +109,7 @@ class ReviewScreen(WorkstationScreen):
         ),
         Binding("pagedown", "scroll_document(1)", "Page down", show=False, id="document_page_down"),
         Binding("pageup", "scroll_document(-1)", "Page up", show=False, id="document_page_up"),
-        Binding("g", "show_source", "Go to source", show=False, id="show_source"),
+        Binding("g", "show_source", "Source", id="show_source"),
         Binding("r", "reload", "Reload", show=False, id="reload_item"),
         Binding("escape", "back", "Back to queue", id="back"),
     ]
@@ -192,12 +201,9 @@ class ReviewScreen(WorkstationScreen):
             quote.update(plain(f"“{source['quote']}”", style="italic"))
         else:
             quote.update(Text("No quote recorded for this value.", style="dim"))
-        if (
-            source
-            and source.get("alignment") != "unaligned"
-            and source.get("end", 0) > source.get("start", 0)
-        ):
-            document.highlight(int(source["start"]), int(source["end"]))
+        span = source_span(field)
+        if span is not None:
+            document.highlight(*span)
         else:
             document.clear_highlight()
 
@@ -234,7 +240,8 @@ class ReviewScreen(WorkstationScreen):
         if action == "reopen":
             return not pending and allowed(self.ctx.actor, Permission.REOPEN)
         if action == "undo":
-            return self.workstation.last_decision is not None
+            # Shown (dimmed) even with nothing to undo: it is one of the loop's keys.
+            return True if self.workstation.last_decision is not None else None
         return True
 
     # --- decisions ---------------------------------------------------------------------------------
@@ -249,8 +256,9 @@ class ReviewScreen(WorkstationScreen):
     def action_reject(self) -> None:
         from app.screens.reason import ReasonDialog
 
+        question = "Why is this extraction rejected? Press its number, then enter."
         self.app.push_screen(
-            ReasonDialog(f"Reject {self.detail.contract_id}", "Why is this extraction rejected?"),
+            ReasonDialog(f"Reject {self.detail.contract_id}", question, REJECTION_REASONS),
             callback=self._reject_with,
         )
 
@@ -323,6 +331,8 @@ class ReviewScreen(WorkstationScreen):
         if self.detail.status != "pending":
             return
         field = self.selected_field
+        # The dialog docks at the bottom: the source line goes near the top, where it stays in view.
+        self.query_one(DocumentView).scroll_to_span(near_top=True)
 
         def apply(request: CorrectionRequest | None) -> None:
             if request is not None:
@@ -371,7 +381,8 @@ class ReviewScreen(WorkstationScreen):
     def action_chat(self) -> None:
         from app.screens.chat import ChatScreen
 
-        self.app.push_screen(ChatScreen(self.detail.contract_id))
+        span = source_span(self.selected_field)
+        self.app.push_screen(ChatScreen(self.detail.contract_id, self.detail.document_text or "", span))
 
     def action_history(self) -> None:
         from app.screens.history import HistoryDialog

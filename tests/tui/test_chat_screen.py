@@ -14,6 +14,7 @@ from services.chat import CHAT_DISABLED
 from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, wait_until
 from widgets.chat_log import ChatLog, ChatMessage, QuestionBox
+from widgets.document_view import DocumentView
 
 
 async def open_chat(pilot, workstation: RefundReviewApp) -> ChatScreen:
@@ -72,7 +73,14 @@ async def test_ask_the_cancellation_fee_and_see_the_cited_answer(
         assert answer.who.startswith("Assistant (rules")
         assert [(c.page, c.line) for c in answer.citations] == [(3, 3)]
         shown = str(messages(screen)[1].render())
-        assert "p.3 l.3: “A $50 cancellation fee will be retained.”" in shown
+        # The answer quotes the line: its source names where, without the quote a second time.
+        assert shown.count("A $50 cancellation fee will be retained.") == 1
+        assert shown.rstrip().endswith("Sources\np.3 l.3")
+        # The contract beside the chat lights the cited line.
+        document = screen.query_one(DocumentView)
+        await wait_until(
+            pilot, lambda: document.highlighted_text == "A $50 cancellation fee will be retained."
+        )
         assert screen.query_one(QuestionBox).value == ""
         assert status_text(screen) == ""
         await pilot.press("escape")

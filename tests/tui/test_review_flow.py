@@ -86,10 +86,11 @@ async def test_a_correction_needs_a_reason_and_is_saved_with_it(
         await wait_until(pilot, lambda: type(workstation.screen).__name__ == "CorrectionDialog")
         await pilot.press(*"1150.00", "ctrl+s")
         assert type(workstation.screen).__name__ == "CorrectionDialog"  # no reason chosen: not sent
-        dialog = workstation.screen
-        dialog.query_one("#reason", Select).value = "misread_value"
-        dialog.query_one("#note", Input).value = "page 2 says 1,150"
-        await pilot.press("ctrl+s")
+        await pilot.press("enter", "1")
+        # The system requires a note (the default): the digit leads to it instead of saving.
+        assert type(workstation.screen).__name__ == "CorrectionDialog"
+        assert workstation.screen.focused is workstation.screen.query_one("#note", Input)
+        await pilot.press(*"page 2 says 1,150", "enter")
         review_screen: ReviewScreen = workstation.screen  # type: ignore[assignment]
         await wait_until(pilot, lambda: review_screen.detail.field("gap_insurance_premium").corrected)
     row = await superuser.fetchrow(

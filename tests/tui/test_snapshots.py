@@ -1,4 +1,4 @@
-"""Snapshots of the reviewer's screens: login, queue, review (wide and 80x24) and the correction dialog.
+"""Snapshots of the reviewer's screens: login, queue, review and the correction dialog (120x40 and 80x24).
 
 pytest-textual-snapshot runs the app in its own event loop, so the data is
 made inside `run_before`, on that loop, with fixed numbers and names.
@@ -86,6 +86,12 @@ async def _correction_dialog(pilot: Pilot) -> None:
     await pilot.press(*"1150")
 
 
+async def _reject_dialog(pilot: Pilot) -> None:
+    await pilot.press("x")
+    await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "ReasonDialog")
+    await pilot.press("2")
+
+
 async def _connected(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: pilot.app.runtime is not None)
     await pilot.pause()
@@ -99,8 +105,13 @@ def test_login_screen(snap_compare, settings: Settings, database_url: URL) -> No
     assert snap_compare(app, terminal_size=WIDE, run_before=_connected)
 
 
-def test_queue_screen(snap_compare, settings: Settings, database_url: URL) -> None:
-    assert snap_compare(make_app(settings), terminal_size=WIDE, run_before=_steps(database_url, _to_queue))
+SIZES = pytest.mark.parametrize("size", [WIDE, NARROW], ids=["120x40", "80x24"])
+
+
+@SIZES
+def test_queue_screen(snap_compare, settings: Settings, database_url: URL, size: tuple[int, int]) -> None:
+    """At 80 columns too: contract, weakest field, confidence, age and holder without scrolling."""
+    assert snap_compare(make_app(settings), terminal_size=size, run_before=_steps(database_url, _to_queue))
 
 
 def test_review_screen_wide(snap_compare, settings: Settings, database_url: URL) -> None:
@@ -112,6 +123,16 @@ def test_review_screen_narrow(snap_compare, settings: Settings, database_url: UR
     assert snap_compare(make_app(settings), terminal_size=NARROW, run_before=_steps(database_url, _to_review))
 
 
-def test_correction_dialog(snap_compare, settings: Settings, database_url: URL) -> None:
+@SIZES
+def test_correction_dialog(
+    snap_compare, settings: Settings, database_url: URL, size: tuple[int, int]
+) -> None:
+    """Docked at the bottom: the highlighted source line stays in view above it, at 80x24 too."""
     run = _steps(database_url, _to_review, _correction_dialog)
-    assert snap_compare(make_app(settings), terminal_size=WIDE, run_before=run)
+    assert snap_compare(make_app(settings), terminal_size=size, run_before=run)
+
+
+def test_reject_dialog_narrow(snap_compare, settings: Settings, database_url: URL) -> None:
+    """The numbered reasons, one picked, at 80x24: nothing clipped."""
+    run = _steps(database_url, _to_review, _reject_dialog)
+    assert snap_compare(make_app(settings), terminal_size=NARROW, run_before=run)
