@@ -137,7 +137,9 @@ async def test_every_screen_over_hostile_data(
         queue = app.screen
         await wait_until(pilot, lambda: queue.query_one(DataTable).row_count > 0)
         await pilot.pause()
-        check_screen(app, "Smith [/] Jones")
+        # At 80 columns the customer column is past the ones that matter (contract, weakest field,
+        # confidence, age, held by); the screen is still checked for escapes.
+        check_screen(app, *(("Smith [/] Jones",) if size[0] >= 120 else ()))
 
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from textual.app import App, ComposeResult
 
 from tests.hostile import HOSTILE_PIECES, TERMINAL_CONTROLS
-from widgets.document_view import DocumentLayout
+from widgets.document_view import DocumentView
 from widgets.plain import plain, plain_content, shown
 
 
@@ -25,11 +26,22 @@ def test_shown_keeps_the_length_and_leaves_no_terminal_control(value: str) -> No
     assert not [c for c in safe if c in TERMINAL_CONTROLS]
 
 
-def test_the_document_highlight_still_lands_on_its_characters_after_escapes() -> None:
+class _Pane(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DocumentView(id="document")
+
+
+async def test_the_document_highlight_still_lands_on_its_characters_after_escapes() -> None:
     document = "GAP \x1b[2J WAIVER\nFee: $50\fPage two \x1b]0;x\x07 Premium: $1,250.00"
-    layout = DocumentLayout(document)
-    rows = layout.display_text.split("\n")
-    start = document.index("Premium")
-    row, column = layout.location(start)
-    assert rows[row][column : column + len("Premium: $1,250.00")] == "Premium: $1,250.00"
-    assert "\x1b" not in layout.display_text and "␛[2J" in layout.display_text
+    app = _Pane()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(DocumentView)
+        view.show_document(document)
+        start = document.index("Premium")
+        view.highlight(start, start + len("Premium: $1,250.00"))
+        await pilot.pause()
+        assert view.highlighted_text == "Premium: $1,250.00"
+        drawn = "\n".join(view.render_line(y).text for y in range(view.size.height))
+        assert "Premium: $1,250.00" in drawn
+        assert "\x1b" not in drawn and "\x07" not in drawn
+        assert "␛[2J" in drawn and "␛]0;x␇" in drawn
