@@ -7,15 +7,19 @@ from the queue to the dashboard and back keeps the reviewer's place.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import importlib
+import logging
+import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -23,7 +27,7 @@ from textual.screen import Screen
 from services.auth import LoginResult, validate_session
 from services.config import SystemSettings, get_system_settings
 from services.context import ServiceContext
-from services.errors import ServiceError
+from services.errors import ServiceError, SessionExpired
 from services.permissions import Permission, allowed
 from services.runtime import Runtime, start_runtime
 from services.settings import Settings
@@ -49,11 +53,19 @@ AREAS: tuple[Area, ...] = (
     Area("admin", "Administration", "f5", Permission.MANAGE_USERS),
     Area("audit", "Audit log", "f6", Permission.VIEW_AUDIT),
 )
+log = logging.getLogger(__name__)
+# The terminal closed, or a service manager asked the process to stop: both end the app like ctrl+q.
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 LOGIN_MODE = "login"
 SESSION_CHECK_SECONDS = 60
 IDLE_CHECK_SECONDS = 15
 # After this long without a key, the garbage is collected (see _collect_in_pause).
 COLLECT_AFTER_SECONDS = 0.5
+# Keys typed while the screen they are meant for is not ready wait this long between checks, and at
+# most MAX_KEY_HOLD_SECONDS for a screen that never focuses anything.
+KEY_RETRY_SECONDS = 0.01
+MAX_KEY_HOLD_SECONDS = 0.5
+KEY_DONE_SECONDS = 0.2
 
 
 def _login_screen() -> Screen:
@@ -92,10 +104,22 @@ class RefundReviewApp(App[None]):
         self._collected_at = 0.0
         # The reviewer's last approve/reject, offered for undo while the next item is on screen.
         self.last_decision: Decision | None = None
+        # Keys typed before the previous one was handled or while the screen was not ready for them,
+        # sent on in order (see _send_key).
+        self._held_keys: list[events.Key] = []
+        self._key_in_flight: events.Key | None = None
+        # Since when held keys wait for the screen to focus something (None: they do not wait).
+        self._waiting_since: float | None = None
+        self._keys_went_to: Screen | None = None
+        # True while a session's end brings the login screen back: keys wait for its cleared form.
+        self._settling = False
 
     # --- wiring ------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for each in STOP_SIGNALS:
+            loop.add_signal_handler(each, self._stop_signal, each)
         self.theme = self.settings.theme
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
@@ -105,8 +129,23 @@ class RefundReviewApp(App[None]):
         self.set_interval(COLLECT_AFTER_SECONDS, self._collect_in_pause)
 
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for each in STOP_SIGNALS:
+            loop.remove_signal_handler(each)
         if self.runtime is not None:
             await self.runtime.close()
+
+    def _stop_signal(self, signum: int) -> None:
+        """Quit as ctrl+q does, with the shell's code for the signal, so the process exits normally
+        (closing the database, letting the embedded server's clean-up run) instead of being killed."""
+        log.warning("stopping on %s", signal.Signals(signum).name)
+        self.exit(return_code=128 + signum)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual catches a crash to restore the terminal and prints it after: the error log must hold
+        # it as well, and Textual has no public hook for that.
+        log.critical("the workstation crashed", exc_info=error)
+        super()._handle_exception(error)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
@@ -132,8 +171,10 @@ class RefundReviewApp(App[None]):
 
     @property
     def context(self) -> ServiceContext:
+        """The session's context; a worker or timer still running after the session ended gets a
+        SessionExpired, which the screens handle like any ended session (not a crash)."""
         if self._service_context is None:
-            raise RuntimeError("nobody is logged in")
+            raise SessionExpired("Nobody is logged in; log in to continue.")
         return self._service_context
 
     @property
@@ -162,6 +203,8 @@ class RefundReviewApp(App[None]):
         self._service_context = None
         self._locked = False
         self.sub_title = ""
+        # What the next person types goes to the login form once it is cleared and focused.
+        self._settling = True
         self.run_worker(
             self._back_to_login(message), exclusive=True, group="session-end", exit_on_error=False
         )
@@ -169,14 +212,16 @@ class RefundReviewApp(App[None]):
     async def _back_to_login(self, message: str) -> None:
         from app.screens.login import LoginScreen
 
-        await self.switch_mode(LOGIN_MODE)
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
-        # The message (which clears the password) comes before the clean-up below, so nothing
-        # the next person has begun to type is wiped after the fact.
-        login = self.screen
-        if isinstance(login, LoginScreen):
-            login.show_message(message)
+        try:
+            await self.switch_mode(LOGIN_MODE)
+            while len(self.screen_stack) > 1:
+                await self.pop_screen()
+            login = self.screen
+            if isinstance(login, LoginScreen):
+                login.start_again(message)
+        finally:
+            self._settling = False
+            self.call_later(self._send_held_key)
         # Each area's screens hold the previous user's data: they go with the session.
         for mode in self._installed_areas:
             await self.remove_mode(mode)
@@ -246,12 +291,86 @@ class RefundReviewApp(App[None]):
 
     # --- idle lock and session checks --------------------------------------------------------------
 
-    def on_event(self, event: object) -> object:
-        from textual import events
-
+    async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
             self._last_input = time.monotonic()
-        return super().on_event(event)  # type: ignore[arg-type]
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._key_in_flight is not None or self._held_keys or not self._ready_for_keys():
+                self._held_keys.append(event)
+                self._wait_for_screen()
+                return
+            await self._send_key(event)
+            return
+        await super().on_event(event)
+
+    # --- keys in the order they were typed, each to where the previous one left the focus ----------
+    #
+    # Textual forwards a key to whatever has focus when the App reads it, not when the key before it
+    # has been handled. Typed fast, "rita<tab>secret" all lands in the username (the tab moves the
+    # focus only once the username box handles it), and keys typed right after one that opens a dialog
+    # reach the dialog before it has focused its first field, and are dropped. So the App sends one
+    # key at a time: the next only once the widget that took the previous one has handled it (and with
+    # it any focus change it made), and only to a screen that is mounted and has placed its focus.
+
+    async def _send_key(self, key: events.Key) -> None:
+        target = self.focused or self.screen
+        self._keys_went_to = self.screen
+        self._key_in_flight = key
+        await super().on_event(key)
+        if not key.is_forwarded:
+            # A priority binding took it here and then: done.
+            self._key_done(key)
+            return
+        # Runs after the key in the target's own queue: a key the target used (a letter in a box) is
+        # done then; one it passed on is done when it reaches the App's bindings (_on_key), or, caught
+        # by something on the way, after KEY_DONE_SECONDS at the latest.
+        target.call_later(self._key_handled_by_target, key)
+        self.set_timer(KEY_DONE_SECONDS, partial(self._key_done, key))
+
+    def _key_handled_by_target(self, key: events.Key) -> None:
+        if key._stop_propagation:
+            self._key_done(key)
+
+    def _on_key(self, event: events.Key) -> None:
+        # Textual calls App._on_key (the bindings) right after this, before anything else in the App's
+        # queue: the next key, sent through that queue, comes after the bindings of this one.
+        self._key_done(event)
+
+    def _key_done(self, key: events.Key) -> None:
+        if self._key_in_flight is not key:
+            return
+        self._key_in_flight = None
+        if self._held_keys:
+            self.call_later(self._send_held_key)
+
+    async def _send_held_key(self) -> None:
+        if self._key_in_flight is not None or not self._held_keys:
+            return
+        if not self._ready_for_keys():
+            self._wait_for_screen()
+            return
+        await self._send_key(self._held_keys.pop(0))
+
+    def _ready_for_keys(self) -> bool:
+        screen = self.screen
+        if self._settling or not screen.is_mounted:
+            return False
+        # A screen new to the keys, with fields to type into, has first to focus one of them (its
+        # on_mount asks for it), or to have waited long enough that it evidently wants none.
+        if screen is self._keys_went_to or screen.focused is not None or not screen.focus_chain:
+            self._waiting_since = None
+            return True
+        now = time.monotonic()
+        if self._waiting_since is None:
+            self._waiting_since = now
+        if now - self._waiting_since > MAX_KEY_HOLD_SECONDS:
+            self._waiting_since = None
+            return True
+        return False
+
+    def _wait_for_screen(self) -> None:
+        if self._key_in_flight is None:
+            self.set_timer(KEY_RETRY_SECONDS, self._send_held_key)
 
     def _collect_in_pause(self) -> None:
         """Collect the garbage while the reviewer reads, not in the middle of a keystroke.
@@ -278,11 +397,11 @@ class RefundReviewApp(App[None]):
             return
         try:
             await validate_session(self.context)
-        except ServiceError as exc:
-            from services.errors import SessionExpired
-
-            if isinstance(exc, SessionExpired):
-                self.session_ended(exc.message)
+        except SessionExpired as exc:
+            self.session_ended(exc.message)
+        except ServiceError:
+            # The database did not answer: no reason to log anyone out; the next check tries again.
+            return
 
 
 def make_app(settings: Settings, *, demo_logins: list[tuple[str, str, str]] | None = None) -> RefundReviewApp:
