@@ -88,7 +88,9 @@ async def test_page_down_and_up_page_the_contract_and_keep_the_field(
         await log_in(pilot, "rita", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
         screen: ReviewScreen = workstation.screen  # type: ignore[assignment]
         fields, document = screen.query_one(FieldList), screen.query_one(DocumentView)
         await pilot.pause()
@@ -113,7 +115,9 @@ async def test_the_next_item_opens_on_its_weakest_field(
         await log_in(pilot, "rita", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
         screen: ReviewScreen = workstation.screen  # type: ignore[assignment]
         assert screen.detail.extraction_id == first.id
         assert screen.query_one(FieldList).highlighted == 0
@@ -144,7 +148,9 @@ async def test_n_honours_the_queue_filter_and_escape_closes_the_bar(
         filtered = queue.query_one("#queue-filtered", Static)
         assert filtered.display and "Filtered: refund method below threshold" in str(filtered.render())
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
         review: ReviewScreen = workstation.screen  # type: ignore[assignment]
         assert review.detail.extraction_id == by_method.id
         # Nothing else passes the filter: skipping finds the queue (as filtered) empty.
