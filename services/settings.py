@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         default_factory=dict, description='Key remapping by binding id, e.g. {"approve": "ctrl+a"}.'
     )
 
+    @property
+    def exports_dir(self) -> Path:
+        """Where audit exports go unless told otherwise, from the workstation and the command line alike."""
+        return self.home.expanduser() / "exports"
+
     @field_validator("database_url", "database_role", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
