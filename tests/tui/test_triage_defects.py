@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from textual import events
 from textual.widgets import Input, Select, Static
+from textual.widgets._select import SelectOverlay
 
 from app.screens.audit import AuditScreen
 from app.screens.dashboard import DashboardScreen
@@ -13,6 +14,7 @@ from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen
 from app.screens.review import ResultReviewScreen, ReviewScreen
 from app.workstation import RefundReviewApp
+from services.audit_log import EVENT_TYPES
 from services.queue import claim_next
 from services.review import approve, get_detail
 from tests.tui.conftest import PASSWORD
@@ -208,3 +210,21 @@ async def test_text_typed_right_after_tab_in_the_export_dialog_is_kept(
         assert isinstance(dialog, ExportDialog)
         assert dialog.query_one("#export-from", Input).value == "2024-01-01"
         assert dialog.query_one("#export-to", Input).value == "2024-01-31"
+
+
+async def test_the_audit_event_type_list_shows_each_type_on_one_line(
+    workstation: RefundReviewApp, make_context
+) -> None:
+    await make_context("supervisor", username="sue")
+    async with workstation.run_test(size=(80, 24)) as pilot:
+        screen = await open_area(pilot, "sue", "f6", AuditScreen, "audit-table")
+        await pilot.press("slash")
+        await pilot.pause()
+        select = screen.query_one("#filter-type", Select)
+        select.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        overlay = select.query_one(SelectOverlay)
+        assert overlay.option_count == len(EVENT_TYPES) + 1
+        # One line per option: none wraps.
+        assert overlay.virtual_size.height == overlay.option_count
