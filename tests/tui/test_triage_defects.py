@@ -228,3 +228,19 @@ async def test_the_audit_event_type_list_shows_each_type_on_one_line(
         assert overlay.option_count == len(EVENT_TYPES) + 1
         # One line per option: none wraps.
         assert overlay.virtual_size.height == overlay.option_count
+
+
+async def test_a_session_that_expires_while_locked_on_the_dashboard_ends_without_a_crash(
+    workstation: RefundReviewApp, make_context
+) -> None:
+    await make_context("admin", username="ada")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "ada", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, DashboardScreen))
+        await pilot.press("f12")
+        await pilot.pause()
+        workstation.session_ended("Your session has expired; log in again.")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, LoginScreen))
+        await pilot.pause(0.3)
+        assert workstation.return_code in (None, 0)
+        assert "expired" in str(workstation.screen.query_one("#login-message", Static).render())
