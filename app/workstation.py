@@ -16,7 +16,6 @@ import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import events, work
@@ -108,6 +107,8 @@ class RefundReviewApp(App[None]):
         # sent on in order (see _send_key).
         self._held_keys: list[events.Key] = []
         self._key_in_flight: events.Key | None = None
+        self._in_flight_since = 0.0
+        self._recheck_scheduled = False
         # Since when held keys wait for the screen to focus something (None: they do not wait).
         self._waiting_since: float | None = None
         self._keys_went_to: Screen | None = None
@@ -323,9 +324,9 @@ class RefundReviewApp(App[None]):
             return
         # Runs after the key in the target's own queue: a key the target used (a letter in a box) is
         # done then; one it passed on is done when it reaches the App's bindings (_on_key), or, caught
-        # by something on the way, after KEY_DONE_SECONDS at the latest.
+        # by something on the way, after KEY_DONE_SECONDS at the latest (_recheck_held_keys).
+        self._in_flight_since = time.monotonic()
         target.call_later(self._key_handled_by_target, key)
-        self.set_timer(KEY_DONE_SECONDS, partial(self._key_done, key))
 
     def _key_handled_by_target(self, key: events.Key) -> None:
         if key._stop_propagation:
@@ -369,8 +370,21 @@ class RefundReviewApp(App[None]):
         return False
 
     def _wait_for_screen(self) -> None:
-        if self._key_in_flight is None:
-            self.set_timer(KEY_RETRY_SECONDS, self._send_held_key)
+        """Look again shortly (one timer at a time, and only while keys are held back)."""
+        if not self._recheck_scheduled:
+            self._recheck_scheduled = True
+            self.set_timer(KEY_RETRY_SECONDS, self._recheck_held_keys)
+
+    async def _recheck_held_keys(self) -> None:
+        self._recheck_scheduled = False
+        key = self._key_in_flight
+        if key is not None:
+            if time.monotonic() - self._in_flight_since < KEY_DONE_SECONDS:
+                self._wait_for_screen()
+                return
+            # Caught on its way to the App (a widget stopped it): it is as done as it will be.
+            self._key_in_flight = None
+        await self._send_held_key()
 
     def _collect_in_pause(self) -> None:
         """Collect the garbage while the reviewer reads, not in the middle of a keystroke.
