@@ -204,7 +204,9 @@ class QueueScreen(WorkstationScreen):
         return QueueFilter.checked(**self._filters)
 
     def _filters_open(self) -> bool:
-        return not self.query_one("#queue-filters").has_class("hidden")
+        # Asked by check_action too, which may come before the bar is composed or after it is gone.
+        bars = self.query("#queue-filters")
+        return bool(bars) and not bars.first().has_class("hidden")
 
     def action_toggle_filters(self) -> None:
         self._show_filters(not self._filters_open())
