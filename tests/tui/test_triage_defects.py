@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 from textual import events
 from textual.widgets import Input, Select, Static
 from textual.widgets._select import SelectOverlay
@@ -244,3 +245,19 @@ async def test_a_session_that_expires_while_locked_on_the_dashboard_ends_without
         await pilot.pause(0.3)
         assert workstation.return_code in (None, 0)
         assert "expired" in str(workstation.screen.query_one("#login-message", Static).render())
+
+
+async def test_a_crash_is_logged_as_an_error_and_ends_with_a_failure_code(
+    workstation: RefundReviewApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    def crash() -> None:
+        raise ValueError("something nobody handled")
+
+    with pytest.raises(ValueError, match="nobody handled"):
+        async with workstation.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            workstation.call_later(crash)
+            await pilot.pause(0.3)
+    assert workstation.return_code == 1
+    crashes = [r for r in caplog.records if r.message == "the workstation crashed"]
+    assert crashes and crashes[0].levelname == "CRITICAL" and "nobody handled" in str(crashes[0].exc_info[1])
