@@ -7,23 +7,27 @@ from the queue to the dashboard and back keeps the reviewer's place.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import importlib
+import logging
+import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import events, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from app.keys import KeysInTypedOrder
 from services.auth import LoginResult, validate_session
 from services.config import SystemSettings, get_system_settings
 from services.context import ServiceContext
-from services.errors import ServiceError
+from services.errors import ServiceError, SessionExpired
 from services.permissions import Permission, allowed
 from services.runtime import Runtime, start_runtime
 from services.settings import Settings
@@ -49,6 +53,9 @@ AREAS: tuple[Area, ...] = (
     Area("admin", "Administration", "f5", Permission.MANAGE_USERS),
     Area("audit", "Audit log", "f6", Permission.VIEW_AUDIT),
 )
+log = logging.getLogger(__name__)
+# The terminal closed, or a service manager asked the process to stop: both end the app like ctrl+q.
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 LOGIN_MODE = "login"
 SESSION_CHECK_SECONDS = 60
 IDLE_CHECK_SECONDS = 15
@@ -62,7 +69,7 @@ def _login_screen() -> Screen:
     return LoginScreen()
 
 
-class RefundReviewApp(App[None]):
+class RefundReviewApp(KeysInTypedOrder):
     """Keyboard-first review of AI extractions from GAP contracts."""
 
     CSS_PATH = "workstation.tcss"
@@ -101,6 +108,9 @@ class RefundReviewApp(App[None]):
     # --- wiring ------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for each in STOP_SIGNALS:
+            loop.add_signal_handler(each, self._stop_signal, each)
         self.theme = self.settings.theme
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
@@ -110,8 +120,23 @@ class RefundReviewApp(App[None]):
         self.set_interval(COLLECT_AFTER_SECONDS, self._collect_in_pause)
 
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for each in STOP_SIGNALS:
+            loop.remove_signal_handler(each)
         if self.runtime is not None:
             await self.runtime.close()
+
+    def _stop_signal(self, signum: int) -> None:
+        """Quit as ctrl+q does, with the shell's code for the signal, so the process exits normally
+        (closing the database, letting the embedded server's clean-up run) instead of being killed."""
+        log.warning("stopping on %s", signal.Signals(signum).name)
+        self.exit(return_code=128 + signum)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual catches a crash to restore the terminal and prints it after: the error log must hold
+        # it as well, and Textual has no public hook for that.
+        log.critical("the workstation crashed", exc_info=error)
+        super()._handle_exception(error)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
@@ -137,8 +162,10 @@ class RefundReviewApp(App[None]):
 
     @property
     def context(self) -> ServiceContext:
+        """The session's context; a worker or timer still running after the session ended gets a
+        SessionExpired, which the screens handle like any ended session (not a crash)."""
         if self._service_context is None:
-            raise RuntimeError("nobody is logged in")
+            raise SessionExpired("Nobody is logged in; log in to continue.")
         return self._service_context
 
     @property
@@ -187,6 +214,8 @@ class RefundReviewApp(App[None]):
         self._locked = False
         self._password_change_pending = False
         self.sub_title = ""
+        # What the next person types goes to the login form once it is cleared and focused.
+        self.hold_keys()
         self.run_worker(
             self._back_to_login(message), exclusive=True, group="session-end", exit_on_error=False
         )
@@ -194,14 +223,15 @@ class RefundReviewApp(App[None]):
     async def _back_to_login(self, message: str) -> None:
         from app.screens.login import LoginScreen
 
-        await self.switch_mode(LOGIN_MODE)
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
-        # The message (which clears the password) comes before the clean-up below, so nothing
-        # the next person has begun to type is wiped after the fact.
-        login = self.screen
-        if isinstance(login, LoginScreen):
-            login.show_message(message)
+        try:
+            await self.switch_mode(LOGIN_MODE)
+            while len(self.screen_stack) > 1:
+                await self.pop_screen()
+            login = self.screen
+            if isinstance(login, LoginScreen):
+                login.start_again(message)
+        finally:
+            self.release_keys()
         # Each area's screens hold the previous user's data: they go with the session.
         for mode in self._installed_areas:
             await self.remove_mode(mode)
@@ -307,12 +337,10 @@ class RefundReviewApp(App[None]):
 
     # --- idle lock and session checks --------------------------------------------------------------
 
-    def on_event(self, event: object) -> object:
-        from textual import events
-
+    async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
             self._last_input = time.monotonic()
-        return super().on_event(event)  # type: ignore[arg-type]
+        await super().on_event(event)
 
     def _collect_in_pause(self) -> None:
         """Collect the garbage while the reviewer reads, not in the middle of a keystroke.
@@ -339,11 +367,11 @@ class RefundReviewApp(App[None]):
             return
         try:
             await validate_session(self.context)
-        except ServiceError as exc:
-            from services.errors import SessionExpired
-
-            if isinstance(exc, SessionExpired):
-                self.session_ended(exc.message)
+        except SessionExpired as exc:
+            self.session_ended(exc.message)
+        except ServiceError:
+            # The database did not answer: no reason to log anyone out; the next check tries again.
+            return
 
 
 def make_app(settings: Settings, *, demo_logins: list[tuple[str, str, str]] | None = None) -> RefundReviewApp:

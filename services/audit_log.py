@@ -378,6 +378,33 @@ def _verified(data: dict[str, Any]) -> str:
     return f"verified the audit chain: intact, {_shown(data.get('events_verified'))} events"
 
 
+def _counted(count: Any, one: str, many: str) -> str:
+    """`1 result`, `3 results`; a count the event does not carry as a number is shown as it is."""
+    return f"{count:,} {one if count == 1 else many}" if isinstance(count, int) else f"{_shown(count)} {many}"
+
+
+def _searched(data: dict[str, Any]) -> str:
+    """The matches the reviewer was told of and the rows shown, which differ when results come in pages."""
+    said = f'searched "{_shown(_value(data, "query", "text"))}"'
+    matches, shown = data.get("matches"), data.get("results")
+    if matches is not None and matches != shown:
+        return f"{said} ({_counted(matches, 'match', 'matches')}, {_shown(shown)} shown)"
+    return _with(said, None if shown is None else _counted(shown, "result", "results"))
+
+
+# A question and its answer are two events of one type: each says which it is.
+_CHAT_STAGES = {
+    "asked": "asked about the contract",
+    "answered": "answer given about the contract",
+    "failed": "question about the contract not answered",
+}
+
+
+def _chat(data: dict[str, Any]) -> str:
+    said = _CHAT_STAGES.get(data.get("stage") or "asked", "asked about the contract")
+    return _with(said, _value(data, "question"), ': "{}"')
+
+
 def _archived(data: dict[str, Any]) -> str:
     count = data.get("row_count")
     seqs = f", #{data.get('first_seq')}..#{data.get('last_seq')}" if count else ""
@@ -399,9 +426,7 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "user_deactivated": lambda d: f"deactivated user {_user(d)}",
     "user_reactivated": lambda d: f"reactivated user {_user(d)}",
     "user_unlocked": lambda d: f"unlocked user {_user(d)}",
-    "search": lambda d: _with(
-        f'searched "{_shown(_value(d, "query", "text"))}"', _value(d, "results"), " ({} results)"
-    ),
+    "search": _searched,
     "view": lambda d: "opened the contract",
     "claim": lambda d: "resumed the review" if d.get("resumed") else "claimed for review",
     "release": lambda d: _with("released the claim", _value(d, "reason")),
@@ -418,7 +443,7 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"extraction failed with {_shown(_value(d, 'provider', 'llm_provider'))}", _value(d, "error"), ": {}"
     ),
     "ingest": lambda d: _with("ingested", _value(d, "source", "s3_key", "path"), " {}"),
-    "chat": lambda d: _with("asked about the contract", _value(d, "question"), ': "{}"'),
+    "chat": _chat,
     "config_changed": lambda d: f"changed {_shown(d.get('key'))} {_change(d)}",
     "audit_verified": _verified,
     "audit_exported": lambda d: (
@@ -507,6 +532,17 @@ _CHUNK = text(
      LIMIT :chunk
     """
 )
+
+
+def export_path(folder: Path, first: dt.date, last: dt.date, fmt: ExportFormat) -> Path:
+    """`audit-FIRST_LAST.FORMAT` in `folder`, or `…-2`, `…-3` when taken: an export is evidence, and an
+    earlier one is never overwritten."""
+    path = folder / f"audit-{first}_{last}.{fmt}"
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 async def export_audit(

@@ -137,12 +137,25 @@ async def list_config(ctx: ServiceContext) -> list[ConfigEntry]:
         return [_entry(row, username) for row, username in rows]
 
 
+# How a refusal names what each type of value takes.
+_KIND_WORDS = {
+    "integer": "a whole number",
+    "decimal": "a number",
+    "boolean": "true or false",
+    "json": "a JSON value",
+    "string": "some text",
+}
+
+
 def normalize_value(row: SystemConfig, raw: str) -> str:
     """Check `raw` against the entry's type, bounds and allowed values; return its stored form."""
     text = typed_text(raw, what=f"A value for {row.key}", max_chars=MAX_VALUE_CHARS)
-    if not text:
-        raise InvalidInput(f"A value for {row.key} must be between 1 and {MAX_VALUE_CHARS:,} characters.")
     kind = row.value_type
+    wanted = _KIND_WORDS.get(kind, kind)
+    if not text:
+        raise InvalidInput(f"Type a value for {row.key}: {wanted}.")
+    if len(text) > MAX_VALUE_CHARS:
+        raise InvalidInput(f"A value for {row.key} is at most {MAX_VALUE_CHARS:,} characters.")
     try:
         if kind == "integer":
             number: Decimal = Decimal(int(text))
@@ -160,7 +173,7 @@ def normalize_value(row: SystemConfig, raw: str) -> str:
         elif kind == "json":
             text = json.dumps(json.loads(text), sort_keys=True)
     except (ValueError, InvalidOperation) as exc:
-        raise InvalidInput(f"{row.key} takes a {kind} value; {raw.strip()[:40]!r} is not one.") from exc
+        raise InvalidInput(f"{row.key} takes {wanted}; {raw.strip()[:40]!r} is not one.") from exc
     if kind in {"integer", "decimal"}:
         if row.min_value is not None and number < row.min_value:
             raise InvalidInput(f"{row.key} must be at least {row.min_value}.")

@@ -449,6 +449,8 @@ async def search_contracts(
                 query=query[:MAX_QUERY_CHARS],
                 kind=page.kind,
                 filters={name: str(value) for name, value in filters.items()},
+                # What the reviewer was told: the total matched (None when not counted) and the rows shown.
+                matches=page.matches,
                 results=len(page.hits),
                 next_page=after is not None,
             )

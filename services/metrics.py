@@ -192,12 +192,15 @@ class ReviewerActivity(BaseModel):
     username: str
     full_name: str
     role: str
+    # Extractions this person decided (approved or rejected) in the period, as they stand now.
     reviewed: int
     approved: int
     rejected: int
     # Extractions with at least one correction by this person in the period.
     corrected: int
+    # Correction rows this person made in the period.
     corrections: int
+    # Median, over the items decided in the period, of the seconds from claiming to deciding.
     median_review_seconds: float | None
 
 
@@ -237,55 +240,65 @@ async def reviewer_activity(ctx: ServiceContext, period: Period) -> list[Reviewe
     return [ReviewerActivity(**row) for row in rows]
 
 
-# --- field accuracy ----------------------------------------------------------------------------------
+# --- corrections per field ----------------------------------------------------------------------------
 
 
-class FieldAccuracy(BaseModel):
+class FieldCorrections(BaseModel):
     field_name: FieldName
-    # Extractions approved in the period, and those of them whose field was corrected in the period.
-    approved: int
+    # Correction rows of this field made in the period, and the extractions they were made to.
+    corrections: int
     corrected: int
-    correction_rate: float | None
-    accuracy: float | None
 
 
-# One pass over the period's approvals (extractions_status_reviewed_at_idx, from the index alone), each
-# checked against the ids of the extractions whose field was corrected in the period: one hashed set per
-# field, read from corrections_field_name_idx alone (schema v0004). A field corrected before the period
-# began and approved within it (left pending overnight) therefore counts as not corrected: a small, stated
-# undercount that keeps the panel from visiting every correction ever made.
-_CORRECTED_IN_PERIOD = """
-    e.id IN (SELECT c.extraction_id FROM corrections c
-              WHERE c.field_name = '{field}' AND c.corrected_at >= :start AND c.corrected_at < :end)"""
-_FIELD_ACCURACY = text(
-    f"""
-    SELECT count(*) AS approved,
-           {", ".join(f"count(*) FILTER (WHERE {_CORRECTED_IN_PERIOD.format(field=field)}) AS {field}" for field in FIELD_NAMES)}
-      FROM extractions e
-     WHERE e.status = 'approved' AND e.reviewed_at >= :start AND e.reviewed_at < :end
+class CorrectionSummary(BaseModel):
+    """What people corrected in a period: the same corrections the team panel counts, split by field.
+
+    `corrections` is the number of correction rows made in the period (a field corrected twice counts
+    twice); `corrected` the number of distinct extractions with at least one of them. The fields'
+    `corrections` add up to `corrections`; their `corrected` may add up to more than `corrected` (one
+    extraction with two fields corrected counts once in all).
+    """
+
+    corrections: int
+    corrected: int
+    by_field: list[FieldCorrections]
+
+
+# Gathered person by person through corrections_corrected_by_idx (corrected_by, corrected_at), as the
+# team panel's figures are: corrections has no index on its time alone. ROLLUP adds the all-fields row
+# (field_name NULL), whose distinct count is over every field.
+_CORRECTIONS_BY_FIELD = text(
+    """
+    SELECT k.field_name, count(*) AS corrections, count(DISTINCT k.extraction_id) AS corrected
+      FROM users u
+     CROSS JOIN LATERAL (
+            SELECT c.field_name, c.extraction_id
+              FROM corrections c
+             WHERE c.corrected_by = u.id AND c.corrected_at >= :start AND c.corrected_at < :end
+           ) k
+     GROUP BY ROLLUP (k.field_name)
     """
 )
 
 
-async def field_accuracy(ctx: ServiceContext, period: Period) -> list[FieldAccuracy]:
-    """Per field, the share of the period's approved extractions that a person had to correct."""
+async def corrections_by_field(ctx: ServiceContext, period: Period) -> CorrectionSummary:
+    """The period's corrections, in all and per field."""
     async with _dashboard_read(ctx) as session:
-        row = (await session.execute(_FIELD_ACCURACY, period.bounds())).one()
-    approved = row.approved
-    result = []
-    for field in FIELD_NAMES:
-        corrected = getattr(row, field)
-        rate = corrected / approved if approved else None
-        result.append(
-            FieldAccuracy(
+        rows = (await session.execute(_CORRECTIONS_BY_FIELD, period.bounds())).all()
+    per_field = {row.field_name: row for row in rows if row.field_name is not None}
+    total = next((row for row in rows if row.field_name is None), None)
+    return CorrectionSummary(
+        corrections=total.corrections if total else 0,
+        corrected=total.corrected if total else 0,
+        by_field=[
+            FieldCorrections(
                 field_name=field,
-                approved=approved,
-                corrected=corrected,
-                correction_rate=rate,
-                accuracy=None if rate is None else 1 - rate,
+                corrections=per_field[field].corrections if field in per_field else 0,
+                corrected=per_field[field].corrected if field in per_field else 0,
             )
-        )
-    return result
+            for field in FIELD_NAMES
+        ],
+    )
 
 
 # --- confidence ----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ queue are at most one per reviewer at work, not a growing pile.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Collection
 from enum import StrEnum
@@ -20,6 +21,7 @@ from typing import Any, Literal, TypeGuard, get_args
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Select,
     Update,
@@ -200,23 +202,46 @@ _PAGE_AFTER = _PAGE_HEAD.where(
 )
 
 
-def _page_statement(
-    after: QueueCursor | None,
-    field: FieldName | None,
-    provider: Provider | None,
-    band: ConfidenceBand | None,
-) -> Select[Any]:
-    stmt = _PAGE_HEAD if after is None else _PAGE_AFTER
-    if field is not None:
-        threshold = field_threshold_sql(field)
-        # The second condition is implied by the first; it bounds the index scan.
-        stmt = stmt.where(_confidence(field) < threshold, Extraction.min_confidence < threshold)
-    if provider is not None:
-        stmt = stmt.where(Extraction.llm_provider == provider)
-    if band is not None:
-        low, high = band.bounds
-        stmt = stmt.where(Extraction.min_confidence.between(low, high))
-    return stmt
+class QueueFilter(BaseModel):
+    """What the reviewer narrowed the queue to; the list and `claim_next` apply the same conditions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: FieldName | None = None
+    provider: Provider | None = None
+    band: ConfidenceBand | None = None
+
+    @classmethod
+    def checked(
+        cls, field: str | None = None, provider: str | None = None, band: str | None = None
+    ) -> QueueFilter:
+        """A filter from what a screen or a caller typed, refused with a sentence when it names nothing known."""
+        return cls(
+            field=None if field is None else checked_field(field),
+            provider=_provider(provider),
+            band=_band(band),
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(value is not None for value in (self.field, self.provider, self.band))
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE conditions of this filter over `extractions`."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.field is not None:
+            threshold = field_threshold_sql(self.field)
+            # The second condition is implied by the first; it bounds the index scan.
+            conditions += [_confidence(self.field) < threshold, Extraction.min_confidence < threshold]
+        if self.provider is not None:
+            conditions.append(Extraction.llm_provider == self.provider)
+        if self.band is not None:
+            low, high = self.band.bounds
+            conditions.append(Extraction.min_confidence.between(low, high))
+        return conditions
+
+
+NO_FILTER = QueueFilter()
 
 
 async def queue_page(
@@ -233,9 +258,8 @@ async def queue_page(
         await authorize(uow, ctx.actor, Permission.VIEW_QUEUE)
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"A queue page holds 1 to {MAX_PAGE_SIZE} items.")
-        stmt = _page_statement(
-            after, None if field is None else checked_field(field), _provider(provider), _band(band)
-        )
+        base = _PAGE_HEAD if after is None else _PAGE_AFTER
+        stmt = base.where(*QueueFilter.checked(field, provider, band).conditions())
         parameters: dict[str, Any] = {"rows": limit + 1}
         if after is not None:
             parameters |= {
@@ -333,8 +357,10 @@ _CLAIMED = (
 )
 
 
-def _claim_next_statement() -> Update:
-    """One UPDATE: the reviewer's own live claim if any (renewed), else the first free item in queue order.
+@functools.lru_cache(maxsize=64)
+def _claim_next_statement(wanted: QueueFilter = NO_FILTER) -> Update:
+    """One UPDATE: the reviewer's own live claim if any (renewed), else the first free item in queue order
+    that `wanted` lets through. Built once per filter: building one costs more than running it.
 
     SKIP LOCKED lets concurrent claimers pass over each other's rows instead of waiting on them; a row
     that someone else claimed and committed meanwhile is re-checked after locking and passed over.
@@ -354,6 +380,7 @@ def _claim_next_statement() -> Update:
             or_(Extraction.claimed_by.is_(None), Extraction.claim_expires_at <= func.now()),
             Extraction.id != all_(bindparam("skip", type_=ARRAY(PG_UUID(as_uuid=True)))),
             ~select(mine.c.id).exists(),
+            *wanted.conditions(),
         )
         .order_by(*_QUEUE_ORDER)
         .limit(1)
@@ -370,7 +397,6 @@ def _claim_next_statement() -> Update:
     )
 
 
-_CLAIM_NEXT = _claim_next_statement()
 _CLAIM_ONE = (
     update(Extraction)
     .where(Extraction.id == ITEM, IS_PENDING, claim_open_to(ACTOR))
@@ -402,16 +428,21 @@ async def _claimed(ctx: ServiceContext, uow: UnitOfWork, row: Any) -> Extraction
     return await reload_after_commit(uow.session, row.id, f"{row.contract_id} is yours to review.")
 
 
-async def claim_next(ctx: ServiceContext, *, skip: Collection[uuid.UUID] = ()) -> ExtractionDetail | None:
+async def claim_next(
+    ctx: ServiceContext, *, skip: Collection[uuid.UUID] = (), wanted: QueueFilter = NO_FILTER
+) -> ExtractionDetail | None:
     """The item this reviewer works on next: the one they already hold, else the head of the queue.
 
     `skip` lists items the reviewer has just released and does not want straight back (a released item
-    returns to its place at the head). None when nothing is left to claim.
+    returns to its place at the head). `wanted` is the queue filter the reviewer works through: the
+    next item is the head of the filtered list they see. None when nothing is left to claim.
     """
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.CLAIM)
         row = (
-            await uow.session.execute(_CLAIM_NEXT, {"actor": ctx.actor.user_id, "skip": list(skip)})
+            await uow.session.execute(
+                _claim_next_statement(wanted), {"actor": ctx.actor.user_id, "skip": list(skip)}
+            )
         ).first()
         if row is None:
             await uow.commit()

@@ -533,7 +533,9 @@ def parse_field_value(field: FieldName, raw: str) -> Decimal | RefundMethod | No
     try:
         return parse_amount(raw)
     except AmountError as exc:
-        raise InvalidInput(f"{FIELD_LABELS[field].capitalize()}: {exc}") from exc
+        # The label's own capitals kept ("GAP premium", as every screen writes it, not "Gap premium").
+        label = FIELD_LABELS[field]
+        raise InvalidInput(f"{label[:1].upper()}{label[1:]}: {exc}") from exc
 
 
 def _is_field(name: str) -> TypeGuard[FieldName]:

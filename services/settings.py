@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     )
 
     @property
+    def exports_dir(self) -> Path:
+        """Where audit exports go unless told otherwise, from the workstation and the command line alike."""
+        return self.home.expanduser() / "exports"
+
+    @property
     def anchor_key_path(self) -> Path:
         return self.anchor_key or self.home / "anchor-key.pem"
 

@@ -87,15 +87,20 @@ async def test_export_then_verify_then_tamper(
     assert "Export BROKEN at event #2: its content no longer matches its hash" in err
 
 
-async def test_csv_export_lands_in_the_current_directory_under_a_default_name(
+async def test_csv_export_lands_in_the_data_directorys_exports_under_a_default_name(
     database_url: URL, january: asyncpg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Where the workstation writes too, not wherever the shell happens to be; and it says where."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("REFUND_REVIEW_HOME", str(home))
     monkeypatch.chdir(tmp_path)
-    code, _, err = await run_cli(
+    code, out, err = await run_cli(
         database_url, "audit", "export", "--from", "2030-01-01", "--to", "2030-01-31", "--format", "csv"
     )
     assert code == 0, err
-    path = tmp_path / "audit-2030-01-01_2030-01-31.csv"
+    path = home / "exports" / "audit-2030-01-01_2030-01-31.csv"
+    assert str(path) in out
+    assert not (tmp_path / path.name).exists()
     content = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
     assert "'=cmd|calc" in content and ",=cmd" not in content
     code, _, err = await run_cli(None, "audit", "verify-export", str(path))

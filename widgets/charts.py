@@ -54,6 +54,14 @@ class Chart(PlotextPlot):
         return Color.parse(self.app.theme_variables[variable]).rgb
 
 
+def share_axis(largest: float) -> tuple[int, int]:
+    """The end of a percentage axis and its tick step: the first step mark strictly above the largest
+    bar, so that even the largest ends inside the frame where it can be read (at the end of the axis it
+    would run into the frame, its tick label cut off)."""
+    step = next((step for step in (2, 5, 10, 20, 25) if largest < step * 4), 25)
+    return step * (math.floor(largest / step) + 1), step
+
+
 class ShareBars(Chart):
     """Horizontal bars of percentages, one per label; the axis ends at the next ten above the largest."""
 
@@ -71,8 +79,7 @@ class ShareBars(Chart):
         labels = [label for label, _ in reversed(self.shares)]
         values = [value for _, value in reversed(self.shares)]
         plt.bar(labels, values, orientation="horizontal", width=0.5, color=self.colour("warning"))
-        step = next(step for step in (2, 5, 10, 20, 25) if max(values, default=0) <= step * 4)
-        upper = max(step * math.ceil(max(values, default=0) / step), step)
+        upper, step = share_axis(max(values, default=0))
         plt.xlim(0, upper)
         ticks = list(range(0, upper + 1, step))
         plt.xticks(ticks, [f"{tick}%" for tick in ticks])

@@ -41,8 +41,9 @@ class FieldList(OptionList):
         Binding("k", "cursor_up", "Previous field", show=False, id="previous_field"),
     ]
 
-    def show(self, fields: list[FieldView]) -> None:
-        highlighted = self.highlighted if self.highlighted is not None else 0
+    def show(self, fields: list[FieldView], *, highlight: int | None = None) -> None:
+        """Draw the cards; the highlight stays where it was unless `highlight` says where it goes."""
+        highlighted = highlight if highlight is not None else self.highlighted or 0
         self.clear_options()
         self.add_options(Option(self._card(f), id=f.name) for f in fields)
         self.highlighted = min(highlighted, len(fields) - 1) if fields else None

@@ -21,12 +21,23 @@ from services.audit_log import (
     ExportSummary,
     audit_page,
     export_audit,
+    export_path,
 )
 from services.errors import ServiceError
 from services.export_check import ExportCheck, check_against_database, check_export_file
 from services.runtime import Runtime
 
-DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+class Day(click.DateTime):
+    """A day typed as YYYY-MM-DD, shown in help as DATE rather than click's `[%Y-%m-%d]`."""
+
+    name = "date"
+
+    def get_metavar(self, *args: object, **kwargs: object) -> str:
+        return "DATE"
+
+
+DAY = Day(formats=["%Y-%m-%d"])
 
 
 @click.group()
@@ -150,12 +161,15 @@ def _days(since: dt.datetime | None, until: dt.datetime | None) -> tuple[dt.date
 
 @audit.command()
 @click.option("--from", "since", type=DAY, required=True, help="First day of the period (UTC), YYYY-MM-DD.")
-@click.option("--to", "until", type=DAY, required=True, help="Last day of the period (UTC, included).")
+@click.option(
+    "--to", "until", type=DAY, required=True, help="Last day of the period (UTC, included), YYYY-MM-DD."
+)
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: audit-FROM_TO.FORMAT in the current directory).",
+    help="File to write (default: audit-FROM_TO.FORMAT in the exports folder of the data directory, "
+    "where the workstation writes too).",
 )
 @click.pass_obj
 def export(
@@ -164,7 +178,7 @@ def export(
     """Export a period with every column and hash, for auditors (JSON Lines verifies offline)."""
     first, end = _days(since, until)
     assert first is not None and end is not None
-    path = output or Path(f"audit-{first}_{until.date()}.{fmt}")
+    path = output or export_path(state.settings().exports_dir, first, until.date(), fmt)
 
     async def body(runtime: Runtime) -> ExportSummary:
         with bar("Exporting") as report:
@@ -243,8 +257,8 @@ def verify_export_command(state: CliState, file: Path, offline: bool) -> None:
 @click.option("--contract", "contract_id", help="Only this contract's events.")
 @click.option("--user", help="Only this user's events (username or id).")
 @click.option("--type", "event_types", type=click.Choice(EVENT_TYPES), multiple=True, help="Repeatable.")
-@click.option("--from", "since", type=DAY, help="From this day (UTC).")
-@click.option("--to", "until", type=DAY, help="To this day (UTC, included).")
+@click.option("--from", "since", type=DAY, help="From this day (UTC), YYYY-MM-DD.")
+@click.option("--to", "until", type=DAY, help="To this day (UTC, included), YYYY-MM-DD.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @click.pass_obj
 def history(

@@ -337,7 +337,7 @@ class AuditScreen(WorkstationScreen):
         self.reload()
 
     def action_export(self) -> None:
-        folder = self.workstation.settings.home / "exports"
+        folder = self.workstation.settings.exports_dir
         self.app.push_screen(
             ExportDialog(folder, self.filters.since, self.filters.until), callback=self._exported
         )

@@ -30,7 +30,10 @@ def report_failure(screen: Screen, error: BaseException | None) -> None:
     """Show a failed service call as a notification; an ended session returns to the login."""
     app: RefundReviewApp = screen.app  # type: ignore[assignment]
     if isinstance(error, SessionExpired):
-        app.session_ended(error.message)
+        # A worker that outlived its session (logout, lock, expiry) has nothing to report: the login
+        # screen is already showing or on its way.
+        if app.logged_in:
+            app.session_ended(error.message)
         return
     if isinstance(error, SavedButNotReloaded):
         notify_plain(screen, error.message, title=error.title, severity="warning", timeout=15)

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from rich.text import Text
-from textual import work
+from textual import on, work
+from textual.validation import Integer, Number, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
@@ -47,6 +48,18 @@ def choices(entry: ConfigEntry) -> tuple[str, ...] | None:
     return None
 
 
+def number_check(entry: ConfigEntry) -> list[Validator]:
+    """For numeric entries, a check as the person types, saying what is wrong in words."""
+    low = None if entry.min_value is None else float(entry.min_value)
+    high = None if entry.max_value is None else float(entry.max_value)
+    bounds = describe_bounds(entry)
+    if entry.value_type == "integer":
+        return [Integer(low, high, failure_description=f"Type a whole number, {bounds}.")]
+    if entry.value_type == "decimal":
+        return [Number(low, high, failure_description=f"Type a number, {bounds}.")]
+    return []
+
+
 class ConfigDialog(ServiceFormDialog[ConfigEntry | None]):
     save_label = "Save"
 
@@ -78,15 +91,21 @@ class ConfigDialog(ServiceFormDialog[ConfigEntry | None]):
                 id="config-choice",
             )
             return
-        kind = {"integer": "integer", "decimal": "number"}.get(entry.value_type, "text")
+        # Typed as text whatever the type: an input that silently drops what it does not accept
+        # (Textual's integer and number inputs) leaves a person wondering why nothing appears.
         yield Input(
             value="" if entry.is_secret else entry.value,
             placeholder="the new secret" if entry.is_secret else describe_bounds(entry),
             password=entry.is_secret,
-            type=kind,  # type: ignore[arg-type]
             max_length=MAX_VALUE_CHARS,
+            validators=number_check(entry),
             id="config-value",
         )
+
+    @on(Input.Changed, "#config-value")
+    def _checked_as_typed(self, event: Input.Changed) -> None:
+        result = event.validation_result
+        self.show_error("" if result is None or result.is_valid else " ".join(result.failure_descriptions))
 
     def _value(self) -> str:
         if choices(self.entry) is not None:

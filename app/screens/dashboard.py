@@ -32,16 +32,16 @@ from services.errors import ServiceError, SessionExpired
 from services.extraction.types import FIELD_LABELS
 from services.metrics import (
     ConfidenceDistribution,
+    CorrectionSummary,
     DailyExtractionStats,
-    FieldAccuracy,
     Period,
     ProviderCost,
     QueueHealth,
     ReviewerActivity,
     confidence_distribution,
+    corrections_by_field,
     cost_by_provider,
     daily_extraction_stats,
-    field_accuracy,
     queue_health,
     reviewer_activity,
 )
@@ -94,11 +94,17 @@ def number(value: int | str) -> Text:
     return Text(f"{value:,}" if isinstance(value, int) else value, justify="right")
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 correction`, `2 corrections`: the count and the word that goes with it."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 def team_totals(label: str, rows: Sequence[ReviewerActivity]) -> Text:
-    """One line of the team's work in a period: reviews, decisions and corrections."""
+    """One line of the team's work in a period: decisions, and correction rows (the per-field panel's
+    total for the same period)."""
     line = Text.assemble((f"{label:<14}", "bold"))
     figures = (
-        (sum(r.reviewed for r in rows), "reviewed"),
+        (sum(r.reviewed for r in rows), "decided"),
         (sum(r.approved for r in rows), "approved"),
         (sum(r.rejected for r in rows), "rejected"),
         (sum(r.corrections for r in rows), "corrections"),
@@ -109,10 +115,17 @@ def team_totals(label: str, rows: Sequence[ReviewerActivity]) -> Text:
     return line
 
 
+# What two of the team table's columns count, under their headings.
+ACTIVITY_LEGEND = "Contracts: with ≥1 correction · Median s: claim to decision"
+
+
 def period_text(choice: PeriodChoice, period: Period) -> str:
-    if period.first_day == period.last_day:
-        return f"{choice.label}, {period.first_day:%a %d %b %Y}"
-    return f"{choice.label}, {period.first_day:%a %d %b} – {period.last_day:%a %d %b %Y}"
+    """The period's days as a person reads them; the first day's year is given when it differs."""
+    first, last = period.first_day, period.last_day
+    if first == last:
+        return f"{choice.label}, {first:%a %d %b %Y}"
+    start = f"{first:%a %d %b}" if first.year == last.year else f"{first:%a %d %b %Y}"
+    return f"{choice.label}, {start} – {last:%a %d %b %Y}"
 
 
 # --- the panels ----------------------------------------------------------------------------------------
@@ -176,16 +189,16 @@ class DashboardScreen(WorkstationScreen):
         self.period = PERIODS["today"].make(utc_now().date())
         # A timer tick while another area was on screen: refresh on return.
         self._missed_refresh = False
-
-    @property
-    def permitted(self) -> bool:
-        return allowed(self.ctx.actor, Permission.VIEW_DASHBOARD)
+        # Decided once for the person the screen is made for: its keys are checked again when the
+        # session has ended (logout redraws them), and must not need a session then.
+        self.actor = self.ctx.actor
+        self.permitted = allowed(self.actor, Permission.VIEW_DASHBOARD)
 
     def compose(self) -> ComposeResult:
         yield Header()
         if not self.permitted:
             yield Static(
-                f"The dashboard shows the whole team's work; your role ({self.ctx.actor.role}) cannot open "
+                f"The dashboard shows the whole team's work; your role ({self.actor.role}) cannot open "
                 "it. Press f2 for the review queue.",
                 id="dashboard-refused",
             )
@@ -204,7 +217,7 @@ class DashboardScreen(WorkstationScreen):
             with DashboardPanel("Team activity", id="panel-activity"):
                 yield Static(id="activity-totals")
                 yield DataTable(id="activity-table", cursor_type="row", zebra_stripes=True)
-            with DashboardPanel("Corrected per field", id="panel-accuracy"):
+            with DashboardPanel("Corrections per field", id="panel-accuracy"):
                 yield ShareBars(id="accuracy-chart")
                 yield Static(id="accuracy-caption", classes="panel-caption")
             with DashboardPanel("Extractions per day", id="panel-daily"):
@@ -223,8 +236,9 @@ class DashboardScreen(WorkstationScreen):
             return
         activity: DataTable[str | Text] = self.query_one("#activity-table", DataTable)
         activity.add_column("Reviewer", key="reviewer")
-        for label, key in (("Reviewed", "reviewed"), ("Approved", "approved"), ("Rejected", "rejected"),
-                           ("Corrected", "corrected"), ("Median s", "median")):  # fmt: skip
+        for label, key in (("Decided", "reviewed"), ("Appr", "approved"), ("Rej", "rejected"),
+                           ("Corrections", "corrections"), ("Contracts", "corrected"),
+                           ("Median s", "median")):  # fmt: skip
             activity.add_column(Text(label, justify="right"), key=key)
         cost: DataTable[str | Text] = self.query_one("#cost-table", DataTable)
         cost.add_column("Provider", key="provider")
@@ -310,7 +324,7 @@ class DashboardScreen(WorkstationScreen):
 
     @work(exclusive=True, group="panel-accuracy", exit_on_error=False)
     async def _load_accuracy(self, period: Period) -> None:
-        self._show_accuracy(await field_accuracy(self.ctx, period))
+        self._show_accuracy(await corrections_by_field(self.ctx, period))
         self.panel("accuracy").shown(period)
 
     @work(exclusive=True, group="panel-cost", exit_on_error=False)
@@ -373,7 +387,12 @@ class DashboardScreen(WorkstationScreen):
 
     def _show_activity(self, rows: list[ReviewerActivity], totals: dict[str, list[ReviewerActivity]]) -> None:
         self.query_one("#activity-totals", Static).update(
-            Text("\n").join(team_totals(label, each) for label, each in totals.items())
+            Text("\n").join(
+                [
+                    *(team_totals(label, each) for label, each in totals.items()),
+                    Text(ACTIVITY_LEGEND, style="dim"),
+                ]
+            )
         )
         table: DataTable[str | Text] = self.query_one("#activity-table", DataTable)
         table.clear()
@@ -383,26 +402,34 @@ class DashboardScreen(WorkstationScreen):
                 number(row.reviewed),
                 number(row.approved),
                 number(row.rejected),
+                number(row.corrections),
                 number(row.corrected),
                 number(seconds(row.median_review_seconds)),
                 key=str(row.user_id),
             )
 
-    def _show_accuracy(self, fields: list[FieldAccuracy]) -> None:
+    def _show_accuracy(self, summary: CorrectionSummary) -> None:
+        """Each field's share of the period's corrections; the caption gives the counts, which add up
+        to the team panel's corrections for the same period."""
         chart = self.query_one("#accuracy-chart", ShareBars)
         caption = self.query_one("#accuracy-caption", Static)
-        approved = fields[0].approved if fields else 0
-        if not approved:
-            chart.show_message("Nothing was approved in this period.")
-            caption.update("0 approved")
+        if not summary.corrections:
+            chart.show_message("Nothing was corrected in this period.")
+            caption.update("0 corrections")
             return
         chart.show(
-            [(sentence_case(FIELD_LABELS[f.field_name]), (f.correction_rate or 0) * 100) for f in fields]
+            [(sentence_case(FIELD_LABELS[f.field_name]), f.corrections / summary.corrections * 100)
+             for f in summary.by_field]
+        )  # fmt: skip
+        text = Text.assemble(
+            (plural(summary.corrections, "correction"), "bold"),
+            " to ",
+            plural(summary.corrected, "contract"),
+            ":",
         )
-        text = Text.assemble((f"{approved:,}", "bold"), " approved")
-        for f in fields:
-            text.append(f" · {FIELD_LABELS[f.field_name]} ")
-            text.append(f"{f.corrected:,}", style="bold").append(f" ({f.correction_rate or 0:.0%})")
+        for index, f in enumerate(summary.by_field):
+            text.append(" · " if index else " ").append(f"{sentence_case(FIELD_LABELS[f.field_name])} ")
+            text.append(f"{f.corrections:,}", style="bold")
         caption.update(text)
 
     def _show_cost(self, costs: list[ProviderCost]) -> None:
@@ -486,11 +513,14 @@ class DashboardScreen(WorkstationScreen):
         all_decided, all_corrected = sum(decided.values()), sum(corrected.values())
         # The legend's marks in the chart's own colours (theme variables, hence Content, not rich Text).
         parts: list[str | tuple[str, str]] = [
-            ("▆", "$primary"), " ", (f"{sum(made.values()):,}", "bold"), f" extractions in {len(days)} day(s)"
+            ("▆", "$primary"), " ", (f"{sum(made.values()):,}", "bold"),
+            f" extractions made in {plural(len(days), 'day')}",
         ]  # fmt: skip
         if all_decided:
-            parts += ["  ", ("━", "$warning"), " corrected: ", (f"{all_corrected:,}", "bold"),
-                      f" of {all_decided:,} decided ({all_corrected / all_decided:.0%})"]  # fmt: skip
+            # By the day each was extracted, not the day it was decided or corrected: named so, to be
+            # read apart from the team's and the per-field panels' corrections made in the period.
+            parts += ["  ", ("━", "$warning"), " of those decided, ", (f"{all_corrected:,}", "bold"),
+                      f" of {all_decided:,} have a correction ({all_corrected / all_decided:.0%})"]  # fmt: skip
         parts.append((" · as of the last metrics refresh", "dim"))
         caption.update(Content.assemble(*parts))
 

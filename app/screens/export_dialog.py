@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, ProgressBar, Select, Static
 
 from app.screens.form_dialog import ServiceFormDialog
-from services.audit_log import EXPORT_FORMATS, ExportFormat, ExportSummary, export_audit
+from services.audit_log import EXPORT_FORMATS, ExportFormat, ExportSummary, export_audit, export_path
 
 DATE_FORMAT_HINT = "YYYY-MM-DD"
 
@@ -33,15 +33,6 @@ def parse_day(raw: str, name: str) -> dt.date:
         raise ValueError(
             f"The {name} day is {DATE_FORMAT_HINT}, such as 2024-03-31; {text[:20]!r} is not."
         ) from None
-
-
-def free_path(path: Path) -> Path:
-    """`path`, or `name-2.ext`, `name-3.ext`… when it is taken."""
-    candidate, number = path, 1
-    while candidate.exists():
-        number += 1
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-    return candidate
 
 
 class ExportDialog(ServiceFormDialog[ExportSummary | None]):
@@ -83,7 +74,7 @@ class ExportDialog(ServiceFormDialog[ExportSummary | None]):
             self.show_error("The last day comes before the first; swap them.")
             return
         fmt: ExportFormat = self.query_one("#export-format", Select).value  # type: ignore[assignment]
-        path = free_path(self.folder / f"audit-{since}_{until}.{fmt}")
+        path = export_path(self.folder, since, until, fmt)
         bar = self.query_one("#export-progress", ProgressBar)
         bar.remove_class("hidden")
         try:

@@ -34,6 +34,9 @@ class ServiceFormDialog(WorkstationDialog[ResultType]):
         Binding("escape", "cancel", "Cancel", id="cancel_form"),
         Binding("ctrl+s", "save", "Save", id="save_form", priority=True),
     ]
+    # The first field has the focus as the dialog appears (not a moment after, in on_mount, when keys
+    # typed straight away would have gone to the scrolling box around the fields).
+    AUTO_FOCUS = "Input, Select"
     heading = ""
     save_label = "Save"
 
@@ -53,9 +56,6 @@ class ServiceFormDialog(WorkstationDialog[ResultType]):
             with Horizontal(classes="form-buttons"):
                 yield Button(f"{self.save_label} (ctrl+s)", id="form-save", variant="primary")
                 yield Button("Cancel (esc)", id="form-cancel")
-
-    def on_mount(self) -> None:
-        self.query("Input, Select").first().focus()
 
     def show_error(self, message: str) -> None:
         self.query_one("#form-error", Static).update(plain(message, style="bold red"))

@@ -77,6 +77,12 @@ class LoginScreen(WorkstationScreen):
             self.show_message("Connecting to the database…", error=False)
             self.workstation.connect()
 
+    def start_again(self, message: str) -> None:
+        """After a session ended: an empty form, focused on the username, for whoever logs in next."""
+        self.query_one("#username", Input).value = ""
+        self.show_message(message)
+        self.set_focus(self.query_one("#username", Input))
+
     def show_message(self, text: str, *, error: bool = True) -> None:
         message = self.query_one("#login-message", Static)
         message.update(plain(text))

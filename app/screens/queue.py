@@ -26,6 +26,7 @@ from services.queue import (
     ConfidenceBand,
     QueueCounts,
     QueueCursor,
+    QueueFilter,
     QueueItem,
     claim_extraction,
     claim_next,
@@ -62,6 +63,7 @@ class QueueScreen(WorkstationScreen):
         Binding("n", "claim_next", "Next item", id="claim_next"),
         Binding("enter", "open_selected", "Open", id="open_selected"),
         Binding("slash", "toggle_filters", "Filter", id="filter"),
+        Binding("escape", "close_filters", "Close filters", show=False, id="close_filters"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("s", "app.goto('search')", "Search", id="queue_search"),
     ]
@@ -86,6 +88,7 @@ class QueueScreen(WorkstationScreen):
             yield Select(
                 [(b.value, b.value) for b in ConfidenceBand], prompt="Any confidence", id="filter-band"
             )
+        yield Static(id="queue-filtered", classes="hidden")
         table: DataTable[str | Text] = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield KeyFooter()
@@ -197,23 +200,58 @@ class QueueScreen(WorkstationScreen):
         self.reload()
         self.refresh_counts()
 
+    @property
+    def queue_filter(self) -> QueueFilter:
+        """The filter the list shows; `n`, here and on the review screen, claims through the same one."""
+        return QueueFilter.checked(**self._filters)
+
+    def _filters_open(self) -> bool:
+        # Asked by check_action too, which may come before the bar is composed or after it is gone.
+        bars = self.query("#queue-filters")
+        return bool(bars) and not bars.first().has_class("hidden")
+
     def action_toggle_filters(self) -> None:
-        bar = self.query_one("#queue-filters")
-        bar.toggle_class("hidden")
-        if not bar.has_class("hidden"):
+        self._show_filters(not self._filters_open())
+
+    def action_close_filters(self) -> None:
+        self._show_filters(False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_filters":
+            return self._filters_open()
+        return True
+
+    def _show_filters(self, shown: bool) -> None:
+        self.query_one("#queue-filters").set_class(not shown, "hidden")
+        if shown:
             self.query_one("#filter-field", Select).focus()
         else:
             self.query_one(DataTable).focus()
+        self._show_filtered()
+        self.refresh_bindings()
+
+    def _show_filtered(self) -> None:
+        """With the bar hidden, one line still says the list is filtered, and by what."""
+        line = self.query_one("#queue-filtered", Static)
+        chosen = self.queue_filter
+        line.set_class(self._filters_open() or not chosen.active, "hidden")
+        parts = [
+            *([f"{FIELD_LABELS[chosen.field].lower()} below threshold"] if chosen.field else []),
+            *([chosen.provider] if chosen.provider else []),
+            *([f"confidence {chosen.band.value}"] if chosen.band else []),
+        ]
+        line.update(Text.assemble(("Filtered: ", "bold"), " · ".join(parts), ("   / changes it", "dim")))
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
         key = (event.select.id or "").removeprefix("filter-")
         self._filters[key] = None if event.value is Select.NULL else str(event.value)
+        self._show_filtered()
         self.reload()
 
     @work(exclusive=True, group="claim", exit_on_error=False)
     async def action_claim_next(self) -> None:
-        detail = await claim_next(self.ctx)
+        detail = await claim_next(self.ctx, wanted=self.queue_filter)
         if detail is None:
             self.notify(
                 "Nothing left to claim: every pending item is decided or held by someone.",
@@ -239,9 +277,10 @@ class QueueScreen(WorkstationScreen):
         if self.app.is_screen_installed(REVIEW_SCREEN):
             review = self.app.get_screen(REVIEW_SCREEN)
             assert isinstance(review, ReviewScreen)
+            review.wanted = self.queue_filter
             review.show(detail)
         else:
-            self.app.install_screen(ReviewScreen(detail), REVIEW_SCREEN)
+            self.app.install_screen(ReviewScreen(detail, wanted=self.queue_filter), REVIEW_SCREEN)
         self.app.push_screen(REVIEW_SCREEN, callback=lambda _: self.reload())
 
     def on_unmount(self) -> None:

@@ -25,7 +25,7 @@ from app.screens.base import WorkstationScreen
 from app.screens.correction import CorrectionDialog, CorrectionRequest
 from services.errors import Conflict
 from services.permissions import Permission, allowed
-from services.queue import claim_next, release
+from services.queue import NO_FILTER, QueueFilter, claim_next, release
 from services.review import (
     REJECTION_REASONS,
     Decision,
@@ -59,6 +59,11 @@ def field_view(field: FieldDetail, threshold: int) -> FieldView:
         note=source.get("note"),
         corrected=field.corrected,
     )
+
+
+def weakest_field(detail: ExtractionDetail) -> int:
+    """The index of the field with the lowest confidence (the first of equals), where review starts."""
+    return min(range(len(detail.fields)), key=lambda index: detail.fields[index].confidence)
 
 
 def source_caption(field: FieldDetail) -> Text:
@@ -98,6 +103,12 @@ class ReviewScreen(WorkstationScreen):
         Binding("c", "chat", "Chat", id="chat"),
         Binding("h", "history", "History", id="history"),
         Binding("o", "reopen", "Reopen", id="reopen"),
+        # Pressed when the key above is not on offer (the item is decided, the role may not reopen):
+        # a sentence saying why, rather than nothing at all.
+        *(
+            Binding(key, f"why_not('{action}')", show=False, id=f"why_not_{action}")
+            for key, action in (("a", "approve"), ("x", "reject"), ("e", "correct"), ("o", "reopen"))
+        ),
         Binding("tab", "next_field", "Next field", show=False, priority=True, id="tab_next_field"),
         Binding(
             "shift+tab",
@@ -107,17 +118,26 @@ class ReviewScreen(WorkstationScreen):
             priority=True,
             id="tab_previous_field",
         ),
-        Binding("pagedown", "scroll_document(1)", "Page down", show=False, id="document_page_down"),
-        Binding("pageup", "scroll_document(-1)", "Page up", show=False, id="document_page_up"),
+        # Priority: the focused field list would otherwise take them to move between fields.
+        Binding(
+            "pagedown", "scroll_document(1)", "Page down", show=False, priority=True, id="document_page_down"
+        ),
+        Binding("pageup", "scroll_document(-1)", "Page up", show=False, priority=True, id="document_page_up"),
         Binding("g", "show_source", "Source", id="show_source"),
         Binding("r", "reload", "Reload", show=False, id="reload_item"),
         Binding("escape", "back", "Back to queue", id="back"),
     ]
 
-    def __init__(self, detail: ExtractionDetail) -> None:
+    def __init__(self, detail: ExtractionDetail, *, wanted: QueueFilter = NO_FILTER) -> None:
         super().__init__()
         self.detail = detail
+        # The queue filter this screen was opened through: `a` and `n` bring the next item it lets through.
+        self.wanted = wanted
+        # Who this screen was opened for: its keys are decided from it, so that redrawing them after the
+        # session has ended (logout, expiry) never needs a session.
+        self.actor = self.ctx.actor
         self._shown_contract: str | None = None
+        self._shown_item: uuid.UUID | None = None
         self._footer_state: tuple[bool, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -152,11 +172,17 @@ class ReviewScreen(WorkstationScreen):
             "  ·  ", (status, "bold" if detail.status == "pending" else "bold magenta"),
         )  # fmt: skip
         if detail.claim is not None:
-            holder = "you" if detail.claimed_by(self.ctx.actor.user_id) else detail.claim.username
+            holder = "you" if detail.claimed_by(self.actor.user_id) else detail.claim.username
             left = math.ceil((detail.claim.expires_at - detail.as_of).total_seconds() / 60)
             title.append(f"  ·  held by {holder}, {max(left, 0)} min left", style="dim")
         self.query_one("#review-title", Static).update(title)
-        self.query_one(FieldList).show([field_view(f, threshold) for f in detail.fields])
+        # A new item opens on its weakest field, wherever the previous one was left.
+        new_item = self._shown_item != detail.extraction_id
+        self._shown_item = detail.extraction_id
+        self.query_one(FieldList).show(
+            [field_view(f, threshold) for f in detail.fields],
+            highlight=weakest_field(detail) if new_item else None,
+        )
         if self._shown_contract != detail.contract_id:
             self.query_one(DocumentView).show_document(detail.document_text or "(this contract has no text)")
             self._shown_contract = detail.contract_id
@@ -181,7 +207,8 @@ class ReviewScreen(WorkstationScreen):
                 style="yellow",
             )
         if detail.corrections:
-            meta.append(f"\n{len(detail.corrections)} correction(s) — h shows them", style="cyan")
+            count = len(detail.corrections)
+            meta.append(f"\n{count} correction{'' if count == 1 else 's'} — h shows them", style="cyan")
         if detail.rejection_reason:
             meta.append(shown(f"\nRejected: {detail.rejection_reason}"), style="magenta")
         return meta
@@ -238,11 +265,26 @@ class ReviewScreen(WorkstationScreen):
         if action in {"approve", "reject", "correct"}:
             return pending
         if action == "reopen":
-            return not pending and allowed(self.ctx.actor, Permission.REOPEN)
+            return not pending and allowed(self.actor, Permission.REOPEN)
         if action == "undo":
             # Shown (dimmed) even with nothing to undo: it is one of the loop's keys.
             return True if self.workstation.last_decision is not None else None
         return True
+
+    def action_why_not(self, action: str) -> None:
+        """Say why a decision key did nothing: the item is decided already, or the role may not reopen."""
+        detail = self.detail
+        if action == "reopen":
+            if detail.status == "pending":
+                message = f"{detail.contract_id} is pending review: there is nothing to reopen."
+            else:
+                message = "Only a supervisor or an admin can reopen a decided contract."
+        else:
+            by = f" by {detail.reviewed_by}" if detail.reviewed_by else ""
+            then = (" — press o to reopen it" if allowed(self.actor, Permission.REOPEN)
+                    else "; a supervisor can reopen it")  # fmt: skip
+            message = f"{detail.contract_id} is already {detail.status}{by}{then}."
+        self.notify(message, title="Nothing done", severity="warning", timeout=6)
 
     # --- decisions ---------------------------------------------------------------------------------
 
@@ -288,7 +330,7 @@ class ReviewScreen(WorkstationScreen):
         await self._next(skip=[skipped])
 
     async def _next(self, skip: list[uuid.UUID] | None = None) -> None:
-        detail = await claim_next(self.ctx, skip=skip or [])
+        detail = await claim_next(self.ctx, skip=skip or [], wanted=self.wanted)
         if detail is None:
             self.notify(
                 "The queue is empty — every pending item is decided or held by someone.", title="All done"

@@ -31,6 +31,7 @@ _HEADING_CANDIDATE = re.compile(
     """,
     re.VERBOSE,
 )
+_BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|\f)|\f[ \t]*\n")
 _HEADING_MAX_WORDS = 8
 _LOWERCASE_WORD = re.compile(r"\b[a-z][a-z']{3,}\b")
 _NOT_A_TITLE = re.compile(r"\$|\.{3}|[ \t]{3}")
@@ -77,19 +78,38 @@ class DocumentIndex:
             for match in _HEADING_CANDIDATE.finditer("\n" + text)
             if (heading := _heading(text, match))
         ]
-        self._heading_starts = [start for start, _ in headings]
-        self._heading_titles = [title for _, title in headings]
+        # Block headings ("ARTICLE V. REFUND PROVISIONS") head everything up to the next one; a run-in
+        # heading ("FREE LOOK: You may return…") heads its own paragraph only, after which the text is
+        # again under the block heading that encloses it.
+        blocks = [(start, title) for start, title, run_in in headings if not run_in]
+        self._block_starts = [start for start, _ in blocks]
+        self._block_titles = [title for _, title in blocks]
+        run_ins = [(start, title) for start, title, run_in in headings if run_in]
+        self._run_in_starts = [start for start, _ in run_ins]
+        self._run_in_ends = [_paragraph_end(text, start) for start, _ in run_ins]
+        self._run_in_titles = [title for _, title in run_ins]
 
     def locate(self, offset: int) -> Location:
         offset = min(max(offset, 0), len(self.text))
         page_index = bisect_right(self._page_starts, offset) - 1
         line_index = bisect_right(self._line_starts, offset) - 1
-        heading_index = bisect_right(self._heading_starts, offset) - 1
         return Location(
             page=page_index + 1,
             line=line_index - self._first_line_of_page[page_index] + 1,
-            section=self._heading_titles[heading_index] if heading_index >= 0 else None,
+            section=self._section(offset),
         )
+
+    def _section(self, offset: int) -> str | None:
+        """The nearest heading before `offset` whose reach covers it."""
+        block = bisect_right(self._block_starts, offset) - 1
+        run_in = bisect_right(self._run_in_starts, offset) - 1
+        if (
+            run_in >= 0
+            and offset < self._run_in_ends[run_in]
+            and (block < 0 or self._run_in_starts[run_in] > self._block_starts[block])
+        ):
+            return self._run_in_titles[run_in]
+        return self._block_titles[block] if block >= 0 else None
 
     def line_bounds(self, offset: int) -> tuple[int, int]:
         """Start and end (exclusive, before the line break) of the line holding ``offset``."""
@@ -133,8 +153,15 @@ class DocumentIndex:
         )
 
 
-def _heading(text: str, match: re.Match[str]) -> tuple[int, str] | None:
-    """The (offset, title) of a heading candidate, or None when it is a line of prose or a table row.
+def _paragraph_end(text: str, start: int) -> int:
+    """Where the paragraph starting at `start` ends: at the first blank line after it, or the text's end."""
+    found = _BLANK_LINE.search(text, start)
+    return found.start() if found else len(text)
+
+
+def _heading(text: str, match: re.Match[str]) -> tuple[int, str, bool] | None:
+    """The (offset, title, run-in or not) of a heading candidate, or None when it is a line of prose or a
+    table row.
 
     ``match`` comes from scanning ``"\\n" + text``, so its offsets are one past the text's.
     """
@@ -165,7 +192,7 @@ def _heading(text: str, match: re.Match[str]) -> tuple[int, str] | None:
             and sum(char.isalpha() for char in title) >= 4
             and (_opens_block(text, start) or _closes_block(text, start + len(title)))
         )
-    return (start, " ".join(words)) if accepted else None
+    return (start, " ".join(words), kind == "run_in") if accepted else None
 
 
 def _opens_block(text: str, line_start: int) -> bool:

@@ -15,11 +15,12 @@ import csv
 import random
 import tempfile
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from db.models import Contract, User
 from services import auth, chat, metrics, queue, review, users
@@ -40,6 +41,11 @@ DEMO_PEOPLE = (
     ("carol", "reviewer", "Carol Diaz"),
 )
 REVIEWED_SHARE = 0.35
+# How long a demo reviewer reads a contract before deciding it, in seconds (lowest, highest).
+READING_SECONDS = (25, 140)
+_EARLIER_CLAIM = text(
+    "UPDATE extractions SET claimed_at = claimed_at - make_interval(secs => :seconds) WHERE id = :id"
+)
 REJECTION_REASONS = (
     "Scanned copy is missing the cancellation page",
     "Wrong contract attached to this account",
@@ -151,6 +157,14 @@ def _reason(detail: review.ExtractionDetail, name: str) -> str:
     return "method_misclassified" if name == "refund_calculation_method" else "misread_value"
 
 
+async def _read_for_a_while(ctx: ServiceContext, extraction_id: uuid.UUID, seconds: int) -> None:
+    """Start the claim `seconds` earlier: the loader decides at once, a person reads the contract first,
+    and the dashboard's median seconds per item (claim to decision) should look like a real morning."""
+    async with ctx.unit_of_work() as uow:
+        await uow.session.execute(_EARLIER_CLAIM, {"id": extraction_id, "seconds": seconds})
+        await uow.commit()
+
+
 async def _session(ctx: ServiceContext, username: str, bcrypt_rounds: int) -> ServiceContext:
     result = await auth.login(ctx.db, bcrypt_rounds, username, demo_password(username), ip_address="192.0.2.15",
                               user_agent="refund-review demo loader")  # fmt: skip
@@ -175,6 +189,7 @@ async def _morning_of_reviews(
     for n, item in enumerate(chosen):
         reviewer = reviewers[n % len(reviewers)]
         detail = await queue.claim_extraction(reviewer, item.extraction_id)
+        await _read_for_a_while(ctx, detail.extraction_id, rng.randint(*READING_SECONDS))
         if n % 23 == 11:
             await review.reject(reviewer, detail.extraction_id, detail.version, rng.choice(REJECTION_REASONS))
             rejected += 1

@@ -111,3 +111,28 @@ def test_a_200_page_document_is_indexed_and_searched_fast() -> None:
     assert time.perf_counter() - started < 1.0
     assert locations[-1].page == 200
     assert locations[-1].section == "4. CANCELLATION AND REFUNDS"
+
+
+def test_a_run_in_heading_heads_its_paragraph_only_then_the_enclosing_section_resumes() -> None:
+    text = (
+        "PART 5 - REFUND PROVISIONS\n"
+        "You may cancel this Agreement at any time by written notice.\n"
+        "\n"
+        "FREE LOOK: You may return this Agreement within 30 days of purchase for a full\n"
+        "refund, provided no claim has been filed.\n"
+        "\n"
+        "You will receive a refund of the unearned fee, prorated according to the days left.\n"
+        "\f"
+        "A $75 cancellation fee will be retained.\n"
+        "\n"
+        "PART 6 - CLAIMS\n"
+        "Call us.\n"
+    )
+    index = DocumentIndex(text)
+    section = lambda words: index.locate(text.index(words)).section  # noqa: E731
+    assert section("You may cancel") == "PART 5 - REFUND PROVISIONS"
+    assert section("FREE LOOK") == "FREE LOOK"
+    assert section("provided no claim") == "FREE LOOK"
+    assert section("prorated according") == "PART 5 - REFUND PROVISIONS"
+    assert section("$75 cancellation fee") == "PART 5 - REFUND PROVISIONS"
+    assert section("Call us") == "PART 6 - CLAIMS"

@@ -276,6 +276,12 @@ async def test_reviewers_may_not_read_or_export_the_log(make_context: MakeContex
         ("claim", {"resumed": True}, "resumed the review"),
         ("reject", {"reason": "line one\nline two"}, "rejected (line one line two)"),
         ("mystery", {"a": 1, "b": {"c": [2]}}, 'mystery a=1 b={"c": [2]}'),
+        ("chat", {"stage": "asked", "question_chars": 12}, "asked about the contract"),
+        ("chat", {"stage": "answered", "citations": 1}, "answer given about the contract"),
+        ("chat", {"stage": "failed", "reason": "timeout"}, "question about the contract not answered"),
+        ("search", {"query": "honda", "matches": 180, "results": 50}, 'searched "honda" (180 matches, 50 shown)'),
+        ("search", {"query": "GAP-1", "matches": 1, "results": 1}, 'searched "GAP-1" (1 result)'),
+        ("search", {"query": "x", "results": 3}, 'searched "x" (3 results)'),
     ],
 )  # fmt: skip
 def test_summaries_are_one_line_for_a_person(event_type: str, data: dict[str, Any], summary: str) -> None:

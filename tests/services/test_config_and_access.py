@@ -44,12 +44,12 @@ async def test_admin_changes_a_setting_with_validation_and_an_audit_event(
     ("key", "value", "words"),
     [
         ("confidence_threshold", "101", "at most 100"),
-        ("confidence_threshold", "eighty", "takes a integer value"),
-        ("require_correction_reason", "maybe", "takes a boolean"),
+        ("confidence_threshold", "eighty", "takes a whole number; 'eighty' is not one"),
+        ("require_correction_reason", "maybe", "takes true or false"),
         ("llm_default_provider", "skynet", "must be one of"),
-        ("llm_pricing", "{not json", "takes a json value"),
+        ("llm_pricing", "{not json", "takes a JSON value"),
         ("llm_pricing", '{"m": {"input_per_mtok": -1, "output_per_mtok": 1}}', "llm_pricing"),
-        ("confidence_threshold", "", "between 1 and"),
+        ("confidence_threshold", "", "Type a value for confidence_threshold: a whole number"),
     ],
 )
 async def test_bad_values_are_refused_and_nothing_changes(

@@ -17,9 +17,9 @@ from services.errors import Forbidden, InvalidInput
 from services.metrics import (
     Period,
     confidence_distribution,
+    corrections_by_field,
     cost_by_provider,
     daily_extraction_stats,
-    field_accuracy,
     queue_health,
     refresh_extraction_metrics,
     refresh_metrics_for_days,
@@ -105,7 +105,7 @@ def test_periods_are_whole_utc_days() -> None:
 PANELS: list[Callable[[ServiceContext], Awaitable[Any]]] = [
     queue_health,
     lambda ctx: reviewer_activity(ctx, TODAY),
-    lambda ctx: field_accuracy(ctx, TODAY),
+    lambda ctx: corrections_by_field(ctx, TODAY),
     confidence_distribution,
     lambda ctx: cost_by_provider(ctx, TODAY),
     lambda ctx: daily_extraction_stats(ctx, TODAY),
@@ -218,13 +218,13 @@ async def test_reviewer_activity_counts_each_persons_decisions_corrections_and_m
     assert two_days["bob"].median_review_seconds == 7.0
 
 
-# --- field accuracy -------------------------------------------------------------------------------------
+# --- corrections per field -----------------------------------------------------------------------------
 
 
-async def test_field_accuracy_is_the_share_of_approvals_with_that_field_corrected(
+async def test_corrections_by_field_counts_the_periods_correction_rows_and_their_contracts(
     supervisor: ServiceContext, add_contract: AddContract, superuser: asyncpg.Connection
 ) -> None:
-    approved = [await add_contract() for _ in range(4)]
+    approved = [await add_contract() for _ in range(3)]
     for item in approved:
         await decide(superuser, item, "approved", supervisor)
     await correct(superuser, approved[0], "gap_insurance_premium", supervisor)
@@ -238,17 +238,21 @@ async def test_field_accuracy_is_the_share_of_approvals_with_that_field_correcte
     await decide(superuser, earlier, "approved", supervisor, at=AT_YESTERDAY)
     await correct(superuser, earlier, "gap_insurance_premium", supervisor, at=AT_YESTERDAY)
 
-    accuracy = {row.field_name: row for row in await field_accuracy(supervisor, TODAY)}
+    summary = await corrections_by_field(supervisor, TODAY)
 
-    assert {name: (row.approved, row.corrected) for name, row in accuracy.items()} == {
-        "gap_insurance_premium": (4, 1),
-        "refund_calculation_method": (4, 1),
-        "cancellation_fee": (4, 2),
+    # Rows, whatever became of the extraction (the rejected one's correction counts too); not yesterday's.
+    assert (summary.corrections, summary.corrected) == (6, 4)
+    assert {row.field_name: (row.corrections, row.corrected) for row in summary.by_field} == {
+        "gap_insurance_premium": (2, 2),
+        "refund_calculation_method": (1, 1),
+        "cancellation_fee": (3, 2),
     }
-    assert accuracy["cancellation_fee"].correction_rate == 0.5
-    assert accuracy["gap_insurance_premium"].accuracy == 0.75
-    nothing = await field_accuracy(supervisor, Period.today(dt.date(2001, 1, 1)))
-    assert [(row.approved, row.correction_rate) for row in nothing] == [(0, None)] * 3
+    assert sum(row.corrections for row in summary.by_field) == summary.corrections
+    team = sum(row.corrections for row in await reviewer_activity(supervisor, TODAY))
+    assert team == summary.corrections
+    nothing = await corrections_by_field(supervisor, Period.today(dt.date(2001, 1, 1)))
+    assert (nothing.corrections, nothing.corrected) == (0, 0)
+    assert [(row.corrections, row.corrected) for row in nothing.by_field] == [(0, 0)] * 3
 
 
 # --- confidence -----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from db.models import Extraction
 from services.errors import Conflict, InvalidInput
 from services.queue import (
     ConfidenceBand,
+    QueueFilter,
     QueueItem,
     claim_extraction,
     claim_next,
@@ -189,6 +190,27 @@ async def test_claim_next_takes_the_head_and_resumes_the_reviewers_own_claim(
         (bob.actor.user_id, False),
     ]
     assert [h.event_type for h in theirs.history] == ["claim"]
+
+
+async def test_claim_next_takes_the_head_of_the_filtered_queue_the_list_shows(
+    make_context: MakeContext, add_contract: AddContract
+) -> None:
+    await add_contract(premium_confidence=10)
+    by_method = await add_contract(method_confidence=40)
+    on_bedrock = await add_contract(fee_confidence=60, provider="bedrock")
+    reviewer = await make_context("reviewer")
+    for wanted, expected in (
+        (QueueFilter.checked(field="refund_calculation_method"), by_method),
+        (QueueFilter.checked(provider="bedrock"), on_bedrock),
+        (QueueFilter.checked(band="50-79"), on_bedrock),
+    ):
+        listed = await queue_page(reviewer, **wanted.model_dump(mode="json"))
+        assert [item.extraction_id for item in listed.items] == [expected.id]
+        detail = await claim_next(reviewer, wanted=wanted)
+        assert detail is not None and detail.extraction_id == expected.id
+        await release(reviewer, detail.extraction_id)
+    with pytest.raises(InvalidInput, match="providers"):
+        QueueFilter.checked(provider="skynet")
 
 
 async def test_lease_length_comes_from_the_configuration(

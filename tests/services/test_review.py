@@ -149,7 +149,7 @@ async def test_a_correction_stores_the_value_and_keeps_the_original(
 @pytest.mark.parametrize(
     ("field", "typed", "reason", "note", "words"),
     [
-        (PREMIUM, "12.345", "misread_value", "n", "two decimal places"),
+        (PREMIUM, "12.345", "misread_value", "n", "^GAP premium: .*two decimal places"),
         (PREMIUM, "-5", "misread_value", "n", "negative"),
         (PREMIUM, "abc", "misread_value", "n", "in digits"),
         (PREMIUM, "1.250,00", "misread_value", "n", "point for cents"),

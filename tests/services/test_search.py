@@ -371,6 +371,18 @@ async def test_every_search_is_audited_with_its_query_kind_filters_and_count(
         "query": "gap-2024-0002",
         "kind": "contract_id",
         "filters": {"status": "pending"},
+        "matches": None,
         "results": 1,
         "next_page": False,
     }
+
+
+async def test_a_search_event_records_the_matches_the_reviewer_was_told_and_the_rows_shown(
+    reviewer: ServiceContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    for _ in range(5):
+        await add_contract()
+    page = await search_contracts(reviewer, "cancellation", limit=2)
+    assert page.kind == "text" and page.matches == 5 and len(page.hits) == 2
+    data = await superuser.fetchval("SELECT event_data FROM audit_events ORDER BY seq DESC LIMIT 1")
+    assert (data["matches"], data["results"]) == (5, 2)

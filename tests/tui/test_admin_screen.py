@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import URL
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from app.screens.admin import AdminScreen
 from app.screens.config_dialog import ConfigDialog
@@ -169,6 +169,29 @@ async def test_out_of_bounds_threshold_is_refused_in_the_dialog(
     )
     assert (
         await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'config_changed'") == 0
+    )
+
+
+async def test_letters_in_a_number_setting_are_shown_and_named_as_the_problem(
+    workstation: RefundReviewApp, make_context, superuser: asyncpg.Connection
+) -> None:
+    await make_context("admin", username="ada")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_administration(pilot, "ada")
+        await select_setting(pilot, screen, "confidence_threshold")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ConfigDialog))
+        dialog = workstation.screen
+        await pilot.press("end", "backspace", "backspace", *"8x")
+        assert dialog.query_one("#config-value", Input).value == "8x"
+        error = dialog.query_one("#form-error", Static)
+        assert "Type a whole number, 0 – 100." in str(error.render())
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "takes a whole number; '8x' is not one" in str(error.render()))
+        assert "characters" not in str(error.render())
+        assert workstation.screen is dialog
+    assert (
+        await superuser.fetchval("SELECT value FROM system_config WHERE key = 'confidence_threshold'") == "80"
     )
 
 

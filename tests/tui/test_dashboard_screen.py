@@ -27,9 +27,9 @@ from services.extraction.types import FIELD_LABELS
 from services.metrics import (
     Period,
     confidence_distribution,
+    corrections_by_field,
     cost_by_provider,
     daily_extraction_stats,
-    field_accuracy,
     queue_health,
     refresh_extraction_metrics,
     reviewer_activity,
@@ -41,7 +41,7 @@ from tests.services.test_metrics import correct, decide
 from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, wait_until
 from widgets.big_number import BigNumber
-from widgets.charts import DailyChart, Histogram, ShareBars
+from widgets.charts import DailyChart, Histogram, ShareBars, share_axis
 
 AddContract = Callable[..., Awaitable[Extraction]]
 FIXED_NOW = dt.datetime(2024, 5, 15, 14, 30, tzinfo=dt.UTC)  # a Wednesday
@@ -161,26 +161,28 @@ async def assert_period_panels_match_the_services(
     activity = await reviewer_activity(ctx, period)
     assert rows_of(screen, "#activity-table") == [
         [
-            row.username, str(row.reviewed), str(row.approved), str(row.rejected), str(row.corrected),
-            "—" if row.median_review_seconds is None else f"{row.median_review_seconds:.0f}",
+            row.username, str(row.reviewed), str(row.approved), str(row.rejected), str(row.corrections),
+            str(row.corrected), "—" if row.median_review_seconds is None else f"{row.median_review_seconds:.0f}",
         ]
         for row in activity
     ]  # fmt: skip
 
-    accuracy = await field_accuracy(ctx, period)
-    approved = accuracy[0].approved
+    summary = await corrections_by_field(ctx, period)
     chart = screen.query_one("#accuracy-chart", ShareBars)
     caption = text_of(screen, "#accuracy-caption")
-    if approved:
-        assert caption.startswith(f"{approved} approved ·")
-        for row in accuracy:
-            assert f"{FIELD_LABELS[row.field_name]} {row.corrected} ({row.correction_rate:.0%})" in caption
+    if summary.corrections:
+        assert caption.startswith(dashboard.plural(summary.corrections, "correction"))
+        for row in summary.by_field:
+            assert f"{dashboard.sentence_case(FIELD_LABELS[row.field_name])} {row.corrections}" in caption
         assert chart.shares == [
-            (dashboard.sentence_case(FIELD_LABELS[row.field_name]), row.correction_rate * 100)
-            for row in accuracy
+            (
+                dashboard.sentence_case(FIELD_LABELS[row.field_name]),
+                row.corrections / summary.corrections * 100,
+            )
+            for row in summary.by_field
         ]
     else:
-        assert caption == "0 approved"
+        assert caption == "0 corrections"
 
     costs = await cost_by_provider(ctx, period)
     assert [row[:3] for row in rows_of(screen, "#cost-table")] == [
@@ -204,8 +206,10 @@ async def assert_period_panels_match_the_services(
     decided = sum(row.approved_count + row.rejected_count for row in daily)
     corrected = sum(row.corrected_count for row in daily)
     caption = text_of(screen, "#daily-caption")
-    assert f"{made} extractions in {len(chart_days.days)} day(s)" in caption
-    assert f"corrected: {corrected} of {decided} decided ({corrected / decided:.0%})" in caption
+    assert f"{made} extractions made in {dashboard.plural(len(chart_days.days), 'day')}" in caption
+    assert (
+        f"of those decided, {corrected} of {decided} have a correction ({corrected / decided:.0%})" in caption
+    )
 
 
 # --- the tests ---------------------------------------------------------------------------------------------
@@ -234,11 +238,12 @@ async def test_a_supervisor_lands_on_the_dashboard_and_sees_what_the_services_sa
         assert "0-49: 1 · 50-79: 1 · 80-100: 1" in text_of(screen, "#queue-detail")
 
         totals = text_of(screen, "#activity-totals").splitlines()
-        assert [line.split()[0] for line in totals] == ["Today", "This"]
-        assert "4 reviewed · 3 approved · 1 rejected · 3 corrections" in totals[0]
-        assert "5 reviewed · 4 approved · 1 rejected · 4 corrections" in totals[1]
+        assert [line.split()[0] for line in totals[:2]] == ["Today", "This"]
+        assert totals[2] == dashboard.ACTIVITY_LEGEND
+        assert "4 decided · 3 approved · 1 rejected · 3 corrections" in totals[0]
+        assert "5 decided · 4 approved · 1 rejected · 4 corrections" in totals[1]
         await assert_period_panels_match_the_services(screen, team.sue, today)
-        assert rows_of(screen, "#activity-table")[0] == ["ann", "4", "3", "1", "2", "30"]
+        assert rows_of(screen, "#activity-table")[0] == ["ann", "4", "3", "1", "3", "2", "30"]
 
 
 async def test_the_period_keys_re_query_the_period_panels(
@@ -263,7 +268,7 @@ async def test_the_period_keys_re_query_the_period_panels(
         await pilot.press("m")
         await wait_until(pilot, lambda: loaded(screen, Period.last_days(30, TODAY)))
         totals = text_of(screen, "#activity-totals").splitlines()
-        assert totals[2].startswith("Last 30 days") and "7 reviewed" in totals[2]
+        assert totals[2].startswith("Last 30 days") and "7 decided" in totals[2]
 
 
 async def test_the_period_keys_are_in_the_command_palette(
@@ -389,11 +394,11 @@ async def test_decisions_made_through_the_review_services_reach_the_dashboard(
         today = screen.period
         assert today == Period.today()
         await assert_period_panels_match_the_services(screen, sue, today)
-        assert rows_of(screen, "#activity-table")[0][:5] == ["ann", "2", "1", "1", "1"]
-        assert "Cancellation fee" in [
-            label for label, _ in screen.query_one("#accuracy-chart", ShareBars).shares
-        ]
-        assert "cancellation fee 1 (100%)" in text_of(screen, "#accuracy-caption")
+        assert rows_of(screen, "#activity-table")[0][:6] == ["ann", "2", "1", "1", "1", "1"]
+        assert ("Cancellation fee", 100.0) in screen.query_one("#accuracy-chart", ShareBars).shares
+        assert text_of(screen, "#accuracy-caption").startswith("1 correction to 1 contract:")
+        # The claim and the decision were moments apart: a real, whole number of seconds, not a blank.
+        assert rows_of(screen, "#activity-table")[0][6].isdigit()
         assert screen.query_one("#tile-pending", BigNumber).value == "1"
 
 
@@ -410,3 +415,130 @@ def test_dashboard_snapshot(
     workstation: RefundReviewApp, team: Team, frozen_clock: None, snap_compare, size: tuple[int, int]
 ) -> None:
     assert snap_compare(workstation, terminal_size=size, run_before=settle)
+
+
+# --- the panels agree ----------------------------------------------------------------------------------
+
+
+async def direct_counts(superuser: asyncpg.Connection, period: Period) -> dict[str, object]:
+    """Every figure the dashboard shows for a period, counted straight from the tables."""
+    bounds = (period.start, period.end)
+    in_period = "corrected_at >= $1 AND corrected_at < $2"
+    return {
+        "corrections": await superuser.fetchval(
+            f"SELECT count(*) FROM corrections WHERE {in_period}", *bounds
+        ),
+        "corrected": await superuser.fetchval(
+            f"SELECT count(DISTINCT extraction_id) FROM corrections WHERE {in_period}", *bounds
+        ),
+        "by_field": dict(
+            await superuser.fetch(
+                f"SELECT field_name, count(*) FROM corrections WHERE {in_period} GROUP BY field_name", *bounds
+            )
+        ),
+        "decided": await superuser.fetchval(
+            "SELECT count(*) FROM extractions WHERE reviewed_at >= $1 AND reviewed_at < $2", *bounds
+        ),
+        "per_person": {
+            row["username"]: (row["decided"], row["corrections"], row["corrected"], row["median"])
+            for row in await superuser.fetch(
+                f"""SELECT u.username,
+                           (SELECT count(*) FROM extractions x
+                             WHERE x.reviewed_by = u.id AND x.reviewed_at >= $1 AND x.reviewed_at < $2) AS decided,
+                           (SELECT count(*) FROM corrections c WHERE c.corrected_by = u.id AND {in_period}) AS corrections,
+                           (SELECT count(DISTINCT extraction_id) FROM corrections c
+                             WHERE c.corrected_by = u.id AND {in_period}) AS corrected,
+                           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY review_seconds) FROM extractions x
+                             WHERE x.reviewed_by = u.id AND x.reviewed_at >= $1 AND x.reviewed_at < $2) AS median
+                      FROM users u""",
+                *bounds,
+            )
+        },
+        "extracted": await superuser.fetchval(
+            "SELECT count(*) FROM extractions WHERE extracted_at >= $1 AND extracted_at < $2", *bounds
+        ),
+        "extracted_decided": await superuser.fetchval(
+            "SELECT count(*) FROM extractions WHERE extracted_at >= $1 AND extracted_at < $2 AND status <> 'pending'",
+            *bounds,
+        ),
+        "extracted_corrected": await superuser.fetchval(
+            """SELECT count(*) FROM extractions e WHERE extracted_at >= $1 AND extracted_at < $2
+                 AND status <> 'pending' AND EXISTS (SELECT 1 FROM corrections k WHERE k.extraction_id = e.id)""",
+            *bounds,
+        ),
+    }
+
+
+async def test_the_panels_agree_with_each_other_and_with_a_direct_count(
+    workstation: RefundReviewApp,
+    team: Team,
+    frozen_clock: None,
+    superuser: asyncpg.Connection,
+    system: ServiceContext,
+) -> None:
+    # A correction to an item rejected today: the team's and the per-field figures both count it.
+    rejected = await superuser.fetchval("SELECT id FROM extractions WHERE status = 'rejected'")
+    await superuser.execute(
+        """INSERT INTO corrections (extraction_id, field_name, original_value, corrected_value, reason_code,
+                                    corrected_by, corrected_at)
+           VALUES ($1, 'gap_insurance_premium', 'old', 'new', 'misread_value', $2, $3)""",
+        rejected,
+        team.ann.actor.user_id,
+        at(0, 11),
+    )
+    # The volume panel reads the daily aggregates: brought up to date, as `maintain` does.
+    await refresh_extraction_metrics(system, full=True)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        for key, period in (("t", Period.today(TODAY)), ("w", Period.this_week(TODAY)),
+                            ("m", Period.last_days(30, TODAY))):  # fmt: skip
+            await pilot.press(key)
+            await wait_until(pilot, lambda period=period: loaded(screen, period))
+            direct = await direct_counts(superuser, period)
+            totals = text_of(screen, "#activity-totals").splitlines()
+            line = next(
+                line for line in totals if line.startswith(dashboard.PERIODS[screen.period_key].label)
+            )
+            assert f"{direct['decided']} decided" in line
+            assert f"{direct['corrections']} corrections" in line
+            # The team table, person by person, and its columns adding up to the team's line.
+            table = {row[0]: row for row in rows_of(screen, "#activity-table")}
+            for username, (decided, corrections, corrected, median) in direct["per_person"].items():  # type: ignore[union-attr]
+                if username in table:
+                    expected = "—" if median is None else f"{median:.0f}"
+                    assert table[username][1:] == [str(decided), table[username][2], table[username][3],
+                                                   str(corrections), str(corrected), expected]  # fmt: skip
+            assert sum(int(row[4]) for row in table.values()) == direct["corrections"]
+            # The per-field panel: the same corrections, split by field, to the same contracts.
+            caption = text_of(screen, "#accuracy-caption")
+            if direct["corrections"]:
+                assert caption.startswith(
+                    f"{dashboard.plural(direct['corrections'], 'correction')} to "  # type: ignore[arg-type]
+                    f"{dashboard.plural(direct['corrected'], 'contract')}:"  # type: ignore[arg-type]
+                )
+                for field, label in FIELD_LABELS.items():
+                    count = direct["by_field"].get(field, 0)  # type: ignore[union-attr]
+                    assert f"{dashboard.sentence_case(label)} {count}" in caption
+            # Volume and confidence: the period's extractions, by the day each was made.
+            assert text_of(screen, "#confidence-caption").startswith(f"{direct['extracted']} extractions")
+            daily = text_of(screen, "#daily-caption")
+            assert f"{direct['extracted']} extractions made" in daily
+            if direct["extracted_decided"]:
+                assert (
+                    f"{direct['extracted_corrected']} of {direct['extracted_decided']} have a correction"
+                    in daily
+                )
+
+
+def test_the_year_long_period_names_the_year_of_both_ends() -> None:
+    year = Period.last_days(365, dt.date(2026, 12, 5))
+    text = dashboard.period_text(dashboard.PERIODS["365_days"], year)
+    assert text == "Last 365 days, Sat 06 Dec 2025 – Sat 05 Dec 2026"
+    week = Period.this_week(TODAY)
+    assert dashboard.period_text(dashboard.PERIODS["week"], week) == "This week, Mon 13 May – Wed 15 May 2024"
+
+
+def test_the_largest_share_bar_ends_inside_the_axis() -> None:
+    for largest in (0.0, 8.0, 20.0, 33.3, 50.0, 80.0, 100.0):
+        upper, step = share_axis(largest)
+        assert upper > largest and upper % step == 0

@@ -40,7 +40,9 @@ async def test_claim_move_across_fields_and_approve(
         await log_in(pilot, "rita", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
         screen: ReviewScreen = workstation.screen  # type: ignore[assignment]
         assert screen.detail.extraction_id == weakest.id
         document = screen.query_one(DocumentView)
@@ -81,7 +83,9 @@ async def test_a_correction_needs_a_reason_and_is_saved_with_it(
         await log_in(pilot, "rita", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
         await pilot.press("e")
         await wait_until(pilot, lambda: type(workstation.screen).__name__ == "CorrectionDialog")
         await pilot.press(*"1150.00", "ctrl+s")
@@ -139,14 +143,18 @@ async def test_after_logout_the_next_person_starts_clean(
         await log_in(pilot, "rita", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
         assert workstation.screen.detail.extraction_id == first.id  # type: ignore[attr-defined]
         workstation.action_logout()
         await wait_until(pilot, lambda: isinstance(workstation.screen, LoginScreen))
         await log_in(pilot, "sam", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
         review: ReviewScreen = workstation.screen  # type: ignore[assignment]
         assert review.detail.extraction_id == first.id  # rita gave her claim back when she logged out
         assert review.detail.claimed_by(workstation.context.actor.user_id)
@@ -183,7 +191,9 @@ async def test_the_garbage_is_collected_in_the_pause_after_keys(
         await log_in(pilot, "rita", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
         after_keys = full_collections()
         await wait_until(pilot, lambda: full_collections() > after_keys, limit=COLLECT_AFTER_SECONDS * 10)
         collected = full_collections()
