@@ -63,10 +63,11 @@ async def admin_execute(server: URL, *statements: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def own_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def own_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Each test's commands get a home of their own: anchors written for one test's database (say, by
-    `maintain`) must not be checked against another's."""
-    home = tmp_path / "home"
+    `maintain`) must not be checked against another's. Not inside `tmp_path`, which tests fill with the
+    folders they ingest."""
+    home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("REFUND_REVIEW_HOME", str(home))
     return home
 

