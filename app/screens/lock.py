@@ -8,6 +8,7 @@ drawn while it is on show.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -25,7 +26,7 @@ class LockScreen(ServiceCaller, Screen[LoginResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="lock-box"):
-            yield Static(f"[b]Locked[/b]\n{self.ctx.actor.username}, type your password to carry on.")
+            yield Static(Text.assemble(("Locked", "bold"), "\n", plain(self.ctx.actor.username), ", type your password to carry on."))  # fmt: skip
             yield Input(password=True, id="lock-password", placeholder="password", max_length=200)
             yield Static("", id="lock-message")
 
