@@ -16,7 +16,6 @@ import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import SystemCommand
@@ -24,16 +23,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from app.keys import KeysInTypedOrder
+from app.session import WorkstationSession
 from services.auth import LoginResult, validate_session
-from services.config import SystemSettings, get_system_settings
 from services.context import ServiceContext
 from services.errors import ServiceError, SessionExpired
 from services.permissions import Permission, allowed
 from services.runtime import Runtime, start_runtime
 from services.settings import Settings
-
-if TYPE_CHECKING:
-    from services.review import Decision
 
 
 @dataclass(frozen=True)
@@ -94,16 +90,13 @@ class RefundReviewApp(KeysInTypedOrder):
         self.settings = settings
         self.demo_logins = demo_logins or []
         self.runtime: Runtime | None = None
-        self.system_settings = SystemSettings()
-        self._service_context: ServiceContext | None = None
+        self._session: WorkstationSession | None = None
         self._last_input = time.monotonic()
         self._locked = False
         # A temporary password: nothing opens until it is changed (the services refuse meanwhile too).
         self._password_change_pending = False
         self._installed_areas: list[str] = []
         self._collected_at = 0.0
-        # The reviewer's last approve/reject, offered for undo while the next item is on screen.
-        self.last_decision: Decision | None = None
 
     # --- wiring ------------------------------------------------------------------------------------
 
@@ -161,16 +154,20 @@ class RefundReviewApp(KeysInTypedOrder):
         gc.freeze()
 
     @property
-    def context(self) -> ServiceContext:
-        """The session's context; a worker or timer still running after the session ended gets a
+    def session(self) -> WorkstationSession:
+        """The current session; a worker or timer still running after the session ended gets a
         SessionExpired, which the screens handle like any ended session (not a crash)."""
-        if self._service_context is None:
+        if self._session is None:
             raise SessionExpired("Nobody is logged in; log in to continue.")
-        return self._service_context
+        return self._session
+
+    @property
+    def context(self) -> ServiceContext:
+        return self.session.context
 
     @property
     def logged_in(self) -> bool:
-        return self._service_context is not None
+        return self._session is not None
 
     # --- signing in and out ------------------------------------------------------------------------
 
@@ -181,7 +178,11 @@ class RefundReviewApp(KeysInTypedOrder):
         areas are installed only once it has been changed.
         """
         assert self.runtime is not None
-        self._service_context = ServiceContext(db=self.runtime.db, actor=result.actor)
+        self._session = WorkstationSession(
+            ServiceContext(db=self.runtime.db, actor=result.actor),
+            on_end=self.session_ended,
+            on_logout=self.action_logout,
+        )
         self._last_input = time.monotonic()
         if result.must_change_password:
             from app.screens.change_password import ChangePasswordDialog
@@ -198,7 +199,7 @@ class RefundReviewApp(KeysInTypedOrder):
 
     async def _enter_areas(self) -> None:
         actor = self.context.actor
-        self.system_settings = await get_system_settings(self.context)
+        await self.session.refresh_settings()
         self.sub_title = f"{actor.username} ({actor.role})"
         landing = "queue" if actor.role == "reviewer" else "dashboard"
         from app.screens.registry import area_screen
@@ -210,7 +211,7 @@ class RefundReviewApp(KeysInTypedOrder):
 
     def session_ended(self, message: str) -> None:
         """The session is over (expired, revoked, logged out): back to the login screen."""
-        self._service_context = None
+        self._session = None
         self._locked = False
         self._password_change_pending = False
         self.sub_title = ""
@@ -300,8 +301,8 @@ class RefundReviewApp(KeysInTypedOrder):
     def _unlocked(self, result: LoginResult | None) -> None:
         self._locked = False
         self._last_input = time.monotonic()
-        if result is not None and self.runtime is not None:
-            self._service_context = ServiceContext(db=self.runtime.db, actor=result.actor)
+        if result is not None and self.runtime is not None and self._session is not None:
+            self._session.context = ServiceContext(db=self.runtime.db, actor=result.actor)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -358,7 +359,7 @@ class RefundReviewApp(KeysInTypedOrder):
 
     def _check_idle(self) -> None:
         idle = time.monotonic() - self._last_input
-        if self.logged_in and not self._locked and idle >= self.system_settings.idle_timeout_minutes * 60:
+        if self.logged_in and not self._locked and idle >= self.session.settings.idle_timeout_minutes * 60:
             self.action_lock()
 
     @work(exclusive=True, group="session-check", exit_on_error=False)

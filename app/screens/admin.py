@@ -25,7 +25,7 @@ from app.screens.confirm import ConfirmDialog
 from app.screens.password_dialog import PasswordDialog
 from app.screens.role_dialog import RoleDialog
 from app.screens.user_dialog import NewUserDialog
-from services.config import ConfigEntry, get_system_settings, list_config
+from services.config import ConfigEntry, list_config
 from services.context import ServiceContext
 from services.users import UserInfo, deactivate, list_users, reactivate, unlock
 from widgets.key_footer import KeyFooter
@@ -317,4 +317,4 @@ class AdminScreen(WorkstationScreen):
         """The new value takes effect on this workstation at once (the threshold, the idle lock...)."""
         notify_plain(self, f"{entry.key} is now {entry.value}.", timeout=5)
         self.load_config(select=entry.key)
-        self.workstation.system_settings = await get_system_settings(self.ctx)
+        await self.session.refresh_settings()

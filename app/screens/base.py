@@ -9,18 +9,16 @@ act on. An ended session sends the user back to log in.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from app.screens.palette import ScreenKeysCommands
+from app.session import Workstation, WorkstationSession
 from services.context import ServiceContext
 from services.errors import SavedButNotReloaded, ServiceError, SessionExpired
 from widgets.plain import notify_plain
-
-if TYPE_CHECKING:
-    from app.workstation import RefundReviewApp
 
 log = logging.getLogger(__name__)
 ResultType = TypeVar("ResultType")
@@ -28,12 +26,12 @@ ResultType = TypeVar("ResultType")
 
 def report_failure(screen: Screen, error: BaseException | None) -> None:
     """Show a failed service call as a notification; an ended session returns to the login."""
-    app: RefundReviewApp = screen.app  # type: ignore[assignment]
+    workstation = cast(Workstation, screen.app)
     if isinstance(error, SessionExpired):
         # A worker that outlived its session (logout, lock, expiry) has nothing to report: the login
         # screen is already showing or on its way.
-        if app.logged_in:
-            app.session_ended(error.message)
+        if workstation.logged_in:
+            workstation.session.end(error.message)
         return
     if isinstance(error, SavedButNotReloaded):
         notify_plain(screen, error.message, title=error.title, severity="warning", timeout=15)
@@ -53,15 +51,19 @@ def report_failure(screen: Screen, error: BaseException | None) -> None:
 
 
 class ServiceCaller:
-    """What screens and dialogs that call services share: the app, the context, failure handling."""
+    """What screens and dialogs that call services share: the session, the context, failure handling."""
 
     @property
-    def workstation(self) -> RefundReviewApp:
-        return self.app  # type: ignore[return-value]
+    def workstation(self) -> Workstation:
+        return cast(Workstation, self.app)  # type: ignore[attr-defined]
+
+    @property
+    def session(self) -> WorkstationSession:
+        return self.workstation.session
 
     @property
     def ctx(self) -> ServiceContext:
-        return self.workstation.context
+        return self.session.context
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

@@ -65,6 +65,6 @@ class ChangePasswordDialog(ServiceFormDialog[UserInfo | None]):
     def action_cancel(self) -> None:
         """A temporary password leaves two ways out: change it, or log out."""
         if self.forced:
-            self.workstation.action_logout()
+            self.session.log_out()
         else:
             self.dismiss(None)

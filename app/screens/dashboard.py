@@ -469,7 +469,7 @@ class DashboardScreen(WorkstationScreen):
     def _show_confidence(self, distribution: ConfidenceDistribution) -> None:
         chart = self.query_one("#confidence-chart", Histogram)
         caption = self.query_one("#confidence-caption", Static)
-        threshold = self.workstation.system_settings.confidence_threshold
+        threshold = self.session.settings.confidence_threshold
         if not distribution.extractions:
             chart.show_message("No extractions were made in this period.")
             caption.update("0 extractions")

@@ -47,7 +47,7 @@ class LockScreen(ServiceCaller, Screen[LoginResult | None]):
             return
         except SessionExpired as exc:
             self.dismiss(None)
-            self.workstation.session_ended(exc.message)
+            self.session.end(exc.message)
             return
         except ServiceError as exc:
             message.update(plain(exc.message))

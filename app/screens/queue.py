@@ -142,7 +142,7 @@ class QueueScreen(WorkstationScreen):
             table.clear()
             self._items = []
         now = dt.datetime.now(dt.UTC)
-        threshold = self.workstation.system_settings.confidence_threshold
+        threshold = self.session.settings.confidence_threshold
         for item in page.items:
             self._items.append(item)
             table.add_row(*self._cells(item, now, threshold), key=str(item.extraction_id))

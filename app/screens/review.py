@@ -268,7 +268,8 @@ class ReviewScreen(WorkstationScreen):
             return not pending and allowed(self.actor, Permission.REOPEN)
         if action == "undo":
             # Shown (dimmed) even with nothing to undo: it is one of the loop's keys.
-            return True if self.workstation.last_decision is not None else None
+            undoable = self.workstation.logged_in and self.session.last_decision is not None
+            return True if undoable else None
         return True
 
     def action_why_not(self, action: str) -> None:
@@ -318,7 +319,7 @@ class ReviewScreen(WorkstationScreen):
             await self._next()
 
     def _decided(self, decision: Decision, verb: str) -> None:
-        self.workstation.last_decision = decision
+        self.session.last_decision = decision
         self._footer_state = ()  # undo is now on offer
         notify_plain(self, f"{verb} {decision.contract_id}. Press u to undo.", timeout=4)
 
@@ -341,14 +342,14 @@ class ReviewScreen(WorkstationScreen):
 
     @work(exclusive=True, group="decide", exit_on_error=False)
     async def action_undo(self) -> None:
-        last = self.workstation.last_decision
+        last = self.session.last_decision
         if last is None:
             return
         if self.detail.extraction_id != last.extraction_id and self.detail.claimed_by(self.ctx.actor.user_id):
             await release(self.ctx, self.detail.extraction_id)
         detail = await self._guarded(undo_last_decision(self.ctx, last.extraction_id, last.version))
         if detail is not None:
-            self.workstation.last_decision = None
+            self.session.last_decision = None
             notify_plain(self, f"Undone: {detail.contract_id} is pending again and yours.", timeout=4)
             self.show(detail)
 
@@ -381,9 +382,7 @@ class ReviewScreen(WorkstationScreen):
                 self._correct(field.name, request)
 
         self.app.push_screen(
-            CorrectionDialog(
-                field, require_reason=self.workstation.system_settings.require_correction_reason
-            ),
+            CorrectionDialog(field, require_reason=self.session.settings.require_correction_reason),
             callback=apply,
         )
 

@@ -132,7 +132,7 @@ async def test_admin_changes_the_confidence_threshold(
         await wait_until(pilot, lambda: isinstance(workstation.screen, ConfigDialog))
         await pilot.press("end", "backspace", "backspace", *"85", "enter")
         await wait_until(pilot, lambda: workstation.screen is screen)
-        await wait_until(pilot, lambda: workstation.system_settings.confidence_threshold == 85)
+        await wait_until(pilot, lambda: workstation.session.settings.confidence_threshold == 85)
         await wait_until(
             pilot, lambda: screen.selected_entry is not None and screen.selected_entry.value == "85"
         )
@@ -163,7 +163,7 @@ async def test_out_of_bounds_threshold_is_refused_in_the_dialog(
         await wait_until(pilot, lambda: "at most 100" in str(error.render()))
         assert workstation.screen is dialog
         await pilot.press("escape")
-        assert workstation.system_settings.confidence_threshold == 80
+        assert workstation.session.settings.confidence_threshold == 80
     assert (
         await superuser.fetchval("SELECT value FROM system_config WHERE key = 'confidence_threshold'") == "80"
     )
