@@ -62,11 +62,11 @@ class WorkstationSession:
         self.settings = await get_system_settings(self.context)
         self._settings_loaded_at = time.monotonic()
 
-    async def refresh_settings_if_stale(self) -> None:
-        """Reload settings read more than a minute ago; settings not loaded yet wait for the areas."""
+    @property
+    def settings_stale(self) -> bool:
+        """Read more than a minute ago (settings not loaded yet wait for the areas to be entered)."""
         loaded = self._settings_loaded_at
-        if loaded is not None and time.monotonic() - loaded >= SETTINGS_MAX_AGE_SECONDS:
-            await self.refresh_settings()
+        return loaded is not None and time.monotonic() - loaded >= SETTINGS_MAX_AGE_SECONDS
 
 
 class Workstation(Protocol):

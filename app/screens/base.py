@@ -75,6 +75,12 @@ class WorkstationScreen(ServiceCaller, Screen[None]):
 
     COMMANDS = {ScreenKeysCommands}
 
+    def on_screen_resume(self) -> None:
+        """A screen shown again after a while reads the settings again: an admin on another
+        workstation may have changed the threshold (at most one reload a minute, see app/session.py)."""
+        if self.workstation.logged_in and self.session.settings_stale:
+            self.run_worker(self.session.refresh_settings(), group="settings", exit_on_error=False)
+
 
 class WorkstationDialog(ServiceCaller, ModalScreen[ResultType], Generic[ResultType]):
     """A dialog over a screen."""
