@@ -185,7 +185,7 @@ class RefundReviewApp(KeysInTypedOrder):
         )
         self._last_input = time.monotonic()
         if result.must_change_password:
-            from app.screens.change_password import ChangePasswordDialog
+            from app.dialogs.change_password_dialog import ChangePasswordDialog
 
             self._password_change_pending = True
             self.push_screen(ChangePasswordDialog(forced=True), callback=self._temporary_password_changed)
@@ -293,7 +293,7 @@ class RefundReviewApp(KeysInTypedOrder):
             self.push_screen(LockScreen(), callback=self._unlocked)
 
     def action_change_password(self) -> None:
-        from app.screens.change_password import ChangePasswordDialog
+        from app.dialogs.change_password_dialog import ChangePasswordDialog
 
         if self.logged_in and not self._locked and not isinstance(self.screen, ChangePasswordDialog):
             self.push_screen(ChangePasswordDialog())

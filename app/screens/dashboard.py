@@ -26,7 +26,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState
 
-from app.screens.base import WorkstationScreen, report_failure
+from app.caller import report_failure
+from app.screens.base import WorkstationScreen
 from app.screens.queue import age_text
 from services.errors import ServiceError, SessionExpired
 from services.extraction.types import FIELD_LABELS

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from app.screens.base import ServiceCaller
+from app.caller import ServiceCaller
 from services.auth import LoginResult, unlock_screen
 from services.errors import AccountLocked, AuthenticationFailed, ServiceError, SessionExpired
 from widgets.plain import plain

@@ -21,8 +21,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, OptionList, Static
 
+from app.dialogs.correction_dialog import CorrectionDialog, CorrectionRequest
 from app.screens.base import WorkstationScreen
-from app.screens.correction import CorrectionDialog, CorrectionRequest
 from services.errors import Conflict
 from services.permissions import Permission, allowed
 from services.queue import NO_FILTER, QueueFilter, claim_next, release
@@ -297,7 +297,7 @@ class ReviewScreen(WorkstationScreen):
             await self._next()
 
     def action_reject(self) -> None:
-        from app.screens.reason import ReasonDialog
+        from app.dialogs.reason_dialog import ReasonDialog
 
         question = "Why is this extraction rejected? Press its number, then enter."
         self.app.push_screen(
@@ -354,7 +354,7 @@ class ReviewScreen(WorkstationScreen):
             self.show(detail)
 
     def action_reopen(self) -> None:
-        from app.screens.reason import ReasonDialog
+        from app.dialogs.reason_dialog import ReasonDialog
 
         self.app.push_screen(
             ReasonDialog(f"Reopen {self.detail.contract_id}", "Why must it be reviewed again?"),
@@ -426,7 +426,7 @@ class ReviewScreen(WorkstationScreen):
         self.app.push_screen(ChatScreen(self.detail.contract_id, self.detail.document_text or "", span))
 
     def action_history(self) -> None:
-        from app.screens.history import HistoryDialog
+        from app.dialogs.history_dialog import HistoryDialog
 
         self.app.push_screen(HistoryDialog(self.detail))
 

@@ -12,11 +12,11 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 from app import session
+from app.dialogs.config_dialog import ConfigDialog
+from app.dialogs.confirm_dialog import ConfirmDialog
+from app.dialogs.new_user_dialog import NewUserDialog
 from app.screens.admin import AdminScreen
-from app.screens.config_dialog import ConfigDialog
-from app.screens.confirm import ConfirmDialog
 from app.screens.queue import QueueScreen
-from app.screens.user_dialog import NewUserDialog
 from app.workstation import RefundReviewApp
 from db.url import asyncpg_connect_args
 from services.config import update_config
