@@ -1,6 +1,6 @@
 """The Refund Review workstation: the App only wires screens, bindings and the service context.
 
-Behaviour lives in the screens (app/screens/); business rules in services/.
+Behaviour lives in the screens (app/screens/) and dialogs (app/dialogs/); business rules in services/.
 Each main area is a Textual *mode* with its own screen stack, so that going
 from the queue to the dashboard and back keeps the reviewer's place.
 """
