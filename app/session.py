@@ -34,7 +34,7 @@ class WorkstationSession:
 
     def __init__(
         self, context: ServiceContext, *, on_end: Callable[[str], None], on_logout: Callable[[], None]
-    ):
+    ) -> None:
         self.context = context
         # Defaults until the areas are entered: a temporary password must be changed before the
         # services answer anything else, the settings included.

@@ -198,7 +198,7 @@ class RefundReviewApp(KeysInTypedOrder):
             self.run_worker(self._enter_areas(), exclusive=True, group="enter", exit_on_error=False)
 
     async def _enter_areas(self) -> None:
-        actor = self.context.actor
+        actor = self.session.user
         await self.session.refresh_settings()
         self.sub_title = f"{actor.username} ({actor.role})"
         landing = "queue" if actor.role == "reviewer" else "dashboard"
@@ -251,7 +251,7 @@ class RefundReviewApp(KeysInTypedOrder):
                 return False
             if action == "goto" and parameters:
                 area = next((a for a in AREAS if a.mode == parameters[0]), None)
-                return area is not None and allowed(self.context.actor, area.permission)
+                return area is not None and allowed(self.session.user, area.permission)
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -261,7 +261,7 @@ class RefundReviewApp(KeysInTypedOrder):
             area is not None
             and self.logged_in
             and not self._locked
-            and not allowed(self.context.actor, area.permission)
+            and not allowed(self.session.user, area.permission)
         ):
             event.stop()
             self.notify(
@@ -278,7 +278,7 @@ class RefundReviewApp(KeysInTypedOrder):
         if not self.logged_in or self._locked or self._password_change_pending:
             return
         area = next(a for a in AREAS if a.mode == mode)
-        if not allowed(self.context.actor, area.permission):
+        if not allowed(self.session.user, area.permission):
             self.notify(
                 f"The {area.title.lower()} is not open to your role.", title="Not allowed", severity="warning"
             )
@@ -310,7 +310,7 @@ class RefundReviewApp(KeysInTypedOrder):
             return
         if not self._locked:
             for area in AREAS:
-                if allowed(self.context.actor, area.permission) and not self._password_change_pending:
+                if allowed(self.session.user, area.permission) and not self._password_change_pending:
                     yield SystemCommand(area.title, f"Go to the {area.title.lower()} ({area.key})",
                                         lambda mode=area.mode: self.run_worker(self.action_goto(mode)))  # fmt: skip
             yield SystemCommand(
