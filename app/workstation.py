@@ -1,6 +1,6 @@
 """The Refund Review workstation: the App only wires screens, bindings and the service context.
 
-Behaviour lives in the screens (app/screens/); business rules in services/.
+Behaviour lives in the screens (app/screens/) and dialogs (app/dialogs/); business rules in services/.
 Each main area is a Textual *mode* with its own screen stack, so that going
 from the queue to the dashboard and back keeps the reviewer's place.
 """
@@ -16,7 +16,6 @@ import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import SystemCommand
@@ -24,16 +23,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from app.keys import KeysInTypedOrder
+from app.session import WorkstationSession
 from services.auth import LoginResult, validate_session
-from services.config import SystemSettings, get_system_settings
 from services.context import ServiceContext
 from services.errors import ServiceError, SessionExpired
 from services.permissions import Permission, allowed
 from services.runtime import Runtime, start_runtime
 from services.settings import Settings
-
-if TYPE_CHECKING:
-    from services.review import Decision
 
 
 @dataclass(frozen=True)
@@ -94,16 +90,13 @@ class RefundReviewApp(KeysInTypedOrder):
         self.settings = settings
         self.demo_logins = demo_logins or []
         self.runtime: Runtime | None = None
-        self.system_settings = SystemSettings()
-        self._service_context: ServiceContext | None = None
+        self._session: WorkstationSession | None = None
         self._last_input = time.monotonic()
         self._locked = False
         # A temporary password: nothing opens until it is changed (the services refuse meanwhile too).
         self._password_change_pending = False
         self._installed_areas: list[str] = []
         self._collected_at = 0.0
-        # The reviewer's last approve/reject, offered for undo while the next item is on screen.
-        self.last_decision: Decision | None = None
 
     # --- wiring ------------------------------------------------------------------------------------
 
@@ -161,16 +154,20 @@ class RefundReviewApp(KeysInTypedOrder):
         gc.freeze()
 
     @property
-    def context(self) -> ServiceContext:
-        """The session's context; a worker or timer still running after the session ended gets a
+    def session(self) -> WorkstationSession:
+        """The current session; a worker or timer still running after the session ended gets a
         SessionExpired, which the screens handle like any ended session (not a crash)."""
-        if self._service_context is None:
+        if self._session is None:
             raise SessionExpired("Nobody is logged in; log in to continue.")
-        return self._service_context
+        return self._session
+
+    @property
+    def context(self) -> ServiceContext:
+        return self.session.context
 
     @property
     def logged_in(self) -> bool:
-        return self._service_context is not None
+        return self._session is not None
 
     # --- signing in and out ------------------------------------------------------------------------
 
@@ -181,10 +178,14 @@ class RefundReviewApp(KeysInTypedOrder):
         areas are installed only once it has been changed.
         """
         assert self.runtime is not None
-        self._service_context = ServiceContext(db=self.runtime.db, actor=result.actor)
+        self._session = WorkstationSession(
+            ServiceContext(db=self.runtime.db, actor=result.actor),
+            on_end=self.session_ended,
+            on_logout=self.action_logout,
+        )
         self._last_input = time.monotonic()
         if result.must_change_password:
-            from app.screens.change_password import ChangePasswordDialog
+            from app.dialogs.change_password_dialog import ChangePasswordDialog
 
             self._password_change_pending = True
             self.push_screen(ChangePasswordDialog(forced=True), callback=self._temporary_password_changed)
@@ -197,8 +198,8 @@ class RefundReviewApp(KeysInTypedOrder):
             self.run_worker(self._enter_areas(), exclusive=True, group="enter", exit_on_error=False)
 
     async def _enter_areas(self) -> None:
-        actor = self.context.actor
-        self.system_settings = await get_system_settings(self.context)
+        actor = self.session.user
+        await self.session.refresh_settings()
         self.sub_title = f"{actor.username} ({actor.role})"
         landing = "queue" if actor.role == "reviewer" else "dashboard"
         from app.screens.registry import area_screen
@@ -210,7 +211,7 @@ class RefundReviewApp(KeysInTypedOrder):
 
     def session_ended(self, message: str) -> None:
         """The session is over (expired, revoked, logged out): back to the login screen."""
-        self._service_context = None
+        self._session = None
         self._locked = False
         self._password_change_pending = False
         self.sub_title = ""
@@ -250,7 +251,7 @@ class RefundReviewApp(KeysInTypedOrder):
                 return False
             if action == "goto" and parameters:
                 area = next((a for a in AREAS if a.mode == parameters[0]), None)
-                return area is not None and allowed(self.context.actor, area.permission)
+                return area is not None and allowed(self.session.user, area.permission)
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -260,7 +261,7 @@ class RefundReviewApp(KeysInTypedOrder):
             area is not None
             and self.logged_in
             and not self._locked
-            and not allowed(self.context.actor, area.permission)
+            and not allowed(self.session.user, area.permission)
         ):
             event.stop()
             self.notify(
@@ -277,7 +278,7 @@ class RefundReviewApp(KeysInTypedOrder):
         if not self.logged_in or self._locked or self._password_change_pending:
             return
         area = next(a for a in AREAS if a.mode == mode)
-        if not allowed(self.context.actor, area.permission):
+        if not allowed(self.session.user, area.permission):
             self.notify(
                 f"The {area.title.lower()} is not open to your role.", title="Not allowed", severity="warning"
             )
@@ -292,7 +293,7 @@ class RefundReviewApp(KeysInTypedOrder):
             self.push_screen(LockScreen(), callback=self._unlocked)
 
     def action_change_password(self) -> None:
-        from app.screens.change_password import ChangePasswordDialog
+        from app.dialogs.change_password_dialog import ChangePasswordDialog
 
         if self.logged_in and not self._locked and not isinstance(self.screen, ChangePasswordDialog):
             self.push_screen(ChangePasswordDialog())
@@ -300,8 +301,8 @@ class RefundReviewApp(KeysInTypedOrder):
     def _unlocked(self, result: LoginResult | None) -> None:
         self._locked = False
         self._last_input = time.monotonic()
-        if result is not None and self.runtime is not None:
-            self._service_context = ServiceContext(db=self.runtime.db, actor=result.actor)
+        if result is not None and self.runtime is not None and self._session is not None:
+            self._session.context = ServiceContext(db=self.runtime.db, actor=result.actor)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -309,7 +310,7 @@ class RefundReviewApp(KeysInTypedOrder):
             return
         if not self._locked:
             for area in AREAS:
-                if allowed(self.context.actor, area.permission) and not self._password_change_pending:
+                if allowed(self.session.user, area.permission) and not self._password_change_pending:
                     yield SystemCommand(area.title, f"Go to the {area.title.lower()} ({area.key})",
                                         lambda mode=area.mode: self.run_worker(self.action_goto(mode)))  # fmt: skip
             yield SystemCommand(
@@ -358,7 +359,7 @@ class RefundReviewApp(KeysInTypedOrder):
 
     def _check_idle(self) -> None:
         idle = time.monotonic() - self._last_input
-        if self.logged_in and not self._locked and idle >= self.system_settings.idle_timeout_minutes * 60:
+        if self.logged_in and not self._locked and idle >= self.session.settings.idle_timeout_minutes * 60:
             self.action_lock()
 
     @work(exclusive=True, group="session-check", exit_on_error=False)

@@ -12,18 +12,18 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.dom import DOMNode
 
+from app.dialogs.change_password_dialog import ChangePasswordDialog
+from app.dialogs.correction_dialog import CorrectionDialog
+from app.dialogs.history_dialog import HistoryDialog
+from app.dialogs.reason_dialog import ReasonDialog
 from app.screens.admin import AdminScreen
 from app.screens.audit import AuditScreen
-from app.screens.change_password import ChangePasswordDialog
 from app.screens.chat import ChatScreen
-from app.screens.correction import CorrectionDialog
 from app.screens.dashboard import DashboardScreen
 from app.screens.help import HelpScreen
-from app.screens.history import HistoryDialog
 from app.screens.lock import LockScreen
 from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen
-from app.screens.reason import ReasonDialog
 from app.screens.review import ResultReviewScreen, ReviewScreen
 from app.screens.search import SearchScreen
 from app.workstation import RefundReviewApp

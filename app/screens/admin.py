@@ -19,13 +19,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
+from app.dialogs.config_dialog import ConfigDialog, describe_bounds
+from app.dialogs.confirm_dialog import ConfirmDialog
+from app.dialogs.new_user_dialog import NewUserDialog
+from app.dialogs.password_dialog import PasswordDialog
+from app.dialogs.role_dialog import RoleDialog
 from app.screens.base import WorkstationScreen
-from app.screens.config_dialog import ConfigDialog, describe_bounds
-from app.screens.confirm import ConfirmDialog
-from app.screens.password_dialog import PasswordDialog
-from app.screens.role_dialog import RoleDialog
-from app.screens.user_dialog import NewUserDialog
-from services.config import ConfigEntry, get_system_settings, list_config
+from services.config import ConfigEntry, list_config
 from services.context import ServiceContext
 from services.users import UserInfo, deactivate, list_users, reactivate, unlock
 from widgets.key_footer import KeyFooter
@@ -317,4 +317,4 @@ class AdminScreen(WorkstationScreen):
         """The new value takes effect on this workstation at once (the threshold, the idle lock...)."""
         notify_plain(self, f"{entry.key} is now {entry.value}.", timeout=5)
         self.load_config(select=entry.key)
-        self.workstation.system_settings = await get_system_settings(self.ctx)
+        await self.session.refresh_settings()

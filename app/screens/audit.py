@@ -23,8 +23,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Select, Static
 
+from app.dialogs.export_dialog import ExportDialog, parse_day
 from app.screens.base import WorkstationScreen
-from app.screens.export_dialog import ExportDialog, parse_day
 from services.audit_anchor import anchor_source
 from services.audit_chain import ChainVerification, verify_audit_chain
 from services.audit_log import EVENT_TYPES, AuditCursor, AuditItem, ExportSummary, audit_page

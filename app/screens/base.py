@@ -1,71 +1,11 @@
-"""What every workstation screen shares: the service context and one way to handle failures.
-
-Screens call services only from workers (`@work(exclusive=True,
-exit_on_error=False)`), so the terminal never freezes; a failed worker lands
-in `on_worker_state_changed`, which turns it into a notification a person can
-act on. An ended session sends the user back to log in.
-"""
+"""What every full screen of the workstation shares (dialogs have theirs in app/dialogs/base.py)."""
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING, Generic, TypeVar
+from textual.screen import Screen
 
-from textual.screen import ModalScreen, Screen
-from textual.worker import Worker, WorkerState
-
+from app.caller import ServiceCaller
 from app.screens.palette import ScreenKeysCommands
-from services.context import ServiceContext
-from services.errors import SavedButNotReloaded, ServiceError, SessionExpired
-from widgets.plain import notify_plain
-
-if TYPE_CHECKING:
-    from app.workstation import RefundReviewApp
-
-log = logging.getLogger(__name__)
-ResultType = TypeVar("ResultType")
-
-
-def report_failure(screen: Screen, error: BaseException | None) -> None:
-    """Show a failed service call as a notification; an ended session returns to the login."""
-    app: RefundReviewApp = screen.app  # type: ignore[assignment]
-    if isinstance(error, SessionExpired):
-        # A worker that outlived its session (logout, lock, expiry) has nothing to report: the login
-        # screen is already showing or on its way.
-        if app.logged_in:
-            app.session_ended(error.message)
-        return
-    if isinstance(error, SavedButNotReloaded):
-        notify_plain(screen, error.message, title=error.title, severity="warning", timeout=15)
-        return
-    if isinstance(error, ServiceError):
-        notify_plain(screen, error.message, title=error.title, severity="error", timeout=8)
-        return
-    log.exception("unexpected error in a worker", exc_info=error)
-    screen.notify(
-        # Not "nothing was saved": an unexpected error may come after a commit.
-        f"Something unexpected went wrong ({type(error).__name__}). Reload (r where the screen has it) to "
-        "see what was saved before trying again; if it keeps happening, tell your administrator.",
-        title="Unexpected error",
-        severity="error",
-        timeout=10,
-    )
-
-
-class ServiceCaller:
-    """What screens and dialogs that call services share: the app, the context, failure handling."""
-
-    @property
-    def workstation(self) -> RefundReviewApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def ctx(self) -> ServiceContext:
-        return self.workstation.context
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            report_failure(self, event.worker.error)  # type: ignore[arg-type]
 
 
 class WorkstationScreen(ServiceCaller, Screen[None]):
@@ -73,6 +13,8 @@ class WorkstationScreen(ServiceCaller, Screen[None]):
 
     COMMANDS = {ScreenKeysCommands}
 
-
-class WorkstationDialog(ServiceCaller, ModalScreen[ResultType], Generic[ResultType]):
-    """A dialog over a screen."""
+    def on_screen_resume(self) -> None:
+        """A screen shown again after a while reads the settings again: an admin on another
+        workstation may have changed the threshold (at most one reload a minute, see app/session.py)."""
+        if self.workstation.logged_in and self.session.settings_stale:
+            self.run_worker(self.session.refresh_settings(), group="settings", exit_on_error=False)

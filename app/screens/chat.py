@@ -116,7 +116,7 @@ class ChatScreen(WorkstationScreen):
         if self._span is not None:
             self.call_after_refresh(document.highlight, *self._span)
         box = self.query_one(QuestionBox)
-        if not self.workstation.system_settings.chat_enabled:
+        if not self.session.settings.chat_enabled:
             box.disabled = True
             self._say(CHAT_DISABLED, error=True)
         else:

@@ -26,7 +26,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState
 
-from app.screens.base import WorkstationScreen, report_failure
+from app.caller import report_failure
+from app.screens.base import WorkstationScreen
 from app.screens.queue import age_text
 from services.errors import ServiceError, SessionExpired
 from services.extraction.types import FIELD_LABELS
@@ -469,7 +470,7 @@ class DashboardScreen(WorkstationScreen):
     def _show_confidence(self, distribution: ConfidenceDistribution) -> None:
         chart = self.query_one("#confidence-chart", Histogram)
         caption = self.query_one("#confidence-caption", Static)
-        threshold = self.workstation.system_settings.confidence_threshold
+        threshold = self.session.settings.confidence_threshold
         if not distribution.extractions:
             chart.show_message("No extractions were made in this period.")
             caption.update("0 extractions")

@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from app.screens.base import ServiceCaller
+from app.caller import ServiceCaller
 from services.auth import LoginResult, unlock_screen
 from services.errors import AccountLocked, AuthenticationFailed, ServiceError, SessionExpired
 from widgets.plain import plain
@@ -48,7 +48,7 @@ class LockScreen(ServiceCaller, Screen[LoginResult | None]):
             return
         except SessionExpired as exc:
             self.dismiss(None)
-            self.workstation.session_ended(exc.message)
+            self.session.end(exc.message)
             return
         except ServiceError as exc:
             message.update(plain(exc.message))

@@ -141,8 +141,11 @@ class QueueScreen(WorkstationScreen):
             keep = table.cursor_row
             table.clear()
             self._items = []
+        # The queue stays on screen for hours: its own refresh brings a changed threshold too.
+        if self.session.settings_stale:
+            await self.session.refresh_settings()
         now = dt.datetime.now(dt.UTC)
-        threshold = self.workstation.system_settings.confidence_threshold
+        threshold = self.session.settings.confidence_threshold
         for item in page.items:
             self._items.append(item)
             table.add_row(*self._cells(item, now, threshold), key=str(item.extraction_id))

@@ -21,8 +21,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, OptionList, Static
 
+from app.dialogs.correction_dialog import CorrectionDialog, CorrectionRequest
 from app.screens.base import WorkstationScreen
-from app.screens.correction import CorrectionDialog, CorrectionRequest
 from services.errors import Conflict
 from services.permissions import Permission, allowed
 from services.queue import NO_FILTER, QueueFilter, claim_next, release
@@ -268,7 +268,8 @@ class ReviewScreen(WorkstationScreen):
             return not pending and allowed(self.actor, Permission.REOPEN)
         if action == "undo":
             # Shown (dimmed) even with nothing to undo: it is one of the loop's keys.
-            return True if self.workstation.last_decision is not None else None
+            undoable = self.workstation.logged_in and self.session.last_decision is not None
+            return True if undoable else None
         return True
 
     def action_why_not(self, action: str) -> None:
@@ -296,7 +297,7 @@ class ReviewScreen(WorkstationScreen):
             await self._next()
 
     def action_reject(self) -> None:
-        from app.screens.reason import ReasonDialog
+        from app.dialogs.reason_dialog import ReasonDialog
 
         question = "Why is this extraction rejected? Press its number, then enter."
         self.app.push_screen(
@@ -318,7 +319,7 @@ class ReviewScreen(WorkstationScreen):
             await self._next()
 
     def _decided(self, decision: Decision, verb: str) -> None:
-        self.workstation.last_decision = decision
+        self.session.last_decision = decision
         self._footer_state = ()  # undo is now on offer
         notify_plain(self, f"{verb} {decision.contract_id}. Press u to undo.", timeout=4)
 
@@ -341,19 +342,19 @@ class ReviewScreen(WorkstationScreen):
 
     @work(exclusive=True, group="decide", exit_on_error=False)
     async def action_undo(self) -> None:
-        last = self.workstation.last_decision
+        last = self.session.last_decision
         if last is None:
             return
         if self.detail.extraction_id != last.extraction_id and self.detail.claimed_by(self.ctx.actor.user_id):
             await release(self.ctx, self.detail.extraction_id)
         detail = await self._guarded(undo_last_decision(self.ctx, last.extraction_id, last.version))
         if detail is not None:
-            self.workstation.last_decision = None
+            self.session.last_decision = None
             notify_plain(self, f"Undone: {detail.contract_id} is pending again and yours.", timeout=4)
             self.show(detail)
 
     def action_reopen(self) -> None:
-        from app.screens.reason import ReasonDialog
+        from app.dialogs.reason_dialog import ReasonDialog
 
         self.app.push_screen(
             ReasonDialog(f"Reopen {self.detail.contract_id}", "Why must it be reviewed again?"),
@@ -381,9 +382,7 @@ class ReviewScreen(WorkstationScreen):
                 self._correct(field.name, request)
 
         self.app.push_screen(
-            CorrectionDialog(
-                field, require_reason=self.workstation.system_settings.require_correction_reason
-            ),
+            CorrectionDialog(field, require_reason=self.session.settings.require_correction_reason),
             callback=apply,
         )
 
@@ -427,7 +426,7 @@ class ReviewScreen(WorkstationScreen):
         self.app.push_screen(ChatScreen(self.detail.contract_id, self.detail.document_text or "", span))
 
     def action_history(self) -> None:
-        from app.screens.history import HistoryDialog
+        from app.dialogs.history_dialog import HistoryDialog
 
         self.app.push_screen(HistoryDialog(self.detail))
 

@@ -230,7 +230,7 @@ class SearchScreen(WorkstationScreen):
         if first:
             table.clear()
             self._hits = []
-        threshold = self.workstation.system_settings.confidence_threshold
+        threshold = self.session.settings.confidence_threshold
         for hit in hits:
             self._hits.append(hit)
             table.add_row(*self._cells(hit, threshold), key=hit.contract_id)

@@ -11,12 +11,15 @@ from sqlalchemy.engine import URL
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
+from app import session
+from app.dialogs.config_dialog import ConfigDialog
+from app.dialogs.confirm_dialog import ConfirmDialog
+from app.dialogs.new_user_dialog import NewUserDialog
 from app.screens.admin import AdminScreen
-from app.screens.config_dialog import ConfigDialog
-from app.screens.confirm import ConfirmDialog
-from app.screens.user_dialog import NewUserDialog
+from app.screens.queue import QueueScreen
 from app.workstation import RefundReviewApp
 from db.url import asyncpg_connect_args
+from services.config import update_config
 from tests.tui.pilot import open_area, wait_until
 
 
@@ -132,7 +135,7 @@ async def test_admin_changes_the_confidence_threshold(
         await wait_until(pilot, lambda: isinstance(workstation.screen, ConfigDialog))
         await pilot.press("end", "backspace", "backspace", *"85", "enter")
         await wait_until(pilot, lambda: workstation.screen is screen)
-        await wait_until(pilot, lambda: workstation.system_settings.confidence_threshold == 85)
+        await wait_until(pilot, lambda: workstation.session.settings.confidence_threshold == 85)
         await wait_until(
             pilot, lambda: screen.selected_entry is not None and screen.selected_entry.value == "85"
         )
@@ -145,6 +148,54 @@ async def test_admin_changes_the_confidence_threshold(
     )
     assert event["user_id"] == admin.actor.user_id
     assert event["event_data"] == {"key": "confidence_threshold", "old": "80", "new": "85"}
+
+
+def premium_is_flagged(queue: QueueScreen, contract_id: str) -> bool:
+    """The queue paints a field's confidence red when it is below the threshold it was drawn with."""
+    table = queue.query_one("#queue-table", DataTable)
+    row = next(table.get_row(key) for key in table.rows if str(table.get_row(key)[0]) == contract_id)
+    return row[5].style == "red"
+
+
+async def test_the_queue_uses_a_threshold_the_admin_just_changed(
+    workstation: RefundReviewApp, make_context, add_contract
+) -> None:
+    await make_context("admin", username="ada")
+    item = await add_contract(premium_confidence=90, method_confidence=95, fee_confidence=95)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_administration(pilot, "ada")
+        await select_setting(pilot, screen, "confidence_threshold")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ConfigDialog))
+        await pilot.press("end", "backspace", "backspace", *"95", "enter")
+        await wait_until(pilot, lambda: workstation.session.settings.confidence_threshold == 95)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        queue = workstation.screen
+        await wait_until(pilot, lambda: queue.query_one("#queue-table", DataTable).row_count > 0)
+        assert premium_is_flagged(queue, item.contract_id)
+
+
+async def test_a_threshold_changed_elsewhere_reaches_the_open_queue_after_the_refresh_period(
+    workstation: RefundReviewApp, make_context, add_contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = await make_context("admin", username="ada")
+    await make_context("reviewer", username="rita")
+    item = await add_contract(premium_confidence=90, method_confidence=95, fee_confidence=95)
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        queue = await open_area(pilot, "rita", "f2", QueueScreen, "queue-table")
+        assert not premium_is_flagged(queue, item.contract_id)
+        # Another workstation's admin raises the threshold; this one still has the value read at login.
+        await update_config(admin, "confidence_threshold", "95")
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert workstation.session.settings.confidence_threshold == 80
+        assert not premium_is_flagged(queue, item.contract_id)
+        # Once the settings are older than the refresh period, the queue's next load reads them again.
+        monkeypatch.setattr(session, "SETTINGS_MAX_AGE_SECONDS", 0.0)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: premium_is_flagged(queue, item.contract_id))
+        assert workstation.session.settings.confidence_threshold == 95
 
 
 async def test_out_of_bounds_threshold_is_refused_in_the_dialog(
@@ -163,7 +214,7 @@ async def test_out_of_bounds_threshold_is_refused_in_the_dialog(
         await wait_until(pilot, lambda: "at most 100" in str(error.render()))
         assert workstation.screen is dialog
         await pilot.press("escape")
-        assert workstation.system_settings.confidence_threshold == 80
+        assert workstation.session.settings.confidence_threshold == 80
     assert (
         await superuser.fetchval("SELECT value FROM system_config WHERE key = 'confidence_threshold'") == "80"
     )

@@ -12,8 +12,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
+from app.dialogs.export_dialog import ExportDialog
 from app.screens.audit import AuditScreen
-from app.screens.export_dialog import ExportDialog
 from app.workstation import RefundReviewApp
 from services.anchor_signing import load_or_create_signer
 from services.anchor_store import open_anchor_store

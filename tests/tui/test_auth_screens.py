@@ -9,7 +9,7 @@ import asyncpg
 from textual.command import CommandPalette
 from textual.widgets import Input
 
-from app.screens.change_password import ChangePasswordDialog
+from app.dialogs.change_password_dialog import ChangePasswordDialog
 from app.screens.lock import LockScreen
 from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen

@@ -15,10 +15,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from app.dialogs.history_dialog import HistoryDialog
 from app.screens.admin import AdminScreen
 from app.screens.audit import AuditScreen
 from app.screens.chat import ChatScreen
-from app.screens.history import HistoryDialog
 from app.screens.queue import QueueScreen
 from app.screens.review import ReviewScreen
 from app.screens.search import SearchScreen

@@ -7,7 +7,7 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from app.screens.correction import CorrectionRequest
+from app.dialogs.correction_dialog import CorrectionRequest
 from app.screens.queue import QueueScreen
 from app.screens.review import ReviewScreen
 from app.workstation import RefundReviewApp

@@ -8,9 +8,9 @@ from textual import events
 from textual.widgets import Input, Select, Static
 from textual.widgets._select import SelectOverlay
 
+from app.dialogs.export_dialog import ExportDialog
 from app.screens.audit import AuditScreen
 from app.screens.dashboard import DashboardScreen
-from app.screens.export_dialog import ExportDialog
 from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen
 from app.screens.review import ResultReviewScreen, ReviewScreen

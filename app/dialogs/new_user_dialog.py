@@ -8,12 +8,12 @@ from textual import work
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
-from app.screens.form_dialog import ServiceFormDialog
+from app.dialogs.form_dialog import FormDialog
 from services.context import ROLES
 from services.users import USERNAME_RULE, UserInfo, create_user
 
 
-class NewUserDialog(ServiceFormDialog[UserInfo | None]):
+class NewUserDialog(FormDialog[UserInfo | None]):
     """The service checks every field; this dialog only checks that the password was typed the same twice."""
 
     heading = "New user"

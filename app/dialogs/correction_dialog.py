@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
-from app.screens.base import WorkstationDialog
+from app.dialogs.base import WorkstationDialog
 from services.errors import InvalidInput
 from services.extraction.types import REFUND_METHODS
 from services.review import NOT_STATED, CorrectionReason, FieldDetail, parse_field_value

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from app.screens.base import WorkstationDialog
+from app.dialogs.base import WorkstationDialog
 from widgets.choice_picker import ChoicePicker
 from widgets.plain import shown
 

@@ -16,7 +16,7 @@ from textual import work
 from textual.widget import Widget
 from textual.widgets import Input, Label, ProgressBar, Select, Static
 
-from app.screens.form_dialog import ServiceFormDialog
+from app.dialogs.form_dialog import FormDialog
 from services.audit_log import EXPORT_FORMATS, ExportFormat, ExportSummary, export_audit, export_path
 
 DATE_FORMAT_HINT = "YYYY-MM-DD"
@@ -35,7 +35,7 @@ def parse_day(raw: str, name: str) -> dt.date:
         ) from None
 
 
-class ExportDialog(ServiceFormDialog[ExportSummary | None]):
+class ExportDialog(FormDialog[ExportSummary | None]):
     heading = "Export the audit log"
     save_label = "Export"
 

@@ -9,11 +9,11 @@ from textual import work
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
-from app.screens.form_dialog import ServiceFormDialog
+from app.dialogs.form_dialog import FormDialog
 from services.users import UserInfo, reset_password
 
 
-class PasswordDialog(ServiceFormDialog[UserInfo | None]):
+class PasswordDialog(FormDialog[UserInfo | None]):
     save_label = "Reset password"
 
     def __init__(self, user: UserInfo) -> None:

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
-from app.screens.base import ResultType, WorkstationDialog
+from app.dialogs.base import ResultType, WorkstationDialog
 from services.errors import ServiceError, SessionExpired
 from services.passwords import MIN_PASSWORD_CHARS
 from widgets.plain import plain
@@ -27,7 +27,7 @@ from widgets.plain import plain
 T = TypeVar("T")
 
 
-class ServiceFormDialog(WorkstationDialog[ResultType]):
+class FormDialog(WorkstationDialog[ResultType]):
     """Subclasses give `heading`, `save_label`, `fields()` and a `save()` worker that calls `submit`."""
 
     BINDINGS = [

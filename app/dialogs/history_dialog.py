@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from app.screens.base import WorkstationDialog
+from app.dialogs.base import WorkstationDialog
 from services.extraction.types import FIELD_LABELS
 from services.review import ExtractionDetail
 from widgets.plain import plain

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from app.screens.base import WorkstationDialog
+from app.dialogs.base import WorkstationDialog
 from widgets.plain import plain
 
 

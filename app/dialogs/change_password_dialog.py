@@ -16,12 +16,12 @@ from textual import on, work
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
-from app.screens.form_dialog import ServiceFormDialog
+from app.dialogs.form_dialog import FormDialog
 from services.auth import change_password
 from services.users import UserInfo
 
 
-class ChangePasswordDialog(ServiceFormDialog[UserInfo | None]):
+class ChangePasswordDialog(FormDialog[UserInfo | None]):
     save_label = "Change password"
 
     def __init__(self, *, forced: bool = False) -> None:
@@ -65,6 +65,6 @@ class ChangePasswordDialog(ServiceFormDialog[UserInfo | None]):
     def action_cancel(self) -> None:
         """A temporary password leaves two ways out: change it, or log out."""
         if self.forced:
-            self.workstation.action_logout()
+            self.session.log_out()
         else:
             self.dismiss(None)

@@ -11,7 +11,7 @@ from textual.validation import Integer, Number, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from app.screens.form_dialog import ServiceFormDialog
+from app.dialogs.form_dialog import FormDialog
 from services.config import MAX_VALUE_CHARS, ConfigEntry, update_config
 from widgets.plain import plain, shown
 
@@ -60,7 +60,7 @@ def number_check(entry: ConfigEntry) -> list[Validator]:
     return []
 
 
-class ConfigDialog(ServiceFormDialog[ConfigEntry | None]):
+class ConfigDialog(FormDialog[ConfigEntry | None]):
     save_label = "Save"
 
     def __init__(self, entry: ConfigEntry) -> None:

@@ -9,12 +9,12 @@ from textual import work
 from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
-from app.screens.form_dialog import ServiceFormDialog
+from app.dialogs.form_dialog import FormDialog
 from services.context import ROLES
 from services.users import UserInfo, change_role
 
 
-class RoleDialog(ServiceFormDialog[UserInfo | None]):
+class RoleDialog(FormDialog[UserInfo | None]):
     save_label = "Change role"
 
     def __init__(self, user: UserInfo) -> None:

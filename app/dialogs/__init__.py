@@ -1,0 +1,1 @@
+"""The workstation's modal dialogs, one module each: `<what>_dialog.py` holds `<What>Dialog`."""
