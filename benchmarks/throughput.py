@@ -37,8 +37,7 @@ from services.audit_chain import verify_audit_chain
 from services.auth import validate_session
 from services.context import Actor, ServiceContext
 from services.errors import Conflict
-from services.queue import claim_next, release
-from services.review import approve, correct_field
+from services.review import approve, claim_next, correct_field, release
 
 GROUP = "throughput"
 MIN_WRITES_PER_SECOND = 500.0

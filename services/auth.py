@@ -64,7 +64,7 @@ from services.errors import (
 )
 from services.passwords import check_password_policy, hash_password, verify_password
 from services.permissions import Permission, require
-from services.queue import release_all_claims
+from services.review.claims import release_all_claims
 from services.settings import PRODUCTION_BCRYPT_ROUNDS
 from services.users import USER_COLUMNS, UserInfo, normalize_username, revoke_sessions, user_info
 

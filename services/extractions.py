@@ -34,9 +34,9 @@ from db.uow import AuditRecord
 from services.access import authorize
 from services.config import SystemSettings, load_system_settings
 from services.context import ServiceContext, system_actor
+from services.domain import ProviderName
 from services.errors import InvalidInput, ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
-from services.extraction.providers.base import ProviderName
 from services.extraction.providers.registry import check_provider_name
 from services.extraction.types import FIELD_NAMES
 from services.metrics import refresh_metrics_for_days

@@ -27,10 +27,10 @@ from db.models import DailyExtractionStatsView
 from services.access import authorize
 from services.config import load_system_settings
 from services.context import ServiceContext
+from services.domain import ConfidenceBand
 from services.errors import InvalidInput
 from services.extraction.types import FIELD_NAMES, FieldName
 from services.permissions import Permission
-from services.queue import ConfidenceBand
 
 MAX_PERIOD_DAYS = 3_660
 DEFAULT_DISTRIBUTION_DAYS = 30

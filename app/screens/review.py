@@ -25,16 +25,19 @@ from app.screens.base import WorkstationScreen
 from app.screens.correction import CorrectionDialog, CorrectionRequest
 from services.errors import Conflict
 from services.permissions import Permission, allowed
-from services.queue import NO_FILTER, QueueFilter, claim_next, release
 from services.review import (
+    NO_FILTER,
     REJECTION_REASONS,
     Decision,
     ExtractionDetail,
     FieldDetail,
+    QueueFilter,
     approve,
+    claim_next,
     correct_field,
     get_detail,
     reject,
+    release,
     reopen,
     undo_last_decision,
 )

@@ -18,6 +18,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.config import SystemSettings
+from services.domain import LLMProviderName, ProviderName
 from services.extraction.grounding import ground
 from services.extraction.locate import DocumentIndex
 from services.extraction.pricing import call_cost
@@ -25,9 +26,7 @@ from services.extraction.prompt import PROMPT_VERSION
 from services.extraction.providers.base import (
     CircuitOpen,
     LLMProvider,
-    LLMProviderName,
     ProviderError,
-    ProviderName,
     ProviderNotConfigured,
     ProviderOutput,
     Usage,

@@ -23,7 +23,7 @@ from services.config import SystemSettings
 from services.extraction.types import FIELD_LABELS, FIELD_NAMES, FieldName
 
 Route = Literal["review", "qa_sample", "auto_approve", "passes"]
-# The values without which an approval is refused (services/review.py approves only with both).
+# The values without which an approval is refused (services/review/decisions.py approves only with both).
 NEEDED_FOR_APPROVAL: tuple[FieldName, ...] = ("gap_insurance_premium", "refund_calculation_method")
 # Not a security boundary: the draw only needs to be unpredictable to reviewers, and seedable for tests.
 QA_RANDOM = random.Random()

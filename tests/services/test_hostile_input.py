@@ -33,7 +33,7 @@ from services.documents.manifest import MetadataError, contract_metadata, parse_
 from services.documents.readers import parse_document
 from services.errors import InvalidInput, ServiceError
 from services.input_text import PLACEHOLDER, document_text, typed_text
-from services.queue import claim_extraction
+from services.review import claim_extraction
 from tests.conftest import WORKSTATION_PASSWORD, _unique, admin_execute
 from tests.hostile import HOSTILE_PIECES, hidden_characters, hostile_text
 from tests.services.conftest import PASSWORD, create_contract, create_person

@@ -13,6 +13,7 @@ import pytest
 from db.models import Extraction
 from services import metrics
 from services.context import ServiceContext
+from services.domain import ConfidenceBand
 from services.errors import Forbidden, InvalidInput
 from services.metrics import (
     Period,
@@ -25,7 +26,6 @@ from services.metrics import (
     refresh_metrics_for_days,
     reviewer_activity,
 )
-from services.queue import ConfidenceBand
 from services.retention import run_maintenance
 from tests.services.conftest import MakeContext
 

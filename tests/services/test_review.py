@@ -18,13 +18,17 @@ from db.models import Extraction
 from services.context import ROLES, ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, SessionExpired
 from services.permissions import ROLE_PERMISSIONS, Permission
-from services.queue import claim_extraction, claim_next, queue_counts, queue_page, release
 from services.review import (
     approve,
+    claim_extraction,
+    claim_next,
     correct_field,
     get_detail,
     get_detail_by_contract,
+    queue_counts,
+    queue_page,
     reject,
+    release,
     reopen,
     undo_last_decision,
 )

@@ -21,8 +21,8 @@ from services.config import get_system_settings
 from services.context import ServiceContext
 from services.errors import AuthenticationFailed, Forbidden, PasswordChangeRequired, SessionExpired
 from services.permissions import Permission
-from services.queue import claim_next, queue_page
 from services.retention import cleanup_sessions, ensure_partitions
+from services.review import claim_next, queue_page
 from services.users import create_user, reset_password, unlock
 from tests.services.conftest import PASSWORD, MakeContext
 

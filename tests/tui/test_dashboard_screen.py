@@ -34,8 +34,7 @@ from services.metrics import (
     refresh_extraction_metrics,
     reviewer_activity,
 )
-from services.queue import claim_next
-from services.review import approve, correct_field, reject
+from services.review import approve, claim_next, correct_field, reject
 from tests.services.conftest import MakeContext
 from tests.services.test_metrics import correct, decide
 from tests.tui.conftest import PASSWORD
