@@ -18,7 +18,7 @@ from benchmarks.context import BenchContext
 from benchmarks.figures import Figure, latency
 from benchmarks.samples import WriteItem
 from benchmarks.timing import Measured, run_timed
-from services.audit_log import contract_history
+from services.audit import contract_history
 from services.contracts import search_contracts
 from services.domain import PROVIDER_NAMES, ConfidenceBand
 from services.extraction.types import FIELD_NAMES

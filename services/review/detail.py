@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import authorize
-from services.audit_log import summarize_event
+from services.audit.summaries import summarize_event
 from services.config import SystemSettings
 from services.context import ServiceContext
 from services.errors import NotFound, SavedButNotReloaded

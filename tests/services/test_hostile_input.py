@@ -27,7 +27,7 @@ from db.database import Database, connect_database
 from db.logins import login_url
 from db.url import asyncpg_connect_args
 from services import auth, chat, config, contracts, review, users
-from services.audit_log import audit_page
+from services.audit import audit_page
 from services.context import ServiceContext
 from services.documents.manifest import MetadataError, contract_metadata, parse_manifest
 from services.documents.readers import parse_document

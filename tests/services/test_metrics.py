@@ -12,6 +12,7 @@ import pytest
 
 from db.models import Extraction
 from services import metrics
+from services.audit import run_maintenance
 from services.context import ServiceContext
 from services.domain import ConfidenceBand
 from services.errors import Forbidden, InvalidInput
@@ -26,7 +27,6 @@ from services.metrics import (
     refresh_metrics_for_days,
     reviewer_activity,
 )
-from services.retention import run_maintenance
 from tests.services.conftest import MakeContext
 
 AddContract = Callable[..., Awaitable[Extraction]]

@@ -49,10 +49,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.engine import session_factory
 from db.uow import UnitOfWork
 from services.access import authorize
-from services.anchor_signing import AnchorSigner
-from services.anchor_store import AnchorStore
-from services.audit_anchor import AnchorResult, anchor_chain
-from services.audit_log import verify_export, write_audit_file
+from services.audit.anchor_signing import AnchorSigner
+from services.audit.anchor_store import AnchorStore
+from services.audit.anchors import AnchorResult, anchor_chain
+from services.audit.export import write_audit_file
+from services.audit.verification import verify_export
 from services.config import load_system_settings
 from services.context import ServiceContext, translate_database_error
 from services.errors import Conflict, Forbidden, InvalidInput, Unavailable
