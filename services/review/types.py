@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.domain import ExtractionStatus
 from services.errors import InvalidInput
-from services.extraction.types import FIELD_NAMES, FieldName
+from services.extraction.types import FIELD_NAMES, FieldName, SourceSpan
 
 # What a screen shows, and a reviewer types, for a cancellation fee the contract does not mention (NULL).
 NOT_STATED = "not stated"
@@ -44,8 +44,8 @@ class FieldDetail(BaseModel):
     value: Decimal | str | None
     confidence: int
     below_threshold: bool
-    # As stored: page, line, section, start, end, quote, alignment and (sometimes) note.
-    source: dict[str, Any] | None
+    # Where the value was read from, as the extraction stored it (extractions.*_source).
+    source: SourceSpan | None
     corrected: bool
 
     @property

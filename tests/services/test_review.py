@@ -82,8 +82,8 @@ async def test_the_detail_shows_fields_sources_text_corrections_and_history(
     for field in detail.fields:
         source = field.source
         assert source is not None
-        assert detail.document_text[source["start"] : source["end"]] == source["quote"]
-        assert {"page", "line", "section", "alignment"} <= source.keys()
+        assert detail.document_text[source.start : source.end] == source.quote
+        assert source.page >= 1 and source.line >= 1 and source.alignment == "exact"
     assert detail.claim is not None and detail.claim.username == "alice"
     assert detail.threshold == 80 and detail.min_confidence == 40
     [correction] = detail.corrections
