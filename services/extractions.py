@@ -32,7 +32,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from db.models import Contract, Extraction
 from db.uow import AuditRecord
 from services.access import authorize
-from services.config import SystemSettings, load_system_settings
 from services.context import ServiceContext, system_actor
 from services.domain import ProviderName
 from services.errors import InvalidInput, ServiceError
@@ -42,6 +41,7 @@ from services.extraction.types import FIELD_NAMES
 from services.metrics import refresh_metrics_for_days
 from services.permissions import Permission
 from services.quality.routing import Route, Routing, route
+from services.system_settings import SystemSettings, load_system_settings
 
 log = logging.getLogger(__name__)
 

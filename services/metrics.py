@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DailyExtractionStatsView
 from services.access import authorize
-from services.config import load_system_settings
 from services.context import ServiceContext
 from services.domain import ConfidenceBand
 from services.errors import InvalidInput
 from services.extraction.types import FIELD_NAMES, FieldName
 from services.permissions import Permission
+from services.system_settings import load_system_settings
 
 MAX_PERIOD_DAYS = 3_660
 DEFAULT_DISTRIBUTION_DAYS = 30

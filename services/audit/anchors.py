@@ -40,11 +40,11 @@ from services.audit.anchor_signing import (
     public_key_text,
 )
 from services.audit.anchor_store import AnchorStore, Appended, open_anchor_store
-from services.config import load_system_settings
 from services.context import ServiceContext
 from services.errors import Conflict
 from services.permissions import Permission
 from services.settings import Settings
+from services.system_settings import load_system_settings
 
 ANCHOR_FORMAT = "refund-review audit anchor"
 ANCHOR_VERSION = 1

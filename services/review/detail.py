@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import authorize
 from services.audit.summaries import summarize_event
-from services.config import SystemSettings
 from services.context import ServiceContext
 from services.errors import NotFound, SavedButNotReloaded
 from services.extraction.types import FIELD_LABELS, FIELD_NAMES
 from services.input_text import contract_id as checked_contract_id
 from services.permissions import Permission
 from services.review.types import ClaimInfo, CorrectionEntry, ExtractionDetail, FieldDetail, HistoryEntry
+from services.system_settings import setting_text
 
 HISTORY_LIMIT = 50
 
@@ -36,8 +36,7 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
        reviewer.username AS reviewed_by,
        e.claim_expires_at > now() AS claim_live, e.claimed_by, claimant.username AS claimant,
        e.claimed_at, e.claim_expires_at,
-       coalesce((SELECT value::integer FROM system_config WHERE key = 'confidence_threshold'),
-                :default_threshold) AS threshold,
+       {threshold} AS threshold,
        now() AS as_of,
        (SELECT coalesce(json_agg(json_build_object(
                    'field', k.field_name, 'old', k.original_value, 'new', k.corrected_value,
@@ -59,6 +58,7 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
   LEFT JOIN users reviewer ON reviewer.id = e.reviewed_by
  WHERE {key}
 """
+_THRESHOLD = setting_text("confidence_threshold")
 _JSON_COLUMNS = dict.fromkeys(
     (
         "vehicle_info",
@@ -70,8 +70,10 @@ _JSON_COLUMNS = dict.fromkeys(
     ),
     JSONB,
 )
-_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key")).columns(**_JSON_COLUMNS)
-_DETAIL_BY_CONTRACT = text(_DETAIL_SQL.format(key="e.contract_id = :key")).columns(**_JSON_COLUMNS)
+_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key", threshold=_THRESHOLD)).columns(**_JSON_COLUMNS)
+_DETAIL_BY_CONTRACT = text(_DETAIL_SQL.format(key="e.contract_id = :key", threshold=_THRESHOLD)).columns(
+    **_JSON_COLUMNS
+)
 
 
 async def load_detail(session: AsyncSession, extraction_id: uuid.UUID) -> ExtractionDetail:
@@ -81,7 +83,6 @@ async def load_detail(session: AsyncSession, extraction_id: uuid.UUID) -> Extrac
 async def _load_detail(session: AsyncSession, statement: Any, key: object) -> ExtractionDetail:
     params = {
         "key": key,
-        "default_threshold": SystemSettings.model_fields["confidence_threshold"].default,
         "history_limit": HISTORY_LIMIT,
     }
     row = (await session.execute(statement, params)).mappings().first()

@@ -34,8 +34,9 @@ from services.errors import InvalidInput
 from services.extraction.types import FIELD_NAMES, FieldName
 from services.permissions import Permission
 from services.quality.routing import below_thresholds_sql, field_threshold_sql
-from services.review.statements import IS_PENDING, setting
+from services.review.statements import IS_PENDING
 from services.review.types import checked_field
+from services.system_settings import setting_sql
 
 MAX_PAGE_SIZE = 200
 
@@ -258,7 +259,7 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
     answer from the index alone (an index-only scan) rather than visiting 300,000 table rows; the live
     claims are counted through the small claimed_by index.
     """
-    threshold = setting("confidence_threshold", Integer)
+    threshold = setting_sql("confidence_threshold")
     bands = [
         func.count().filter(Extraction.min_confidence.between(*band.bounds)).label(band.name)
         for band in ConfidenceBand

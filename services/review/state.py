@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Select,
     func,
     select,
@@ -25,8 +24,9 @@ from db.models import AuditEvent, Extraction, User
 from services.context import Actor
 from services.errors import Conflict, NotFound
 from services.extraction.types import FIELD_NAMES, FieldName
-from services.review.statements import ITEM, setting
+from services.review.statements import ITEM
 from services.review.types import clock
+from services.system_settings import setting_sql
 
 # Events that change what a reviewer sees; the latest one names who made a screen stale.
 _CHANGE_EVENTS = ("correct", "approve", "reject", "reopen", "extract")
@@ -73,7 +73,7 @@ def _state_statement(*, lock: bool) -> Select[Any]:
             reviewer.username.label("reviewer"),
             Extraction.reviewed_at,
             *(getattr(Extraction, name) for name in FIELD_NAMES),
-            setting("require_correction_reason", Boolean).label("require_reason"),
+            setting_sql("require_correction_reason").label("require_reason"),
             func.now().label("as_of"),
         )
         .outerjoin(claimant, claimant.id == Extraction.claimed_by)

@@ -10,20 +10,16 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
-    Integer,
     bindparam,
-    cast,
     func,
     literal_column,
     or_,
-    select,
 )
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from db.models import Extraction, SystemConfig
-from services.config import SystemSettings
+from db.models import Extraction
+from services.system_settings import setting_sql
 
 # Spelled as a literal, not a bind parameter: only then can a prepared (generic) plan use the partial
 # index extractions_queue_idx, whose predicate is status = 'pending'.
@@ -34,17 +30,8 @@ ACTOR = bindparam("actor", type_=PG_UUID(as_uuid=True))
 ITEM = bindparam("item", type_=PG_UUID(as_uuid=True))
 
 
-def setting(key: str, type_: type[Integer] | type[Boolean]) -> ColumnElement[Any]:
-    """A system_config value inline in a statement, so hot paths read settings without a round trip."""
-    default = SystemSettings.model_fields[key].default
-    return func.coalesce(
-        select(cast(SystemConfig.value, type_)).where(SystemConfig.key == key).scalar_subquery(),
-        default,
-    )
-
-
 def lease_end() -> ColumnElement[Any]:
-    return func.now() + func.make_interval(0, 0, 0, 0, 0, setting("claim_lease_minutes", Integer))
+    return func.now() + func.make_interval(0, 0, 0, 0, 0, setting_sql("claim_lease_minutes"))
 
 
 def claim_open_to(user_id: uuid.UUID | None) -> ColumnElement[bool]:
