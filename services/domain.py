@@ -14,7 +14,6 @@ from typing import Literal, get_args
 ProviderName = Literal["rules", "anthropic", "bedrock", "openai"]
 LLMProviderName = Literal["anthropic", "bedrock", "openai"]
 PROVIDER_NAMES: tuple[ProviderName, ...] = get_args(ProviderName)
-LLM_PROVIDER_NAMES: tuple[LLMProviderName, ...] = get_args(LLMProviderName)
 
 # Where an extraction stands in review (extractions_status_valid).
 ExtractionStatus = Literal["pending", "approved", "rejected"]
