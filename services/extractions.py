@@ -38,7 +38,7 @@ from services.errors import InvalidInput, ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
 from services.extraction.providers.registry import check_provider_name
 from services.extraction.types import FIELD_NAMES
-from services.metrics import refresh_metrics_for_days
+from services.metrics.refresh import refresh_metrics_for_days
 from services.permissions import Permission
 from services.quality.routing import Route, Routing, route
 from services.system_settings import SystemSettings, load_system_settings

@@ -56,7 +56,7 @@ from services.audit.export import write_audit_file
 from services.audit.verification import verify_export
 from services.context import ServiceContext, translate_database_error
 from services.errors import Conflict, Forbidden, InvalidInput, Unavailable
-from services.metrics import refresh_extraction_metrics
+from services.metrics.refresh import refresh_extraction_metrics
 from services.permissions import Permission
 from services.system_settings import load_system_settings, setting_sql
 

@@ -367,7 +367,7 @@ async def metric_rows(superuser: asyncpg.Connection) -> dict[tuple[dt.date, str]
 @pytest.fixture
 def no_margin(monkeypatch: pytest.MonkeyPatch) -> None:
     """No transaction is left open in these tests, so the refresh need not look back."""
-    monkeypatch.setattr(metrics, "REFRESH_MARGIN", dt.timedelta(0))
+    monkeypatch.setattr(metrics.refresh, "REFRESH_MARGIN", dt.timedelta(0))
 
 
 @pytest.mark.usefixtures("no_margin")
