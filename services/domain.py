@@ -10,6 +10,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal, get_args
 
+# The three refund fields an extraction reads from a contract, and how screens and summaries name them.
+FieldName = Literal["gap_insurance_premium", "refund_calculation_method", "cancellation_fee"]
+FIELD_NAMES: tuple[FieldName, ...] = get_args(FieldName)
+FIELD_LABELS: dict[str, str] = {
+    "gap_insurance_premium": "GAP premium",
+    "refund_calculation_method": "refund method",
+    "cancellation_fee": "cancellation fee",
+}
+RefundMethod = Literal["Pro-Rata", "Rule of 78s", "Actuarial", "Short-Rate", "Unknown"]
+REFUND_METHODS: tuple[RefundMethod, ...] = get_args(RefundMethod)
+
 # Who produced an extraction: the offline rules, or one of the LLM providers.
 ProviderName = Literal["rules", "anthropic", "bedrock", "openai"]
 LLMProviderName = Literal["anthropic", "bedrock", "openai"]

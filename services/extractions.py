@@ -33,11 +33,10 @@ from db.models import Contract, Extraction
 from db.uow import AuditRecord
 from services.access import authorize
 from services.context import ServiceContext, system_actor
-from services.domain import ProviderName
+from services.domain import FIELD_NAMES, ProviderName
 from services.errors import InvalidInput, ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
 from services.extraction.providers.registry import check_provider_name
-from services.extraction.types import FIELD_NAMES
 from services.metrics.refresh import refresh_metrics_for_days
 from services.permissions import Permission
 from services.quality.routing import Route, Routing, route

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import SystemConfig
-from services.extraction.types import FIELD_NAMES, FieldName
+from services.domain import FIELD_NAMES, FieldName
 
 
 class ModelPrice(BaseModel):

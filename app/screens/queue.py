@@ -20,8 +20,8 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Select, Static
 
 from app.screens.base import WorkstationScreen
-from services.domain import PROVIDER_NAMES, ConfidenceBand
-from services.extraction.types import FIELD_LABELS, FIELD_NAMES
+from services.domain import FIELD_LABELS, PROVIDER_NAMES, ConfidenceBand
+from services.extraction.types import FIELD_NAMES
 from services.review import (
     ExtractionDetail,
     QueueCounts,

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from services.extraction.types import FIELD_LABELS
+from services.domain import FIELD_LABELS
 
 SUMMARY_MAX = 160
 

@@ -25,8 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import DailyExtractionStatsView
 from services.access import authorize
 from services.context import ServiceContext
-from services.domain import ConfidenceBand
-from services.extraction.types import FIELD_NAMES, FieldName
+from services.domain import FIELD_NAMES, ConfidenceBand, FieldName
 from services.metrics.period import Period
 from services.permissions import Permission
 from services.system_settings import load_system_settings

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from services.access import authorize
 from services.context import ServiceContext
-from services.extraction.types import FIELD_NAMES, FieldName
+from services.domain import FIELD_NAMES, FieldName
 from services.metrics.period import Period
 from services.permissions import Permission
 from services.quality.calibration import (

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.models import Extraction, SystemConfig
-from services.extraction.types import FIELD_LABELS, FIELD_NAMES, FieldName
+from services.domain import FIELD_LABELS, FIELD_NAMES, FieldName
 from services.system_settings import SystemSettings, setting_sql
 
 Route = Literal["review", "qa_sample", "auto_approve", "passes"]

@@ -17,10 +17,10 @@ from sqlalchemy import (
 from db.models import Correction, Extraction
 from services.access import authorize
 from services.context import ServiceContext
+from services.domain import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName, RefundMethod
 from services.errors import InvalidInput
 from services.extraction.amounts import AmountError, parse_amount
 from services.extraction.methods import canonical_method
-from services.extraction.types import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName, RefundMethod
 from services.input_text import typed_text
 from services.permissions import Permission
 from services.review.detail import reload_after_commit

@@ -20,9 +20,8 @@ from sqlalchemy import (
 from db.models import Extraction
 from services.access import authorize
 from services.context import Actor, ServiceContext
-from services.domain import ExtractionStatus
+from services.domain import FIELD_LABELS, ExtractionStatus, FieldName
 from services.errors import Conflict, Forbidden, InvalidInput
-from services.extraction.types import FIELD_LABELS, FieldName
 from services.input_text import typed_text
 from services.permissions import Permission
 from services.review.detail import reload_after_commit

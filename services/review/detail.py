@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.access import authorize
 from services.audit.summaries import summarize_event
 from services.context import ServiceContext
+from services.domain import FIELD_LABELS, FIELD_NAMES
 from services.errors import NotFound, SavedButNotReloaded
-from services.extraction.types import FIELD_LABELS, FIELD_NAMES
 from services.input_text import contract_id as checked_contract_id
 from services.permissions import Permission
 from services.review.types import ClaimInfo, CorrectionEntry, ExtractionDetail, FieldDetail, HistoryEntry

@@ -29,9 +29,8 @@ from sqlalchemy.orm import aliased
 from db.models import Contract, Extraction, User
 from services.access import authorize
 from services.context import ServiceContext
-from services.domain import PROVIDER_NAMES, ConfidenceBand, ProviderName
+from services.domain import FIELD_NAMES, PROVIDER_NAMES, ConfidenceBand, FieldName, ProviderName
 from services.errors import InvalidInput
-from services.extraction.types import FIELD_NAMES, FieldName
 from services.permissions import Permission
 from services.quality.routing import below_thresholds_sql, field_threshold_sql
 from services.review.statements import IS_PENDING

@@ -22,8 +22,8 @@ from sqlalchemy.orm import aliased
 
 from db.models import AuditEvent, Extraction, User
 from services.context import Actor
+from services.domain import FIELD_NAMES, FieldName
 from services.errors import Conflict, NotFound
-from services.extraction.types import FIELD_NAMES, FieldName
 from services.review.statements import ITEM
 from services.review.types import clock
 from services.system_settings import setting_sql

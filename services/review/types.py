@@ -14,9 +14,9 @@ from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ConfigDict
 
-from services.domain import ExtractionStatus
+from services.domain import FIELD_NAMES, ExtractionStatus, FieldName
 from services.errors import InvalidInput
-from services.extraction.types import FIELD_NAMES, FieldName, SourceSpan
+from services.extraction.types import SourceSpan
 
 # What a screen shows, and a reviewer types, for a cancellation fee the contract does not mention (NULL).
 NOT_STATED = "not stated"

@@ -23,7 +23,7 @@ from app.screens.queue import QueueScreen
 from app.workstation import RefundReviewApp
 from db.models import Extraction
 from services.context import ServiceContext
-from services.extraction.types import FIELD_LABELS
+from services.domain import FIELD_LABELS
 from services.metrics import (
     Period,
     confidence_distribution,
