@@ -34,8 +34,7 @@ from db.database import Database
 from services.auth import logout
 from services.context import ServiceContext
 from services.errors import SessionExpired
-from services.queue import release
-from services.review import reopen
+from services.review import release, reopen
 from services.settings import Settings
 from synthetic.seeding.bulk import raw_connection
 from synthetic.seeding.scale import Progress

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.queue import QueueCursor
+from services.review import QueueCursor
 
 _WORD = re.compile(r"[A-Za-z]{5,}")
 # Words whose hits are many or few: full-text cost depends on how common a word is.

@@ -18,8 +18,9 @@ from benchmarks.context import BenchContext
 from benchmarks.figures import Figure, latency
 from benchmarks.samples import WriteItem
 from benchmarks.timing import Measured, run_timed
-from services.audit_log import contract_history
+from services.audit import contract_history
 from services.contracts import search_contracts
+from services.domain import PROVIDER_NAMES, ConfidenceBand
 from services.extraction.types import FIELD_NAMES
 from services.metrics import (
     Period,
@@ -30,8 +31,16 @@ from services.metrics import (
     queue_health,
     reviewer_activity,
 )
-from services.queue import PROVIDERS, ConfidenceBand, QueueCursor, claim_next, queue_page, release
-from services.review import ExtractionDetail, approve, correct_field, get_detail
+from services.review import (
+    ExtractionDetail,
+    QueueCursor,
+    approve,
+    claim_next,
+    correct_field,
+    get_detail,
+    queue_page,
+    release,
+)
 
 QUEUE_PAGE = 50
 PERIODS_NOTE = "today, this week, last 30 and 365 days in turn"
@@ -47,7 +56,7 @@ def queue_filters(i: int) -> dict[str, str]:
     """Every filter the queue screen offers, in turn: a field below threshold, a provider, a band."""
     choices: list[dict[str, str]] = [
         *({"field": f} for f in FIELD_NAMES),
-        *({"provider": p} for p in PROVIDERS),
+        *({"provider": p} for p in PROVIDER_NAMES),
         *({"band": b.value} for b in ConfidenceBand),
     ]
     return choices[i % len(choices)]

@@ -34,8 +34,7 @@ from benchmarks.service_calls import CORRECTION_NOTE, QUEUE_PAGE, queue_position
 from services.context import ServiceContext
 from services.errors import Unavailable
 from services.metrics import Period, reviewer_activity
-from services.queue import claim_next, queue_page
-from services.review import approve, correct_field, get_detail
+from services.review import approve, claim_next, correct_field, get_detail, queue_page
 
 GROUP = "service vs bare"
 # The service may take at most this many times what its SQL takes on a bare connection.

@@ -8,7 +8,7 @@ starting to the last one finishing.
 
 Writes: each of `writers` sessions corrects and approves its own items (from the far end of the queue),
 as fast as it can; every write carries its audit event and its link in the hash chain, which serializes
-the writes' last moment. Afterwards `refund-review audit verify` (services.audit_chain) walks the whole
+the writes' last moment. Afterwards `refund-review audit verify` (services.audit.chain) walks the whole
 chain.
 
 Claims: each of `claimers` sessions claims the head of the queue and gives the item back, over and
@@ -33,12 +33,11 @@ from benchmarks.figures import Check, Figure, rate
 from benchmarks.samples import WriteItem
 from benchmarks.service_calls import CORRECTION_NOTE
 from db.url import to_async_url
-from services.audit_chain import verify_audit_chain
+from services.audit import verify_audit_chain
 from services.auth import validate_session
 from services.context import Actor, ServiceContext
 from services.errors import Conflict
-from services.queue import claim_next, release
-from services.review import approve, correct_field
+from services.review import approve, claim_next, correct_field, release
 
 GROUP = "throughput"
 MIN_WRITES_PER_SECOND = 500.0

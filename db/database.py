@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,19 +146,3 @@ async def connect(
         location = f"embedded PostgreSQL in {server.pgdata}"
     await probe(url)
     return connect_database(url, owner_url=owner, location=location)
-
-
-@asynccontextmanager
-async def open_database(
-    database_url: str | None,
-    home: Path,
-    *,
-    owner_url: str | None = None,
-    database_name: str = DEFAULT_DATABASE,
-) -> AsyncIterator[Database]:
-    """`connect` for the life of a block."""
-    database = await connect(database_url, home, owner_url=owner_url, database_name=database_name)
-    try:
-        yield database
-    finally:
-        await database.dispose()

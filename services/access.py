@@ -19,6 +19,7 @@ from db.uow import UnitOfWork
 from services.context import Actor
 from services.errors import PasswordChangeRequired, SessionExpired
 from services.permissions import Permission, require
+from services.system_settings import setting_text
 
 # The activity clock is moved at most once a minute: a call that only needs to
 # know the session is alive then takes no row lock, so one person's concurrent
@@ -30,13 +31,12 @@ _TOUCH = text(
           FROM sessions s
           JOIN users u ON u.id = s.user_id AND u.is_active
          WHERE s.id = :sid AND s.user_id = :uid AND s.ended_at IS NULL AND s.expires_at > now()
-           AND s.last_activity_at > now() - make_interval(mins => coalesce(
-               (SELECT value::integer FROM system_config WHERE key = 'idle_timeout_minutes'), 30))
+           AND s.last_activity_at > now() - make_interval(mins => {idle_minutes})
     ), touched AS (
         UPDATE sessions SET last_activity_at = now() WHERE id IN (SELECT id FROM live WHERE stale)
     )
     SELECT password_must_change FROM live
-    """
+    """.format(idle_minutes=setting_text("idle_timeout_minutes"))
 )
 _WHY = text(
     """

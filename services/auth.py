@@ -51,7 +51,6 @@ from db.models import Session, User
 from db.uow import AuditRecord, UnitOfWork
 from services import login_throttle
 from services.access import DEACTIVATED, NOT_LOGGED_IN, SESSION_ENDED, authorize
-from services.config import SystemSettings, load_system_settings
 from services.context import Actor, ServiceContext, open_unit_of_work
 from services.errors import (
     AccountLocked,
@@ -64,8 +63,9 @@ from services.errors import (
 )
 from services.passwords import check_password_policy, hash_password, verify_password
 from services.permissions import Permission, require
-from services.queue import release_all_claims
+from services.review.claims import release_all_claims
 from services.settings import PRODUCTION_BCRYPT_ROUNDS
+from services.system_settings import SystemSettings, load_system_settings, setting_text
 from services.users import USER_COLUMNS, UserInfo, normalize_username, revoke_sessions, user_info
 
 LOGIN_FAILED = "The username or password is not right."
@@ -79,10 +79,9 @@ _SESSION_STATE = text(
            s.expires_at <= now() AS expired, s.last_activity_at + i.idle <= now() AS idle, u.is_active
       FROM sessions s
       JOIN users u ON u.id = s.user_id
-     CROSS JOIN (SELECT make_interval(mins => coalesce(
-                     (SELECT value::integer FROM system_config WHERE key = 'idle_timeout_minutes'), 30)) AS idle) i
+     CROSS JOIN (SELECT make_interval(mins => {idle_minutes}) AS idle) i
      WHERE s.id = :sid AND s.user_id = :uid
-    """
+    """.format(idle_minutes=setting_text("idle_timeout_minutes"))
 )
 
 

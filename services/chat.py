@@ -37,7 +37,6 @@ from services.chat_retrieval import (
     answer_question,
     citation_for,
 )
-from services.config import SystemSettings, load_system_settings
 from services.context import ServiceContext
 from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from services.extraction.locate import DocumentIndex
@@ -45,6 +44,7 @@ from services.extraction.pricing import call_cost
 from services.input_text import contract_id as checked_contract_id
 from services.input_text import document_text, typed_text
 from services.permissions import Permission
+from services.system_settings import SystemSettings, load_system_settings
 
 MAX_QUESTION_CHARS = 2_000
 HISTORY_LIMIT = 200

@@ -5,66 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import SystemConfig, User
 from services.access import authorize, check_session
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound
-from services.extraction.types import FIELD_NAMES, FieldName
 from services.input_text import typed_text
 from services.permissions import Permission
+from services.system_settings import SystemSettings, load_system_settings, typed_value
 
 SECRET_MASK = "••••••••"
 MAX_VALUE_CHARS = 20_000
-
-
-class ModelPrice(BaseModel):
-    input_per_mtok: Decimal = Field(ge=0)
-    output_per_mtok: Decimal = Field(ge=0)
-
-
-class SystemSettings(BaseModel):
-    """Every setting a service reads, typed; defaults match the migration's rows."""
-
-    confidence_threshold: int = 80
-    session_timeout_hours: int = 4
-    idle_timeout_minutes: int = 30
-    max_failed_logins: int = 5
-    login_delay_max_seconds: int = 900
-    claim_lease_minutes: int = 15
-    queue_sla_hours: int = 24
-    require_correction_reason: bool = True
-    llm_default_provider: str = "rules"
-    max_retries: int = 3
-    circuit_breaker_threshold: int = 5
-    circuit_breaker_cooldown_seconds: int = 60
-    extraction_timeout_seconds: int = 60
-    chat_enabled: bool = True
-    audit_retention_years: int = 7
-    audit_partitions_ahead: int = 3
-    anthropic_model: str = "claude-sonnet-4-6"
-    bedrock_model_id: str = "anthropic.claude-3-5-sonnet-20240620-v1:0"
-    openai_model: str = "gpt-4o-mini"
-    llm_pricing: dict[str, ModelPrice] = Field(default_factory=dict)
-    refund_four_eyes_amount: Decimal = Decimal("1000")
-    qa_sample_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
-    auto_approve: bool = False
-    target_error_rate: Decimal = Field(default=Decimal("0.01"), gt=0, le=Decimal("0.5"))
-    # Only the fields whose threshold differs from confidence_threshold are named: the global setting stays
-    # the one knob for everything else (see field_threshold).
-    field_thresholds: dict[FieldName, Annotated[int, Field(ge=0, le=100)]] = Field(default_factory=dict)
-
-    def field_threshold(self, name: FieldName) -> int:
-        """The confidence a field needs to pass without review: its own threshold, else the global one."""
-        return self.field_thresholds.get(name, self.confidence_threshold)
-
-    def thresholds(self) -> dict[FieldName, int]:
-        return {name: self.field_threshold(name) for name in FIELD_NAMES}
 
 
 class ConfigEntry(BaseModel):
@@ -78,27 +32,6 @@ class ConfigEntry(BaseModel):
     is_secret: bool
     updated_at: dt.datetime
     updated_by: str | None
-
-
-def _typed(value: str, value_type: str) -> Any:
-    if value_type == "integer":
-        return int(value)
-    if value_type == "decimal":
-        return Decimal(value)
-    if value_type == "boolean":
-        return value == "true"
-    if value_type == "json":
-        return json.loads(value)
-    return value
-
-
-async def load_system_settings(session: AsyncSession) -> SystemSettings:
-    """All settings in one query, inside the caller's transaction."""
-    rows = (
-        await session.execute(select(SystemConfig.key, SystemConfig.value, SystemConfig.value_type))
-    ).all()
-    known = SystemSettings.model_fields
-    return SystemSettings(**{key: _typed(value, kind) for key, value, kind in rows if key in known})
 
 
 async def get_system_settings(ctx: ServiceContext) -> SystemSettings:
@@ -183,7 +116,7 @@ def normalize_value(row: SystemConfig, raw: str) -> str:
         raise InvalidInput(f"{row.key} must be one of: {', '.join(row.allowed_values)}.")
     if row.key in SystemSettings.model_fields:
         try:
-            SystemSettings.model_validate({row.key: _typed(text, kind)})
+            SystemSettings.model_validate({row.key: typed_value(text, kind)})
         except ValidationError as exc:
             raise InvalidInput(f"{row.key}: {exc.errors()[0]['msg']}.") from exc
     return text

@@ -39,10 +39,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import authorize
 from services.context import ServiceContext
+from services.domain import ExtractionStatus
 from services.errors import InvalidInput
 from services.input_text import typed_text
 from services.permissions import Permission
-from services.review import ExtractionStatus
 
 MatchKind = Literal["contract_id", "account", "vin", "vehicle", "customer", "text"]
 ContractType = Literal["retail_installment", "lease", "balloon", "refinance"]

@@ -32,16 +32,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from db.models import Contract, Extraction
 from db.uow import AuditRecord
 from services.access import authorize
-from services.config import SystemSettings, load_system_settings
 from services.context import ServiceContext, system_actor
+from services.domain import FIELD_NAMES, ProviderName
 from services.errors import InvalidInput, ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
-from services.extraction.providers.base import ProviderName
 from services.extraction.providers.registry import check_provider_name
-from services.extraction.types import FIELD_NAMES
-from services.metrics import refresh_metrics_for_days
+from services.metrics.refresh import refresh_metrics_for_days
 from services.permissions import Permission
 from services.quality.routing import Route, Routing, route
+from services.system_settings import SystemSettings, load_system_settings
 
 log = logging.getLogger(__name__)
 

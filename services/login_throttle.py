@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from db.models import LoginThrottle
 from db.uow import UnitOfWork
-from services.config import SystemSettings
+from services.system_settings import SystemSettings
 
 FORGET_AFTER = dt.timedelta(days=1)
 # Forgotten rows cleared by each failure: more than arrive, so the table cannot grow without end.

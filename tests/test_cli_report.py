@@ -16,8 +16,7 @@ from sqlalchemy.engine import URL
 from app.cli import main
 from db.database import Database
 from services.quality.reviewers import CSV_COLUMNS
-from services.queue import claim_extraction
-from services.review import approve
+from services.review import approve, claim_extraction
 from tests.services.conftest import PASSWORD, create_contract, create_person
 
 

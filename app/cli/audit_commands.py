@@ -10,21 +10,27 @@ import click
 from app import exit_codes
 from app.cli.progress import bar
 from app.cli.runner import CliState, echo, fail, run
-from services.anchor_signing import public_key_text
-from services.audit_anchor import AnchorResult, anchor_chain, anchor_source, signer_from
-from services.audit_chain import ChainVerification, verify_audit_chain
-from services.audit_log import (
+from services.audit import (
     EVENT_TYPES,
     EXPORT_FORMATS,
+    AnchorResult,
     AuditPage,
+    ChainVerification,
+    ExportCheck,
     ExportFormat,
     ExportSummary,
+    anchor_chain,
+    anchor_source,
     audit_page,
+    check_against_database,
+    check_export_file,
     export_audit,
     export_path,
+    public_key_text,
+    signer_from,
+    verify_audit_chain,
 )
 from services.errors import ServiceError
-from services.export_check import ExportCheck, check_against_database, check_export_file
 from services.runtime import Runtime
 
 

@@ -13,9 +13,9 @@ from app.cli.progress import bar
 from app.cli.runner import CliState, echo, fail, run
 from services.config import SystemSettings
 from services.documents.readers import read_document
+from services.domain import PROVIDER_NAMES
 from services.errors import ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
-from services.extraction.providers.base import PROVIDER_NAMES
 from services.extraction.types import FieldResult
 from services.extractions import MAX_CONCURRENCY, ExtractionBatch, extract_contracts
 from services.runtime import Runtime

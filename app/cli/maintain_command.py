@@ -8,8 +8,7 @@ import click
 
 from app.cli.audit_commands import anchor_line
 from app.cli.runner import CliState, echo, run
-from services.audit_anchor import anchor_source, signer_from
-from services.retention import MIN_PARTITIONS_AHEAD, run_maintenance
+from services.audit import MIN_PARTITIONS_AHEAD, anchor_source, run_maintenance, signer_from
 from services.runtime import Runtime
 
 

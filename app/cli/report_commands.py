@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from app.cli.runner import CliState, run
-from services.extraction.types import FIELD_LABELS
+from services.domain import FIELD_LABELS
 from services.metrics import MAX_PERIOD_DAYS, Period
 from services.quality.reports import CalibrationReport, RateView, calibration_report
 from services.quality.reviewers import (

@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, ProgressBar, Select, Static
 
 from app.dialogs.form_dialog import FormDialog
-from services.audit_log import EXPORT_FORMATS, ExportFormat, ExportSummary, export_audit, export_path
+from services.audit import EXPORT_FORMATS, ExportFormat, ExportSummary, export_audit, export_path
 
 DATE_FORMAT_HINT = "YYYY-MM-DD"
 

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from app.dialogs.base import WorkstationDialog
-from services.extraction.types import FIELD_LABELS
+from services.domain import FIELD_LABELS
 from services.review import ExtractionDetail
 from widgets.plain import plain
 

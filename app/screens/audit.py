@@ -25,9 +25,16 @@ from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Select
 
 from app.dialogs.export_dialog import ExportDialog, parse_day
 from app.screens.base import WorkstationScreen
-from services.audit_anchor import anchor_source
-from services.audit_chain import ChainVerification, verify_audit_chain
-from services.audit_log import EVENT_TYPES, AuditCursor, AuditItem, ExportSummary, audit_page
+from services.audit import (
+    EVENT_TYPES,
+    AuditCursor,
+    AuditItem,
+    ChainVerification,
+    ExportSummary,
+    anchor_source,
+    audit_page,
+    verify_audit_chain,
+)
 from services.permissions import Permission, allowed
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain, shown

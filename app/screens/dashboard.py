@@ -29,8 +29,8 @@ from textual.worker import Worker, WorkerState
 from app.caller import report_failure
 from app.screens.base import WorkstationScreen
 from app.screens.queue import age_text
+from services.domain import FIELD_LABELS
 from services.errors import ServiceError, SessionExpired
-from services.extraction.types import FIELD_LABELS
 from services.metrics import (
     ConfidenceDistribution,
     CorrectionSummary,

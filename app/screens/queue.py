@@ -20,10 +20,10 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Select, Static
 
 from app.screens.base import WorkstationScreen
-from services.extraction.types import FIELD_LABELS, FIELD_NAMES
-from services.queue import (
-    PROVIDERS,
-    ConfidenceBand,
+from services.domain import FIELD_LABELS, PROVIDER_NAMES, ConfidenceBand
+from services.extraction.types import FIELD_NAMES
+from services.review import (
+    ExtractionDetail,
     QueueCounts,
     QueueCursor,
     QueueFilter,
@@ -33,7 +33,6 @@ from services.queue import (
     queue_counts,
     queue_page,
 )
-from services.review import ExtractionDetail
 from widgets.confidence import confidence_bar
 from widgets.key_footer import KeyFooter
 from widgets.plain import plain
@@ -84,7 +83,7 @@ class QueueScreen(WorkstationScreen):
                 prompt="Any field below threshold",
                 id="filter-field",
             )
-            yield Select([(p, p) for p in PROVIDERS], prompt="Any provider", id="filter-provider")
+            yield Select([(p, p) for p in PROVIDER_NAMES], prompt="Any provider", id="filter-provider")
             yield Select(
                 [(b.value, b.value) for b in ConfidenceBand], prompt="Any confidence", id="filter-band"
             )

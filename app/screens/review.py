@@ -25,16 +25,19 @@ from app.dialogs.correction_dialog import CorrectionDialog, CorrectionRequest
 from app.screens.base import WorkstationScreen
 from services.errors import Conflict
 from services.permissions import Permission, allowed
-from services.queue import NO_FILTER, QueueFilter, claim_next, release
 from services.review import (
+    NO_FILTER,
     REJECTION_REASONS,
     Decision,
     ExtractionDetail,
     FieldDetail,
+    QueueFilter,
     approve,
+    claim_next,
     correct_field,
     get_detail,
     reject,
+    release,
     reopen,
     undo_last_decision,
 )
@@ -48,15 +51,15 @@ T = TypeVar("T")
 
 
 def field_view(field: FieldDetail, threshold: int) -> FieldView:
-    source = field.source or {}
+    source = field.source
     return FieldView(
         name=field.name,
         label=sentence_case(field.label),
         value=shown_value(field.value),
         confidence=field.confidence,
         threshold=threshold,
-        alignment=source.get("alignment"),
-        note=source.get("note"),
+        alignment=None if source is None else source.alignment,
+        note=None if source is None else source.note,
         corrected=field.corrected,
     )
 
@@ -68,14 +71,12 @@ def weakest_field(detail: ExtractionDetail) -> int:
 
 def source_caption(field: FieldDetail) -> Text:
     source = field.source
-    if not source:
+    if source is None:
         return Text(f"{sentence_case(field.label)}: no source in the contract text", style="yellow")
-    where = Text(
-        f"{sentence_case(field.label)} — page {source.get('page', '?')}, line {source.get('line', '?')}"
-    )
-    if source.get("section"):
-        where.append(f" · {shown(source['section'])}", style="bold")
-    alignment = source.get("alignment")
+    where = Text(f"{sentence_case(field.label)} — page {source.page}, line {source.line}")
+    if source.section:
+        where.append(f" · {shown(source.section)}", style="bold")
+    alignment = source.alignment
     if alignment == "fuzzy":
         where.append(" · fuzzy match", style="yellow")
     elif alignment == "unaligned":
@@ -85,10 +86,10 @@ def source_caption(field: FieldDetail) -> Text:
 
 def source_span(field: FieldDetail) -> tuple[int, int] | None:
     """The stored-text span a value was read from; None when there is none or it is not in the text."""
-    source = field.source or {}
-    if source.get("alignment") == "unaligned" or source.get("end", 0) <= source.get("start", 0):
+    source = field.source
+    if source is None or source.alignment == "unaligned" or source.end <= source.start:
         return None
-    return int(source["start"]), int(source["end"])
+    return source.start, source.end
 
 
 class ReviewScreen(WorkstationScreen):
@@ -223,9 +224,9 @@ class ReviewScreen(WorkstationScreen):
         document = self.query_one(DocumentView)
         self.query_one("#span-location", Static).update(source_caption(field))
         quote = self.query_one("#field-quote", Static)
-        source = field.source or {}
-        if source.get("quote"):
-            quote.update(plain(f"“{source['quote']}”", style="italic"))
+        source = field.source
+        if source is not None and source.quote:
+            quote.update(plain(f"“{source.quote}”", style="italic"))
         else:
             quote.update(Text("No quote recorded for this value.", style="dim"))
         span = source_span(field)

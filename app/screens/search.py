@@ -33,8 +33,7 @@ from services.contracts import (
 )
 from services.errors import Conflict, InvalidInput
 from services.permissions import Permission, allowed
-from services.queue import claim_extraction
-from services.review import ExtractionDetail, get_detail_by_contract
+from services.review import ExtractionDetail, claim_extraction, get_detail_by_contract
 from widgets.confidence import confidence_bar
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain, shown

@@ -17,7 +17,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.config import SystemSettings
+from services.domain import LLMProviderName, ProviderName
 from services.extraction.grounding import ground
 from services.extraction.locate import DocumentIndex
 from services.extraction.pricing import call_cost
@@ -25,9 +25,7 @@ from services.extraction.prompt import PROMPT_VERSION
 from services.extraction.providers.base import (
     CircuitOpen,
     LLMProvider,
-    LLMProviderName,
     ProviderError,
-    ProviderName,
     ProviderNotConfigured,
     ProviderOutput,
     Usage,
@@ -37,6 +35,7 @@ from services.extraction.providers.rules_provider import RulesProvider
 from services.extraction.resilience import BREAKERS, Backoff, CircuitBreakers, call_with_retries
 from services.extraction.types import ExtractionResult
 from services.input_text import document_text
+from services.system_settings import SystemSettings
 
 
 class ExtractionOutcome(BaseModel):

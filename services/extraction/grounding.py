@@ -11,6 +11,7 @@ from bisect import bisect_right
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
+from services.domain import RefundMethod
 from services.extraction.amounts import (
     AmountError,
     amount_support,
@@ -20,7 +21,7 @@ from services.extraction.amounts import (
 )
 from services.extraction.locate import DocumentIndex, lower_preserving_offsets
 from services.extraction.methods import canonical_method, method_supported_by, methods_stated
-from services.extraction.types import AMOUNT_FIELDS, FieldCandidate, FieldResult, RefundMethod, SourceSpan
+from services.extraction.types import AMOUNT_FIELDS, FieldCandidate, FieldResult, SourceSpan
 
 DEFAULT_DEADLINE_S = 0.05
 UNALIGNED_CAP = 20

@@ -11,8 +11,8 @@ GAP charge is refunded, and contracts mention it in the loan disclosures next to
 import re
 from typing import NamedTuple
 
+from services.domain import REFUND_METHODS, RefundMethod
 from services.extraction.locate import lower_preserving_offsets, unhyphenate
-from services.extraction.types import REFUND_METHODS, RefundMethod
 
 
 class MethodMention(NamedTuple):

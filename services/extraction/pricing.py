@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from services.config import ModelPrice
+from services.system_settings import ModelPrice
 
 # cost_usd is numeric(12,6): one millionth of a dollar.
 MICRO_USD = Decimal("0.000001")

@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.domain import FIELD_NAMES, REFUND_METHODS
 from services.extraction.providers.base import MAX_ANSWER_BYTES, PROVIDER_LABELS, MalformedAnswer, Usage
-from services.extraction.types import FIELD_NAMES, REFUND_METHODS, FieldCandidate
+from services.extraction.types import FieldCandidate
 
 PROMPT_VERSION = "refund-terms-v1"
 TOOL_NAME = "record_refund_terms"

@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
+from services.domain import FieldName, RefundMethod
 from services.extraction.amounts import FoundAmount, find_digit_amounts, find_word_amounts
 from services.extraction.grounding import INSTRUCTION_TO_AI
 from services.extraction.labels import (
@@ -31,7 +32,7 @@ from services.extraction.labels import (
     Linked,
 )
 from services.extraction.locate import DocumentIndex, lower_preserving_offsets, unhyphenate
-from services.extraction.types import FieldName, FieldResult, RefundMethod
+from services.extraction.types import FieldResult
 
 _QUOTE_MAX_CHARS = 300
 _LABEL_REACH = 150

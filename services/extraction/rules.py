@@ -16,11 +16,12 @@ import time
 from decimal import Decimal
 from typing import TypeVar
 
+from services.domain import RefundMethod
 from services.extraction.amounts import no_fee_statements
 from services.extraction.labels import FEE_KINDS, Linked
 from services.extraction.methods import find_method_mentions
 from services.extraction.reading import CANCEL_SECTION, Evidence, Mention, Reading
-from services.extraction.types import ExtractionResult, FieldResult, RefundMethod
+from services.extraction.types import ExtractionResult, FieldResult
 
 RULES_VERSION = "1.1"
 

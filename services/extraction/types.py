@@ -5,23 +5,13 @@ so they validate what each field may hold instead of trusting whoever built them
 """
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FieldName = Literal["gap_insurance_premium", "refund_calculation_method", "cancellation_fee"]
-FIELD_NAMES: tuple[FieldName, ...] = get_args(FieldName)
+from services.domain import FIELD_NAMES, REFUND_METHODS, FieldName
+
 AMOUNT_FIELDS: frozenset[FieldName] = frozenset({"gap_insurance_premium", "cancellation_fee"})
-
-RefundMethod = Literal["Pro-Rata", "Rule of 78s", "Actuarial", "Short-Rate", "Unknown"]
-REFUND_METHODS: tuple[RefundMethod, ...] = get_args(RefundMethod)
-
-FIELD_LABELS: dict[str, str] = {
-    "gap_insurance_premium": "GAP premium",
-    "refund_calculation_method": "refund method",
-    "cancellation_fee": "cancellation fee",
-}
-"""How screens and summaries name each field."""
 
 Alignment = Literal["exact", "fuzzy", "unaligned"]
 

@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
 from services.access import authorize
-from services.config import load_system_settings
 from services.context import ServiceContext
-from services.extraction.types import FIELD_NAMES, FieldName
-from services.metrics import Period
+from services.domain import FIELD_NAMES, FieldName
+from services.metrics.period import Period
 from services.permissions import Permission
 from services.quality.calibration import (
     BucketRow,
@@ -33,6 +32,7 @@ from services.quality.calibration import (
     suggested_threshold,
     weighted_rate,
 )
+from services.system_settings import load_system_settings
 
 # One row per (provider, model, field, confidence, stratum, reviewed, right): at most a few thousand rows
 # whatever the period, so the grouping is PostgreSQL's and the statistics are Python's.

@@ -22,9 +22,9 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from services.access import authorize
-from services.audit_log import csv_cell
+from services.audit.export import csv_cell
 from services.context import ServiceContext
-from services.metrics import Period
+from services.metrics.period import Period
 from services.permissions import Permission
 
 ReviewerFormat = Literal["csv", "json"]

@@ -19,11 +19,11 @@ from sqlalchemy import Integer, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.models import Extraction, SystemConfig
-from services.config import SystemSettings
-from services.extraction.types import FIELD_LABELS, FIELD_NAMES, FieldName
+from services.domain import FIELD_LABELS, FIELD_NAMES, FieldName
+from services.system_settings import SystemSettings, setting_sql
 
 Route = Literal["review", "qa_sample", "auto_approve", "passes"]
-# The values without which an approval is refused (services/review.py approves only with both).
+# The values without which an approval is refused (services/review/decisions.py approves only with both).
 NEEDED_FOR_APPROVAL: tuple[FieldName, ...] = ("gap_insurance_premium", "refund_calculation_method")
 # Not a security boundary: the draw only needs to be unpredictable to reviewers, and seedable for tests.
 QA_RANDOM = random.Random()
@@ -81,13 +81,7 @@ def field_threshold_sql(name: FieldName) -> Any:
         .where(SystemConfig.key == "field_thresholds")
         .scalar_subquery()
     )
-    default = SystemSettings.model_fields["confidence_threshold"].default
-    overall = (
-        select(cast(SystemConfig.value, Integer))
-        .where(SystemConfig.key == "confidence_threshold")
-        .scalar_subquery()
-    )
-    return func.coalesce(own, overall, default)
+    return func.coalesce(own, setting_sql("confidence_threshold"))
 
 
 def below_thresholds_sql() -> Any:

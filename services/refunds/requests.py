@@ -22,7 +22,6 @@ from sqlalchemy import Sequence, case, func, select
 from db.models import Contract, Extraction, JurisdictionRuleRow, RefundRequest, User
 from db.uow import UnitOfWork
 from services.access import authorize
-from services.config import load_system_settings
 from services.context import ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.input_text import contract_id as checked_contract_id
@@ -32,6 +31,7 @@ from services.refunds.calculation import money, quote_refund
 from services.refunds.jurisdictions import rule_in_force
 from services.refunds.rules import rule_of_row
 from services.refunds.types import DEFAULT_STATE, RefundInputs, RefundReason, Step, Verdict
+from services.system_settings import load_system_settings
 
 RefundStatus = Literal["open", "awaiting_second_approval", "approved", "paid", "not_payable"]
 REFUND_STATUSES: tuple[RefundStatus, ...] = get_args(RefundStatus)

@@ -12,7 +12,8 @@ from typing import Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.extraction.types import MAX_AMOUNT, RefundMethod
+from services.domain import RefundMethod
+from services.extraction.types import MAX_AMOUNT
 from services.refunds.states import STATE_NAMES, state_code
 
 DEFAULT_STATE = "*"

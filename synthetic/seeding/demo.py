@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
 from db.models import Contract, User
-from services import auth, chat, metrics, queue, review, users
+from services import auth, chat, metrics, review, users
 from services.context import ServiceContext
 from services.documents.ingest import ingest_documents
 from services.extraction.types import FIELD_NAMES
@@ -180,7 +180,7 @@ async def _morning_of_reviews(
     reviewers = [
         await _session(ctx, name, bcrypt_rounds) for name, role, _ in DEMO_PEOPLE if role == "reviewer"
     ]
-    page = await queue.queue_page(reviewers[0], limit=200)
+    page = await review.queue_page(reviewers[0], limit=200)
     items = sorted(page.items, key=lambda item: -item.min_confidence)
     # Mostly the confident items, and every fourth of the rest, where the extractor's mistakes are.
     confident = int(len(items) * REVIEWED_SHARE)
@@ -188,7 +188,7 @@ async def _morning_of_reviews(
     approved = rejected = corrections = 0
     for n, item in enumerate(chosen):
         reviewer = reviewers[n % len(reviewers)]
-        detail = await queue.claim_extraction(reviewer, item.extraction_id)
+        detail = await review.claim_extraction(reviewer, item.extraction_id)
         await _read_for_a_while(ctx, detail.extraction_id, rng.randint(*READING_SECONDS))
         if n % 23 == 11:
             await review.reject(reviewer, detail.extraction_id, detail.version, rng.choice(REJECTION_REASONS))
@@ -214,6 +214,6 @@ async def _morning_of_reviews(
             questions += 1
     for reviewer in reviewers:
         await auth.logout(reviewer)
-    pending = (await queue.queue_counts(reviewers[0].as_actor(ctx.actor))).total_pending
+    pending = (await review.queue_counts(reviewers[0].as_actor(ctx.actor))).total_pending
     return {"pending": pending, "approved": approved, "rejected": rejected, "corrections": corrections,
             "chat_questions": questions}  # fmt: skip

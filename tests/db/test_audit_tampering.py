@@ -17,11 +17,18 @@ import pytest
 
 from db.database import Database
 from db.uow import AuditRecord
-from services.anchor_signing import AnchorSigner, TrustedKeys, load_or_create_signer
-from services.anchor_store import DirectoryAnchorStore
-from services.audit_anchor import AnchorSource, AnchorStatement, anchor_chain
-from services.audit_chain import ChainVerification, verify_audit_chain
-from services.audit_log import summarize_event
+from services.audit import (
+    AnchorSigner,
+    AnchorSource,
+    AnchorStatement,
+    ChainVerification,
+    DirectoryAnchorStore,
+    TrustedKeys,
+    anchor_chain,
+    load_or_create_signer,
+    summarize_event,
+    verify_audit_chain,
+)
 from services.context import ServiceContext, system_actor
 from services.errors import Conflict
 

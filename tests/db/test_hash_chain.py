@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from app.cli import main
 from db.database import Database
 from db.uow import AuditRecord
-from services.audit_chain import verify_audit_chain
+from services.audit import verify_audit_chain
 from services.context import ServiceContext, system_actor
 
 _SEQS = text("SELECT seq FROM audit_events ORDER BY seq")

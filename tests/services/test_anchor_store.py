@@ -10,10 +10,16 @@ from botocore.exceptions import ClientError
 
 from db.database import Database
 from db.uow import AuditRecord
-from services.anchor_signing import TrustedKeys, load_or_create_signer
-from services.anchor_store import DirectoryAnchorStore, S3AnchorStore, open_anchor_store
-from services.audit_anchor import AnchorSource, anchor_chain
-from services.audit_chain import verify_audit_chain
+from services.audit import (
+    AnchorSource,
+    DirectoryAnchorStore,
+    S3AnchorStore,
+    TrustedKeys,
+    anchor_chain,
+    load_or_create_signer,
+    open_anchor_store,
+    verify_audit_chain,
+)
 from services.context import ServiceContext
 from services.errors import Conflict, InvalidInput
 from tests.fixtures.s3 import moto_s3_server

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.audit_canonical import (
+from services.audit.canonical import (
     canonical_event_text,
     canonical_json,
     event_hash,

@@ -17,8 +17,7 @@ import asyncpg
 import pytest
 
 from db.models import Extraction
-from services.audit_canonical import canonical_event_text, canonical_json, event_hash
-from services.audit_log import (
+from services.audit import (
     EVENT_TYPES,
     EXPORT_COLUMNS,
     AuditCursor,
@@ -28,6 +27,7 @@ from services.audit_log import (
     summarize_event,
     verify_export,
 )
+from services.audit.canonical import canonical_event_text, canonical_json, event_hash
 from services.context import ServiceContext
 from services.errors import Forbidden, InvalidInput, NotFound
 from tests.services.conftest import MakeContext

@@ -7,9 +7,10 @@ import pytest
 
 from db.database import Database
 from services.access import authorize
-from services.config import SystemSettings, get_system_settings, list_config, update_config
+from services.config import get_system_settings, list_config, update_config
 from services.errors import Forbidden, InvalidInput, NotFound, SessionExpired
 from services.permissions import Permission
+from services.system_settings import SystemSettings, setting_text
 from tests.services.conftest import MakeContext
 
 
@@ -19,9 +20,24 @@ async def test_settings_load_typed_with_the_migrations_defaults(make_context: Ma
     assert settings.confidence_threshold == 80
     assert settings.require_correction_reason is True
     assert settings.llm_pricing["gpt-4o-mini"].output_per_mtok > 0
-    # Every default in code is what the migrations leave in the database.
-    assert settings == SystemSettings(llm_pricing=settings.llm_pricing)
-    assert settings.anthropic_model in settings.llm_pricing
+    # Every default in code is what the migrations leave in the database, prices included: a command
+    # run without a database (extract-file) prices its default model as the workstation does.
+    assert settings == SystemSettings()
+    assert settings.anthropic_model in SystemSettings().llm_pricing
+
+
+async def test_every_setting_has_a_migrated_row_and_sql_reads_the_same_values(
+    make_context: MakeContext, superuser: asyncpg.Connection
+) -> None:
+    await make_context("reviewer")
+    keys = {row["key"] for row in await superuser.fetch("SELECT key FROM system_config")}
+    assert set(SystemSettings.model_fields) <= keys
+    defaults = SystemSettings()
+    for key in ("confidence_threshold", "idle_timeout_minutes", "require_correction_reason"):
+        # The expression the statements embed reads the row, and falls back to the same default.
+        assert await superuser.fetchval(f"SELECT {setting_text(key)}") == getattr(defaults, key)
+    await superuser.execute("DELETE FROM system_config WHERE key = 'confidence_threshold'")
+    assert await superuser.fetchval(f"SELECT {setting_text('confidence_threshold')}") == 80
 
 
 async def test_admin_changes_a_setting_with_validation_and_an_audit_event(

@@ -27,13 +27,13 @@ from db.database import Database, connect_database
 from db.logins import login_url
 from db.url import asyncpg_connect_args
 from services import auth, chat, config, contracts, review, users
-from services.audit_log import audit_page
+from services.audit import audit_page
 from services.context import ServiceContext
 from services.documents.manifest import MetadataError, contract_metadata, parse_manifest
 from services.documents.readers import parse_document
 from services.errors import InvalidInput, ServiceError
 from services.input_text import PLACEHOLDER, document_text, typed_text
-from services.queue import claim_extraction
+from services.review import claim_extraction
 from tests.conftest import WORKSTATION_PASSWORD, _unique, admin_execute
 from tests.hostile import HOSTILE_PIECES, hidden_characters, hostile_text
 from tests.services.conftest import PASSWORD, create_contract, create_person

@@ -12,7 +12,9 @@ import pytest
 
 from db.models import Extraction
 from services import metrics
+from services.audit import run_maintenance
 from services.context import ServiceContext
+from services.domain import ConfidenceBand
 from services.errors import Forbidden, InvalidInput
 from services.metrics import (
     Period,
@@ -25,8 +27,6 @@ from services.metrics import (
     refresh_metrics_for_days,
     reviewer_activity,
 )
-from services.queue import ConfidenceBand
-from services.retention import run_maintenance
 from tests.services.conftest import MakeContext
 
 AddContract = Callable[..., Awaitable[Extraction]]
@@ -367,7 +367,7 @@ async def metric_rows(superuser: asyncpg.Connection) -> dict[tuple[dt.date, str]
 @pytest.fixture
 def no_margin(monkeypatch: pytest.MonkeyPatch) -> None:
     """No transaction is left open in these tests, so the refresh need not look back."""
-    monkeypatch.setattr(metrics, "REFRESH_MARGIN", dt.timedelta(0))
+    monkeypatch.setattr(metrics.refresh, "REFRESH_MARGIN", dt.timedelta(0))
 
 
 @pytest.mark.usefixtures("no_margin")

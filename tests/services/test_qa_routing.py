@@ -19,7 +19,7 @@ from services.extraction.types import FIELD_NAMES, FieldName
 from services.extractions import extract_contracts
 from services.quality import routing
 from services.quality.routing import route
-from services.queue import queue_counts, queue_page
+from services.review import queue_counts, queue_page
 from tests.services.conftest import MakeContext
 from tests.services.test_extractions import add_document
 

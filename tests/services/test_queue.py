@@ -12,17 +12,17 @@ import pytest
 
 from db.models import Extraction
 from services.errors import Conflict, InvalidInput
-from services.queue import (
+from services.review import (
     ConfidenceBand,
     QueueFilter,
     QueueItem,
+    approve,
     claim_extraction,
     claim_next,
     queue_counts,
     queue_page,
     release,
 )
-from services.review import approve
 from tests.services.conftest import MakeContext
 
 AddContract = Callable[..., Awaitable[Extraction]]

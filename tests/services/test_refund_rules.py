@@ -8,7 +8,7 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from services.audit_log import summarize_event
+from services.audit import summarize_event
 from services.context import ServiceContext
 from services.errors import Forbidden, InvalidInput
 from services.refunds.jurisdictions import rule_in_force, starter_rules

@@ -15,12 +15,16 @@ from sqlalchemy import text
 
 from db.database import Database
 from db.engine import create_engine
-from services.audit_chain import verify_audit_chain
-from services.audit_log import verify_export
+from services.audit import (
+    archive_expired_partitions,
+    check_against_database,
+    check_export_file,
+    run_maintenance,
+    verify_audit_chain,
+    verify_export,
+)
 from services.context import ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput, Unavailable
-from services.export_check import check_against_database, check_export_file
-from services.retention import archive_expired_partitions, run_maintenance
 from tests.services.conftest import MakeContext
 
 NOW = dt.datetime(2025, 6, 15, 12, 0, tzinfo=dt.UTC)
@@ -236,7 +240,7 @@ async def test_a_busy_audit_log_is_left_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A long reader holds the table; archiving gives up instead of stalling every writer behind it."""
-    monkeypatch.setattr("services.retention.ARCHIVE_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr("services.audit.retention.ARCHIVE_LOCK_TIMEOUT", "200ms")
     async with database.app.connect() as reader:
         await reader.execute(text("SELECT count(*) FROM audit_events"))
         with pytest.raises(Unavailable, match="audit log is busy"):

@@ -18,13 +18,17 @@ from db.models import Extraction
 from services.context import ROLES, ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, SessionExpired
 from services.permissions import ROLE_PERMISSIONS, Permission
-from services.queue import claim_extraction, claim_next, queue_counts, queue_page, release
 from services.review import (
     approve,
+    claim_extraction,
+    claim_next,
     correct_field,
     get_detail,
     get_detail_by_contract,
+    queue_counts,
+    queue_page,
     reject,
+    release,
     reopen,
     undo_last_decision,
 )
@@ -78,8 +82,8 @@ async def test_the_detail_shows_fields_sources_text_corrections_and_history(
     for field in detail.fields:
         source = field.source
         assert source is not None
-        assert detail.document_text[source["start"] : source["end"]] == source["quote"]
-        assert {"page", "line", "section", "alignment"} <= source.keys()
+        assert detail.document_text[source.start : source.end] == source.quote
+        assert source.page >= 1 and source.line >= 1 and source.alignment == "exact"
     assert detail.claim is not None and detail.claim.username == "alice"
     assert detail.threshold == 80 and detail.min_confidence == 40
     [correction] = detail.corrections

@@ -13,8 +13,7 @@ import pytest
 from db.models import Extraction
 from services.context import ServiceContext
 from services.errors import Conflict
-from services.queue import claim_next
-from services.review import approve, correct_field, reject
+from services.review import approve, claim_next, correct_field, reject
 from tests.services.conftest import MakeContext
 
 AddContract = Callable[..., Awaitable[Extraction]]

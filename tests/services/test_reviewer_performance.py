@@ -15,8 +15,7 @@ from services.context import ServiceContext
 from services.errors import Forbidden
 from services.metrics import Period
 from services.quality.reviewers import CSV_COLUMNS, render_performance, reviewer_performance
-from services.queue import claim_extraction
-from services.review import ExtractionDetail, approve, correct_field, reject
+from services.review import ExtractionDetail, approve, claim_extraction, correct_field, reject
 from tests.services.conftest import MakeContext
 
 AddContract = Callable[..., Awaitable[Extraction]]

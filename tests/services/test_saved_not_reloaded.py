@@ -12,7 +12,7 @@ import pytest
 from services import review
 from services.context import ServiceContext
 from services.errors import SavedButNotReloaded
-from services.queue import claim_next
+from services.review import claim_next
 from tests.fixtures.connections import kill_read_backs
 from tests.services.conftest import MakeContext
 

@@ -14,15 +14,13 @@ import pytest
 from db.database import Database
 from db.models import Extraction
 from services.access import DEACTIVATED, authorize
-from services.audit_chain import verify_audit_chain
-from services.audit_log import write_audit_file
+from services.audit import cleanup_sessions, ensure_partitions, verify_audit_chain, write_audit_file
 from services.auth import change_password, login, logout, validate_session
 from services.config import get_system_settings
 from services.context import ServiceContext
 from services.errors import AuthenticationFailed, Forbidden, PasswordChangeRequired, SessionExpired
 from services.permissions import Permission
-from services.queue import claim_next, queue_page
-from services.retention import cleanup_sessions, ensure_partitions
+from services.review import claim_next, queue_page
 from services.users import create_user, reset_password, unlock
 from tests.services.conftest import PASSWORD, MakeContext
 

@@ -15,9 +15,7 @@ from textual.widgets import DataTable, Select, Static
 from app.dialogs.export_dialog import ExportDialog
 from app.screens.audit import AuditScreen
 from app.workstation import RefundReviewApp
-from services.anchor_signing import load_or_create_signer
-from services.anchor_store import open_anchor_store
-from services.audit_anchor import anchor_chain
+from services.audit import anchor_chain, load_or_create_signer, open_anchor_store
 from services.context import ServiceContext
 from services.settings import Settings
 from services.users import create_user

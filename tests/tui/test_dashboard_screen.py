@@ -23,7 +23,7 @@ from app.screens.queue import QueueScreen
 from app.workstation import RefundReviewApp
 from db.models import Extraction
 from services.context import ServiceContext
-from services.extraction.types import FIELD_LABELS
+from services.domain import FIELD_LABELS
 from services.metrics import (
     Period,
     confidence_distribution,
@@ -34,8 +34,7 @@ from services.metrics import (
     refresh_extraction_metrics,
     reviewer_activity,
 )
-from services.queue import claim_next
-from services.review import approve, correct_field, reject
+from services.review import approve, claim_next, correct_field, reject
 from tests.services.conftest import MakeContext
 from tests.services.test_metrics import correct, decide
 from tests.tui.conftest import PASSWORD

@@ -15,9 +15,8 @@ from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen
 from app.screens.review import ResultReviewScreen, ReviewScreen
 from app.workstation import RefundReviewApp
-from services.audit_log import EVENT_TYPES
-from services.queue import claim_next
-from services.review import approve, get_detail
+from services.audit import EVENT_TYPES
+from services.review import approve, claim_next, get_detail
 from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, open_area, wait_until
 from widgets.document_view import DocumentView

@@ -15,6 +15,7 @@ import anthropic
 import httpx2
 from pydantic import SecretStr
 
+from services.domain import LLMProviderName
 from services.extraction.prompt import (
     EXTRACTION_SCHEMA,
     SYSTEM_PROMPT,
@@ -31,7 +32,6 @@ from services.extraction.providers.base import (
     ChatTurn,
     ChatUsage,
     LLMProvider,
-    LLMProviderName,
     MalformedAnswer,
     ProviderNotConfigured,
     ProviderOutput,

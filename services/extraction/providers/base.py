@@ -11,17 +11,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
-from typing import ClassVar, Literal, Self, get_args
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.domain import LLMProviderName
 from services.errors import Unavailable
 from services.extraction.types import FieldCandidate
 
-ProviderName = Literal["rules", "anthropic", "bedrock", "openai"]
-LLMProviderName = Literal["anthropic", "bedrock", "openai"]
-PROVIDER_NAMES: tuple[ProviderName, ...] = get_args(ProviderName)
-LLM_PROVIDER_NAMES: tuple[LLMProviderName, ...] = get_args(LLMProviderName)
 PROVIDER_LABELS: dict[str, str] = {
     "rules": "rules",
     "anthropic": "Anthropic",

@@ -29,6 +29,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from services.domain import LLMProviderName
 from services.extraction.prompt import (
     EXTRACTION_SCHEMA,
     SYSTEM_PROMPT,
@@ -47,7 +48,6 @@ from services.extraction.providers.base import (
     ChatTurn,
     ChatUsage,
     LLMProvider,
-    LLMProviderName,
     MalformedAnswer,
     ProviderError,
     ProviderNotConfigured,

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import httpx2
 from pydantic import SecretStr
 
+from services.domain import LLMProviderName
 from services.extraction.prompt import EXTRACTION_SCHEMA, SYSTEM_PROMPT, TOOL_NAME, parse_answer, user_message
 from services.extraction.providers.base import (
     CHAT_MAX_TOKENS,
@@ -25,7 +26,6 @@ from services.extraction.providers.base import (
     ChatTurn,
     ChatUsage,
     LLMProvider,
-    LLMProviderName,
     MalformedAnswer,
     ProviderNotConfigured,
     ProviderOutput,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import cast
 
-from services.config import SystemSettings
+from services.domain import PROVIDER_NAMES, ProviderName
 from services.errors import InvalidInput
-from services.extraction.providers.base import PROVIDER_NAMES, LLMProvider, ProviderName
+from services.extraction.providers.base import LLMProvider
 from services.extraction.rules import RulesExtractor
 from services.settings import Settings, load_settings
+from services.system_settings import SystemSettings
 
 
 def check_provider_name(name: str) -> ProviderName:

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from services.config import ModelPrice, SystemSettings
 from services.extraction.engine import ExtractionEngine
 from services.extraction.grounding import UNALIGNED_CAP, UNSUPPORTED_CAP
 from services.extraction.prompt import PROMPT_VERSION
 from services.extraction.resilience import Backoff, CircuitBreakers
 from services.extraction.rules import RulesExtractor
+from services.system_settings import ModelPrice, SystemSettings
 from tests.extraction.providers import fakes
 from tests.extraction.providers.fakes import KITS, FakeVendor, Reply, VendorKit, answer
 

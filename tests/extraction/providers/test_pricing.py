@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from services.config import ModelPrice
 from services.extraction.pricing import call_cost
+from services.system_settings import ModelPrice
 
 PRICING = {
     "claude-sonnet-4-6": ModelPrice(input_per_mtok=Decimal(3), output_per_mtok=Decimal(15)),

@@ -49,15 +49,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.engine import session_factory
 from db.uow import UnitOfWork
 from services.access import authorize
-from services.anchor_signing import AnchorSigner
-from services.anchor_store import AnchorStore
-from services.audit_anchor import AnchorResult, anchor_chain
-from services.audit_log import verify_export, write_audit_file
-from services.config import load_system_settings
+from services.audit.anchor_signing import AnchorSigner
+from services.audit.anchor_store import AnchorStore
+from services.audit.anchors import AnchorResult, anchor_chain
+from services.audit.export import write_audit_file
+from services.audit.verification import verify_export
 from services.context import ServiceContext, translate_database_error
 from services.errors import Conflict, Forbidden, InvalidInput, Unavailable
-from services.metrics import refresh_extraction_metrics
+from services.metrics.refresh import refresh_extraction_metrics
 from services.permissions import Permission
+from services.system_settings import load_system_settings, setting_sql
 
 MIN_PARTITIONS_AHEAD = 3
 MIN_RETENTION_YEARS = 7
@@ -100,10 +101,8 @@ async def ensure_partitions(ctx: ServiceContext, months_ahead: int | None = None
     async with ctx.db.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.MAINTAIN)
         if months_ahead is None:
-            configured = await uow.session.scalar(
-                text("SELECT value::integer FROM system_config WHERE key = 'audit_partitions_ahead'")
-            )
-            months_ahead = max(configured or MIN_PARTITIONS_AHEAD, MIN_PARTITIONS_AHEAD)
+            configured = await uow.session.scalar(select(setting_sql("audit_partitions_ahead")))
+            months_ahead = max(configured, MIN_PARTITIONS_AHEAD)
         created = list(
             (await uow.session.execute(select(func.ensure_audit_partitions(months_ahead)))).scalars()
         )

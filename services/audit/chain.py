@@ -9,10 +9,10 @@ that memory stays flat and progress can be shown on 10 million events.
 
 A walk cannot see a rewrite that recomputed every later hash and the head,
 nor trust the head's archive mark: the walk starts where the
-`partition_archived` events say archiving ended (services/archive_mark.py),
+`partition_archived` events say archiving ended (services/audit/archive_mark.py),
 and, given an anchor store, every signed anchor is checked against the
 chain and the events after the last one are counted as not yet anchored
-(services/audit_anchor.py).
+(services/audit/anchors.py).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import authorize
-from services.archive_mark import check_archive_mark
-from services.audit_anchor import AnchorReport, AnchorSource, check_anchors, describe_anchors, read_anchors
+from services.audit.anchors import AnchorReport, AnchorSource, check_anchors, describe_anchors, read_anchors
+from services.audit.archive_mark import check_archive_mark
 from services.context import ServiceContext
 from services.errors import Unavailable
 from services.permissions import Permission

@@ -6,7 +6,7 @@ in the database, and so is everything it hashes. An anchor closes that
 gap the way Certificate Transparency's signed tree heads and QLDB's digests
 do: the chain head (sequence number and hash) is signed, with the time and
 the key's id, by an Ed25519 key the database never holds, and appended to
-a store outside the database (services/anchor_store.py). Whoever rewrites
+a store outside the database (services/audit/anchor_store.py). Whoever rewrites
 history before an anchor can recompute the hashes but not the signature,
 so `audit verify` finds the anchored event with another hash, or missing.
 
@@ -31,7 +31,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import authorize
-from services.anchor_signing import (
+from services.audit.anchor_signing import (
     AnchorSigner,
     TrustedKeys,
     load_or_create_signer,
@@ -39,12 +39,12 @@ from services.anchor_signing import (
     parse_public_key,
     public_key_text,
 )
-from services.anchor_store import AnchorStore, Appended, open_anchor_store
-from services.config import load_system_settings
+from services.audit.anchor_store import AnchorStore, Appended, open_anchor_store
 from services.context import ServiceContext
 from services.errors import Conflict
 from services.permissions import Permission
 from services.settings import Settings
+from services.system_settings import load_system_settings
 
 ANCHOR_FORMAT = "refund-review audit anchor"
 ANCHOR_VERSION = 1

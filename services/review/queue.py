@@ -1,84 +1,43 @@
-"""The review queue: pending extractions, weakest first, and the claims that keep reviewers apart.
+"""The review queue: pending extractions, weakest first, a page at a time, and its totals.
 
 Pages follow the order of the partial index extractions_queue_idx (min_confidence, extracted_at, id)
 with a keyset cursor and a LIMIT, so a page costs the same at the head of a 300,000-item queue as at its
 tail; the totals are a separate call that the screen refreshes less often.
-
-Claims are leases: a claimed item is skipped by everyone else until its reviewer decides it, releases it
-or lets the lease run out. A reviewer holds one item at a time in the normal flow (claim_next hands back
-the one they hold before taking another), so the claimed rows a claim has to step over at the head of the
-queue are at most one per reviewer at work, not a growing pile.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
-from collections.abc import Collection
-from enum import StrEnum
-from typing import Any, Literal, TypeGuard, get_args
+from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    Update,
-    all_,
     and_,
     bindparam,
     case,
     func,
-    or_,
     select,
     tuple_,
-    union_all,
-    update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import aliased
 
 from db.models import Contract, Extraction, User
-from db.uow import UnitOfWork
 from services.access import authorize
-from services.context import Actor, ServiceContext
-from services.errors import Conflict, InvalidInput
-from services.extraction.types import FIELD_NAMES, FieldName
+from services.context import ServiceContext
+from services.domain import FIELD_NAMES, PROVIDER_NAMES, ConfidenceBand, FieldName, ProviderName
+from services.errors import InvalidInput
 from services.permissions import Permission
 from services.quality.routing import below_thresholds_sql, field_threshold_sql
-from services.review import (
-    ACTOR,
-    IS_PENDING,
-    ITEM,
-    ExtractionDetail,
-    checked_field,
-    claim_open_to,
-    claimed_conflict,
-    decided_conflict,
-    lease_end,
-    load_state,
-    reload_after_commit,
-    setting,
-)
+from services.review.statements import IS_PENDING
+from services.review.types import checked_field
+from services.system_settings import setting_sql
 
-Provider = Literal["rules", "anthropic", "bedrock", "openai"]
-PROVIDERS: tuple[Provider, ...] = get_args(Provider)
 MAX_PAGE_SIZE = 200
-
-
-class ConfidenceBand(StrEnum):
-    """Ranges of an item's weakest-field confidence, as the queue filter and the counts show them."""
-
-    LOW = "0-49"
-    MEDIUM = "50-79"
-    HIGH = "80-100"
-
-    @property
-    def bounds(self) -> tuple[int, int]:
-        low, high = self.value.split("-")
-        return int(low), int(high)
 
 
 class QueueCursor(BaseModel):
@@ -138,13 +97,13 @@ def _confidence(name: FieldName) -> Any:
     return getattr(Extraction, f"{name}_confidence")
 
 
-def _is_provider(name: str) -> TypeGuard[Provider]:
-    return name in PROVIDERS
+def _is_provider(name: str) -> TypeGuard[ProviderName]:
+    return name in PROVIDER_NAMES
 
 
-def _provider(provider: str | None) -> Provider | None:
+def _provider(provider: str | None) -> ProviderName | None:
     if provider is not None and not _is_provider(provider):
-        raise InvalidInput(f"Filter by one of the providers {', '.join(PROVIDERS)}.")
+        raise InvalidInput(f"Filter by one of the providers {', '.join(PROVIDER_NAMES)}.")
     return provider
 
 
@@ -161,7 +120,7 @@ _CLAIMANT = aliased(User)
 
 
 # Queue order: weakest field first, then oldest; the id makes it total (keyset pagination).
-_QUEUE_ORDER = (Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
+QUEUE_ORDER = (Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
 
 
 def _page_head() -> Select[Any]:
@@ -185,7 +144,7 @@ def _page_head() -> Select[Any]:
         .join(Contract, Contract.contract_id == Extraction.contract_id)
         .outerjoin(claimant, and_(claimant.id == Extraction.claimed_by, live))
         .where(IS_PENDING)
-        .order_by(*_QUEUE_ORDER)
+        .order_by(*QUEUE_ORDER)
         .limit(bindparam("rows", type_=Integer))
     )
 
@@ -193,7 +152,7 @@ def _page_head() -> Select[Any]:
 # Built once, as the claim statements are: the first page, and a page after a cursor.
 _PAGE_HEAD = _page_head()
 _PAGE_AFTER = _PAGE_HEAD.where(
-    tuple_(*_QUEUE_ORDER)
+    tuple_(*QUEUE_ORDER)
     > tuple_(
         bindparam("after_confidence", type_=Integer),
         bindparam("after_extracted_at", type_=Extraction.extracted_at.type),
@@ -208,7 +167,7 @@ class QueueFilter(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     field: FieldName | None = None
-    provider: Provider | None = None
+    provider: ProviderName | None = None
     band: ConfidenceBand | None = None
 
     @classmethod
@@ -299,7 +258,7 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
     answer from the index alone (an index-only scan) rather than visiting 300,000 table rows; the live
     claims are counted through the small claimed_by index.
     """
-    threshold = setting("confidence_threshold", Integer)
+    threshold = setting_sql("confidence_threshold")
     bands = [
         func.count().filter(Extraction.min_confidence.between(*band.bounds)).label(band.name)
         for band in ConfidenceBand
@@ -333,173 +292,3 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
         claimed_now=row.claimed,
         qa_samples=row.qa_samples,
     )
-
-
-# The claim statements are built once, with the reviewer (ACTOR) and the item (ITEM) as bind parameters.
-
-
-def _claim(user_id: Any) -> dict[Any, Any]:
-    """The SET of a claim; a reviewer taking back their own live claim keeps its start (for review_seconds)."""
-    own_live = and_(Extraction.claimed_by == user_id, Extraction.claim_expires_at > func.now())
-    return {
-        Extraction.claimed_by: user_id,
-        Extraction.claimed_at: case((own_live, Extraction.claimed_at), else_=func.now()),
-        Extraction.claim_expires_at: lease_end(),
-    }
-
-
-# claimed_at is now() exactly when the claim is new: now() is the start of this transaction.
-_CLAIMED = (
-    Extraction.id,
-    Extraction.contract_id,
-    (Extraction.claimed_at < func.now()).label("resumed"),
-    Extraction.claim_expires_at,
-)
-
-
-@functools.lru_cache(maxsize=64)
-def _claim_next_statement(wanted: QueueFilter = NO_FILTER) -> Update:
-    """One UPDATE: the reviewer's own live claim if any (renewed), else the first free item in queue order
-    that `wanted` lets through. Built once per filter: building one costs more than running it.
-
-    SKIP LOCKED lets concurrent claimers pass over each other's rows instead of waiting on them; a row
-    that someone else claimed and committed meanwhile is re-checked after locking and passed over.
-    """
-    mine = (
-        select(Extraction.id)
-        .where(Extraction.claimed_by == ACTOR, IS_PENDING, Extraction.claim_expires_at > func.now())
-        .order_by(*_QUEUE_ORDER)
-        .limit(1)
-        .with_for_update()
-        .cte("mine")
-    )
-    free = (
-        select(Extraction.id)
-        .where(
-            IS_PENDING,
-            or_(Extraction.claimed_by.is_(None), Extraction.claim_expires_at <= func.now()),
-            Extraction.id != all_(bindparam("skip", type_=ARRAY(PG_UUID(as_uuid=True)))),
-            ~select(mine.c.id).exists(),
-            *wanted.conditions(),
-        )
-        .order_by(*_QUEUE_ORDER)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .cte("free")
-    )
-    picked = union_all(select(mine.c.id), select(free.c.id)).cte("picked")
-    return (
-        update(Extraction)
-        .where(Extraction.id == picked.c.id)
-        .values(_claim(ACTOR))
-        .returning(*_CLAIMED)
-        .execution_options(synchronize_session=False)
-    )
-
-
-_CLAIM_ONE = (
-    update(Extraction)
-    .where(Extraction.id == ITEM, IS_PENDING, claim_open_to(ACTOR))
-    .values(_claim(ACTOR))
-    .returning(*_CLAIMED)
-    .execution_options(synchronize_session=False)
-)
-_RELEASE = (
-    update(Extraction)
-    .where(Extraction.id == ITEM, Extraction.claimed_by == ACTOR, IS_PENDING)
-    .values(claimed_by=None, claimed_at=None, claim_expires_at=None)
-    .returning(Extraction.contract_id)
-    .execution_options(synchronize_session=False)
-)
-
-
-async def _claimed(ctx: ServiceContext, uow: UnitOfWork, row: Any) -> ExtractionDetail:
-    uow.record(
-        ctx.actor.event(
-            "claim",
-            contract_id=row.contract_id,
-            extraction_id=str(row.id),
-            resumed=row.resumed,
-            expires_at=row.claim_expires_at.isoformat(),
-        )
-    )
-    await uow.commit()
-    # Read after the commit so that the history shown includes this claim.
-    return await reload_after_commit(uow.session, row.id, f"{row.contract_id} is yours to review.")
-
-
-async def claim_next(
-    ctx: ServiceContext, *, skip: Collection[uuid.UUID] = (), wanted: QueueFilter = NO_FILTER
-) -> ExtractionDetail | None:
-    """The item this reviewer works on next: the one they already hold, else the head of the queue.
-
-    `skip` lists items the reviewer has just released and does not want straight back (a released item
-    returns to its place at the head). `wanted` is the queue filter the reviewer works through: the
-    next item is the head of the filtered list they see. None when nothing is left to claim.
-    """
-    async with ctx.unit_of_work() as uow:
-        await authorize(uow, ctx.actor, Permission.CLAIM)
-        row = (
-            await uow.session.execute(
-                _claim_next_statement(wanted), {"actor": ctx.actor.user_id, "skip": list(skip)}
-            )
-        ).first()
-        if row is None:
-            await uow.commit()
-            return None
-        return await _claimed(ctx, uow, row)
-
-
-async def claim_extraction(ctx: ServiceContext, extraction_id: uuid.UUID) -> ExtractionDetail:
-    """Claim one chosen item (opened from the queue list); renews the lease when the reviewer holds it."""
-    uid = ctx.actor.user_id
-    async with ctx.unit_of_work() as uow:
-        await authorize(uow, ctx.actor, Permission.CLAIM)
-        row = (await uow.session.execute(_CLAIM_ONE, {"actor": uid, "item": extraction_id})).first()
-        if row is None:
-            state = await load_state(uow.session, extraction_id)
-            if state.status != "pending":
-                raise decided_conflict(state, ctx.actor)
-            if state.held_by_other(uid):
-                raise claimed_conflict(state, ctx.actor)
-            raise Conflict(f"{state.contract_id} changed while you were claiming it — try again.")
-        return await _claimed(ctx, uow, row)
-
-
-async def release(ctx: ServiceContext, extraction_id: uuid.UUID) -> bool:
-    """Give back a claim so that others may take the item; False when the reviewer held none on it."""
-    uid = ctx.actor.user_id
-    async with ctx.unit_of_work() as uow:
-        await authorize(uow, ctx.actor, Permission.CLAIM)
-        contract_id = await uow.session.scalar(_RELEASE, {"actor": uid, "item": extraction_id})
-        if contract_id is None:
-            state = await load_state(uow.session, extraction_id)
-            if state.status == "pending" and state.held_by_other(uid):
-                raise claimed_conflict(state, ctx.actor)
-            await uow.commit()
-            return False
-        uow.record(ctx.actor.event("release", contract_id=contract_id, extraction_id=str(extraction_id)))
-        await uow.commit()
-    return True
-
-
-_RELEASE_ALL = (
-    update(Extraction)
-    .where(Extraction.claimed_by == ACTOR, IS_PENDING)
-    .values(claimed_by=None, claimed_at=None, claim_expires_at=None)
-    .returning(Extraction.id, Extraction.contract_id)
-    .execution_options(synchronize_session=False)
-)
-
-
-async def release_all_claims(uow: UnitOfWork, actor: Actor, *, reason: str) -> int:
-    """Give back every item the actor holds, in the caller's transaction, each with its `release` event.
-
-    For logging out: the caller has checked who the actor is. Returns how many were released.
-    """
-    rows = (await uow.session.execute(_RELEASE_ALL, {"actor": actor.user_id})).all()
-    for row in rows:
-        uow.record(
-            actor.event("release", contract_id=row.contract_id, extraction_id=str(row.id), reason=reason)
-        )
-    return len(rows)

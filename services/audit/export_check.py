@@ -23,8 +23,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from services.access import authorize
-from services.archive_mark import file_sha256
-from services.audit_log import ExportVerification, verify_export
+from services.audit.archive_mark import file_sha256
+from services.audit.verification import ExportVerification, verify_export
 from services.context import ServiceContext
 from services.permissions import Permission
 

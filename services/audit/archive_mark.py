@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit_canonical import ZERO_HASH
+from services.audit.canonical import ZERO_HASH
 
 _ARCHIVE_EVENTS = text(
     "SELECT seq, event_data FROM audit_events WHERE event_type = 'partition_archived' ORDER BY seq"

@@ -1,0 +1,160 @@
+"""The detail of one extraction beside the contract text, read in one statement."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.access import authorize
+from services.audit.summaries import summarize_event
+from services.context import ServiceContext
+from services.domain import FIELD_LABELS, FIELD_NAMES
+from services.errors import NotFound, SavedButNotReloaded
+from services.input_text import contract_id as checked_contract_id
+from services.permissions import Permission
+from services.review.types import ClaimInfo, CorrectionEntry, ExtractionDetail, FieldDetail, HistoryEntry
+from services.system_settings import setting_text
+
+HISTORY_LIMIT = 50
+
+
+_DETAIL_SQL = """
+SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, c.contract_type,
+       c.contract_date, c.vehicle_info, c.page_count, c.document_text,
+       e.gap_insurance_premium, e.gap_insurance_premium_confidence, e.gap_insurance_premium_source,
+       e.refund_calculation_method, e.refund_calculation_method_confidence, e.refund_calculation_method_source,
+       e.cancellation_fee, e.cancellation_fee_confidence, e.cancellation_fee_source,
+       e.min_confidence, e.llm_provider, e.model_version, e.prompt_version, e.fallback_from,
+       e.fallback_reason, e.processing_time_ms, e.prompt_tokens, e.completion_tokens, e.cost_usd,
+       e.extracted_at, e.status, e.version, e.reviewed_at, e.review_seconds, e.rejection_reason,
+       reviewer.username AS reviewed_by,
+       e.claim_expires_at > now() AS claim_live, e.claimed_by, claimant.username AS claimant,
+       e.claimed_at, e.claim_expires_at,
+       {threshold} AS threshold,
+       now() AS as_of,
+       (SELECT coalesce(json_agg(json_build_object(
+                   'field', k.field_name, 'old', k.original_value, 'new', k.corrected_value,
+                   'reason', k.reason_code, 'note', k.reason_note, 'by', u.username, 'at', k.corrected_at)
+                   ORDER BY k.corrected_at, k.id), '[]')
+          FROM corrections k JOIN users u ON u.id = k.corrected_by
+         WHERE k.extraction_id = e.id) AS corrections,
+       (SELECT coalesce(json_agg(json_build_object(
+                   'event_type', h.event_type, 'by', h.username, 'at', h.occurred_at, 'data', h.event_data)
+                   ORDER BY h.seq DESC), '[]')
+          FROM (SELECT a.seq, a.event_type, a.occurred_at, a.event_data, u.username
+                  FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
+                 WHERE a.contract_id = e.contract_id
+                 ORDER BY a.seq DESC
+                 LIMIT :history_limit) h) AS history
+  FROM extractions e
+  JOIN contracts c ON c.contract_id = e.contract_id
+  LEFT JOIN users claimant ON claimant.id = e.claimed_by
+  LEFT JOIN users reviewer ON reviewer.id = e.reviewed_by
+ WHERE {key}
+"""
+_THRESHOLD = setting_text("confidence_threshold")
+_JSON_COLUMNS = dict.fromkeys(
+    (
+        "vehicle_info",
+        "gap_insurance_premium_source",
+        "refund_calculation_method_source",
+        "cancellation_fee_source",
+        "corrections",
+        "history",
+    ),
+    JSONB,
+)
+_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key", threshold=_THRESHOLD)).columns(**_JSON_COLUMNS)
+_DETAIL_BY_CONTRACT = text(_DETAIL_SQL.format(key="e.contract_id = :key", threshold=_THRESHOLD)).columns(
+    **_JSON_COLUMNS
+)
+
+
+async def load_detail(session: AsyncSession, extraction_id: uuid.UUID) -> ExtractionDetail:
+    return await _load_detail(session, _DETAIL_BY_ID, extraction_id)
+
+
+async def _load_detail(session: AsyncSession, statement: Any, key: object) -> ExtractionDetail:
+    params = {
+        "key": key,
+        "history_limit": HISTORY_LIMIT,
+    }
+    row = (await session.execute(statement, params)).mappings().first()
+    if row is None:
+        raise NotFound(f"There is no extraction for {key}. It may have been removed; reload the queue.")
+    corrections = [CorrectionEntry.model_validate(c) for c in row["corrections"]]
+    # A re-extraction replaces the values: only corrections made since then mark a field as corrected
+    # (the older ones stay in the list, as history).
+    corrected = {c.field for c in corrections if c.at >= row["extracted_at"]}
+    fields = [
+        FieldDetail(
+            name=name,
+            label=FIELD_LABELS[name],
+            value=row[name],
+            confidence=row[f"{name}_confidence"],
+            below_threshold=row[f"{name}_confidence"] < row["threshold"],
+            source=row[f"{name}_source"],
+            corrected=name in corrected,
+        )
+        for name in FIELD_NAMES
+    ]
+    claim = None
+    if row["claim_live"]:
+        claim = ClaimInfo(
+            user_id=row["claimed_by"],
+            username=row["claimant"],
+            claimed_at=row["claimed_at"],
+            expires_at=row["claim_expires_at"],
+        )
+    history = [
+        HistoryEntry(
+            event_type=h["event_type"],
+            by=h["by"],
+            at=h["at"],
+            summary=summarize_event(h["event_type"], h["data"]),
+            data=h["data"],
+        )
+        for h in row["history"]
+    ]
+    built = {"fields", "claim", "corrections", "history"}
+    plain = {k: row[k] for k in ExtractionDetail.model_fields if k in row and k not in built}
+    return ExtractionDetail(**plain, fields=fields, claim=claim, corrections=corrections, history=history)
+
+
+async def reload_after_commit(
+    session: AsyncSession, extraction_id: uuid.UUID, saved: str
+) -> ExtractionDetail:
+    """The detail read back after a commit; if that read fails, the error says the change is stored.
+
+    Whatever fails here (most often the connection dropping between COMMIT and the read) fails after the
+    change and its audit event were committed, so "nothing was saved" would be false.
+    """
+    try:
+        return await load_detail(session, extraction_id)
+    except Exception as exc:
+        raise SavedButNotReloaded(saved) from exc
+
+
+async def get_detail(ctx: ServiceContext, extraction_id: uuid.UUID) -> ExtractionDetail:
+    return await _get_detail(ctx, _DETAIL_BY_ID, extraction_id)
+
+
+async def get_detail_by_contract(ctx: ServiceContext, contract_id: str) -> ExtractionDetail:
+    return await _get_detail(ctx, _DETAIL_BY_CONTRACT, checked_contract_id(contract_id))
+
+
+async def _get_detail(ctx: ServiceContext, statement: Any, key: object) -> ExtractionDetail:
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.VIEW_CONTRACT)
+        detail = await _load_detail(uow.session, statement, key)
+        uow.record(
+            ctx.actor.event("view", contract_id=detail.contract_id, extraction_id=str(detail.extraction_id))
+        )
+        await uow.commit()
+    return detail
