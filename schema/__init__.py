@@ -1,7 +1,7 @@
 """The database schema as SQL files, one folder per migration version.
 
 The SQL here is the source of truth; `db/migrations` applies it and
-`db/models.py` mirrors it (a test compares the two).
+`db/models/` mirrors it (a test compares the two).
 """
 
 from importlib.resources import files
