@@ -22,12 +22,20 @@ from app.dialogs.refund_steps_dialog import RefundStepsDialog
 from app.screens.base import WorkstationScreen
 from services.permissions import Permission, allowed
 from services.refunds.calculation import money
-from services.refunds.requests import RefundRequestInfo, approve_refund, list_open_refunds
+from services.refunds.requests import RefundRequestInfo, RefundStatus, approve_refund, list_open_refunds
 from services.refunds.types import REASON_LABELS
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain
 
 OVERDUE_STYLE = "bold red"
+# Short enough that all nine columns fit 120 terminal columns; the approvals column says whose eyes.
+STATUS_LABELS: dict[RefundStatus, str] = {
+    "open": "open",
+    "awaiting_second_approval": "awaiting 2nd",
+    "approved": "approved",
+    "paid": "paid",
+    "not_payable": "not payable",
+}
 ACTION_PERMISSIONS = {
     "open_request": Permission.REQUEST_REFUND,
     "approve": Permission.APPROVE_REFUND,
@@ -47,7 +55,7 @@ def row_cells(request: RefundRequestInfo) -> list[Text]:
     """One request's cells; a request past its payment deadline is red from end to end."""
     style = OVERDUE_STYLE if request.overdue else ""
     refund = "—" if request.refund_amount is None else money(request.refund_amount)
-    status = request.status.replace("_", " ") + (" · OVERDUE" if request.overdue else "")
+    status = STATUS_LABELS[request.status] + (" · OVERDUE" if request.overdue else "")
     return [
         plain(request.contract_id, style),
         plain(REASON_LABELS[request.reason], style),

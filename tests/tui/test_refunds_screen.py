@@ -10,6 +10,9 @@ import datetime as dt
 from decimal import Decimal
 
 import asyncpg
+import bcrypt
+from sqlalchemy import update
+from sqlalchemy.engine import URL
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -19,8 +22,12 @@ from app.dialogs.payment_reference_dialog import PaymentReferenceDialog
 from app.dialogs.refund_steps_dialog import RefundStepsDialog
 from app.screens.login import LoginScreen
 from app.screens.refunds import RefundsScreen
-from app.workstation import LOGIN_MODE, RefundReviewApp
-from services.refunds.requests import open_refund_request
+from app.workstation import LOGIN_MODE, RefundReviewApp, make_app
+from db.database import Database, connect_database
+from db.models import Contract, Extraction
+from services.refunds.requests import approve_refund, open_refund_request
+from services.settings import Settings
+from tests.services.conftest import create_contract, create_person
 from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, wait_until
 
@@ -124,7 +131,7 @@ async def test_open_approve_with_four_eyes_and_mark_paid(
         # First approval; the same person cannot give the second and reads the service's sentence.
         await approve_selected(pilot, app)
         await wait_until(pilot, lambda: str(table.get_row_at(0)[8]) == "sue (1 of 2)")
-        assert str(table.get_row_at(0)[7]).startswith("awaiting second approval")
+        assert str(table.get_row_at(0)[7]).startswith("awaiting 2nd")
         await approve_selected(pilot, app)
         await wait_until(pilot, lambda: any("You gave the first approval" in m for m in messages(app)))
         assert await superuser.fetchval("SELECT status FROM refund_requests") == "awaiting_second_approval"
@@ -189,3 +196,56 @@ async def test_overdue_requests_come_first_and_a_reviewer_cannot_approve(
         await pilot.pause(0.2)
         assert not isinstance(workstation.screen, ConfirmDialog)
     assert await superuser.fetchval("SELECT count(*) FROM refund_requests WHERE status = 'open'") == 2
+
+
+async def _approved_in(db: Database, number: int, premium: str) -> str:
+    """A contract of fixed number, dated 2024-01-15, its fields approved: made on the snapshot's own loop."""
+    extraction = await create_contract(db, number=number, premium=Decimal(premium))
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(
+            update(Extraction)
+            .where(Extraction.id == extraction.id)
+            .values(status="approved", reviewed_at=dt.datetime.now(dt.UTC))
+        )
+        await uow.session.execute(
+            update(Contract)
+            .where(Contract.contract_id == extraction.contract_id)
+            .values(contract_date=CONTRACT_DATE)
+        )
+        await uow.commit()
+    return extraction.contract_id
+
+
+async def _refund_list(pilot: Pilot, url: URL) -> None:
+    """Three requests: one overdue (California pays within 60 days of the request), one awaiting its
+    second approval, one open; dates fixed so the snapshot does not change with the day it runs."""
+    db = connect_database(url)
+    try:
+        sue = await create_person(
+            db, bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(), "supervisor", "sue"
+        )
+        cancel = dt.date(2026, 1, 15)
+        for number, premium, state, reason in ((301, "500.00", "AR", "sale"), (302, "2500.00", "AR", "payoff"),
+                                               (303, "900.00", "CA", "refinance")):  # fmt: skip
+            request = await open_refund_request(
+                sue, await _approved_in(db, number, premium), cancel_date=cancel, reason=reason,  # type: ignore[arg-type]
+                request_date=dt.date(2026, 1, 20), term_months=60, state=state,
+            )  # fmt: skip
+            if number == 302:
+                await approve_refund(sue, request.id, request.version)
+    finally:
+        await db.dispose()
+    app: RefundReviewApp = pilot.app  # type: ignore[assignment]
+    screen = await open_refunds(pilot, "sue")
+    await wait_until(pilot, lambda: screen.query_one("#refunds-table", DataTable).row_count == 3)
+    await pilot.pause()
+    assert app.screen is screen
+
+
+def test_refunds_list_snapshot(snap_compare, settings: Settings, database_url: URL) -> None:
+    """120x40: the overdue request first and in red, the four-eyes one showing its first approver."""
+
+    async def run(pilot: Pilot) -> None:
+        await _refund_list(pilot, database_url)
+
+    assert snap_compare(make_app(settings), terminal_size=(120, 40), run_before=run)
