@@ -78,6 +78,11 @@ class RefundsScreen(WorkstationScreen):
         Binding("a", "approve", "Approve", id="refund_approve"),
         Binding("p", "mark_paid", "Mark paid", id="refund_paid"),
         Binding("r", "refresh", "Refresh", id="refund_refresh"),
+        # Pressed when the key above is not on offer (the role, the request's status): a sentence, not silence.
+        *(
+            Binding(key, f"why_not('{action}')", "(says why not)", show=False, id=f"refund_why_not_{action}")
+            for key, action in (("a", "approve"), ("p", "mark_paid"))
+        ),
     ]
     AUTO_FOCUS = "#refunds-table"
 
@@ -141,21 +146,32 @@ class RefundsScreen(WorkstationScreen):
 
     # --- actions -----------------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Keys the role may not use are not offered; approve and pay are greyed out when no row fits."""
+    def _refusal(self, action: str) -> str | None:
+        """Why `action` cannot act on the selected request now, or None when it can."""
         permission = ACTION_PERMISSIONS.get(action)
         if permission is not None and not (
             self.workstation.logged_in and allowed(self.ctx.actor, permission)
         ):
-            return False
+            return f"Your role may not {permission.value}."
+        if action not in ("approve", "mark_paid", "show_steps"):
+            return None
         request = self.selected if self.is_mounted else None
-        if action == "approve":
-            return (request is not None and request.status in ("open", "awaiting_second_approval")) or None
-        if action == "mark_paid":
-            return (request is not None and request.status == "approved") or None
-        if action == "show_steps":
-            return request is not None or None
-        return True
+        if request is None:
+            return "No refund request is selected."
+        status = STATUS_LABELS[request.status]
+        if action == "approve" and request.status not in ("open", "awaiting_second_approval"):
+            return f"{request.contract_id} is {status} already: there is nothing to approve."
+        if action == "mark_paid" and request.status != "approved":
+            return f"Only an approved refund can be marked paid; {request.contract_id} is {status}."
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A key that cannot act is not offered; a or p pressed anyway says why (`action_why_not`)."""
+        return self._refusal(action) is None
+
+    def action_why_not(self, action: str) -> None:
+        if (message := self._refusal(action)) is not None:
+            notify_plain(self, message, title="Nothing done", severity="warning", timeout=6)
 
     @on(DataTable.RowHighlighted, "#refunds-table")
     def _moved(self) -> None:

@@ -135,6 +135,11 @@ async def test_open_approve_with_four_eyes_and_mark_paid(
         await approve_selected(pilot, app)
         await wait_until(pilot, lambda: any("You gave the first approval" in m for m in messages(app)))
         assert await superuser.fetchval("SELECT status FROM refund_requests") == "awaiting_second_approval"
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: any("Only an approved refund can be marked paid" in m for m in messages(app))
+        )
+        assert isinstance(app.screen, RefundsScreen)
 
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen))
@@ -190,10 +195,10 @@ async def test_overdue_requests_come_first_and_a_reviewer_cannot_approve(
         assert str(first[0]) == late and "OVERDUE" in str(first[7]) and first[0].style == "bold red"
         assert str(second[0]) == recent and "OVERDUE" not in str(second[7])
         assert "1 past the payment deadline" in str(screen.query_one("#refunds-status", Static).render())
-        # Approving is a supervisor's: the key is not offered to a reviewer, and pressing it does nothing.
+        # Approving is a supervisor's: the key is not offered to a reviewer, and pressed it says why.
         assert screen.check_action("approve", ()) is False
         await pilot.press("a")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: "Your role may not approve refunds." in messages(workstation))
         assert not isinstance(workstation.screen, ConfirmDialog)
     assert await superuser.fetchval("SELECT count(*) FROM refund_requests WHERE status = 'open'") == 2
 
