@@ -33,7 +33,7 @@ def verdict_line(request: RefundRequestInfo) -> Text:
 def steps_text(request: RefundRequestInfo) -> Text:
     """The reasons, the flags and the numbered steps, one per line, each step's values after it."""
     lines: list[Text] = [verdict_line(request)]
-    lines += [plain(f"  because {reason}") for reason in request.reasons]
+    lines += [plain(f"  – {reason}") for reason in request.reasons]
     lines += [plain(f"  ⚑ {flag}", style="yellow") for flag in request.flags]
     lines.append(Text("Steps", style="bold underline"))
     for number, step in enumerate(request.steps, 1):

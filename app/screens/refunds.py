@@ -188,7 +188,17 @@ class RefundsScreen(WorkstationScreen):
         if request is None:
             return
         self.reload(keep=str(request.id))
-        # The verdict first: a request that cannot be paid is stored, but not listed among the open ones.
+        # The verdict first. A request that cannot be paid is stored (and audited) but is not among the
+        # open ones: say so, or the person would look for it in the list.
+        if request.status == "not_payable":
+            notify_plain(
+                self,
+                f"The request for {request.contract_id} is stored as not payable ({request.verdict}); "
+                "it is not listed among the open requests. A new request for the contract can be opened.",
+                title="Not payable",
+                severity="warning",
+                timeout=10,
+            )
         self.app.push_screen(RefundStepsDialog(request))
 
     def action_show_steps(self) -> None:

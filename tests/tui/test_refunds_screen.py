@@ -203,6 +203,31 @@ async def test_overdue_requests_come_first_and_a_reviewer_cannot_approve(
     assert await superuser.fetchval("SELECT count(*) FROM refund_requests WHERE status = 'open'") == 2
 
 
+async def test_a_request_missing_its_state_is_stored_as_not_payable_and_says_what_is_missing(
+    workstation: RefundReviewApp, make_context, add_contract, superuser: asyncpg.Connection
+) -> None:
+    await make_context("reviewer", username="rita")
+    contract_id = await approved_contract(add_contract, superuser, Decimal("500.00"))
+    async with workstation.run_test(size=(80, 24)) as pilot:
+        await open_refunds(pilot, "rita")
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, OpenRefundDialog))
+        dialog = workstation.screen
+        for input_id, value in (("refund-contract", contract_id), ("refund-cancel-date", "2026-01-15"),
+                                ("refund-request-date", "2026-01-20")):  # fmt: skip
+            dialog.query_one(f"#{input_id}", Input).value = value
+        dialog.query_one("#refund-reason", Select).value = "sale"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, RefundStepsDialog))
+        steps = str(workstation.screen.query_one("#refund-steps", Static).render())
+        assert steps.startswith("needs information") and "– the state whose law governs" in steps
+        assert any("stored as not payable" in m for m in messages(workstation))
+    row = await superuser.fetchrow(
+        "SELECT status, verdict FROM refund_requests WHERE contract_id = $1", contract_id
+    )
+    assert tuple(row) == ("not_payable", "needs information")
+
+
 async def _approved_in(db: Database, number: int, premium: str) -> str:
     """A contract of fixed number, dated 2024-01-15, its fields approved: made on the snapshot's own loop."""
     extraction = await create_contract(db, number=number, premium=Decimal(premium))
