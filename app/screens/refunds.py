@@ -22,7 +22,13 @@ from app.dialogs.refund_steps_dialog import RefundStepsDialog
 from app.screens.base import WorkstationScreen
 from services.permissions import Permission, allowed
 from services.refunds.calculation import money
-from services.refunds.requests import RefundRequestInfo, RefundStatus, approve_refund, list_open_refunds
+from services.refunds.requests import (
+    MAX_LIST,
+    RefundRequestInfo,
+    RefundStatus,
+    approve_refund,
+    list_open_refunds,
+)
 from services.refunds.types import REASON_LABELS
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain
@@ -112,7 +118,7 @@ class RefundsScreen(WorkstationScreen):
         table = self.query_one("#refunds-table", DataTable)
         table.loading = not self._requests
         try:
-            requests = await list_open_refunds(self.ctx)
+            requests = await list_open_refunds(self.ctx, limit=MAX_LIST)
         finally:
             table.loading = False
         self._requests = requests
@@ -123,13 +129,19 @@ class RefundsScreen(WorkstationScreen):
         if keep in ids:
             table.move_cursor(row=ids.index(keep))
         self._show_status()
+        self.refresh_bindings()
 
     def _show_status(self) -> None:
         count = len(self._requests)
+        # The service lists at most MAX_LIST; more than that is a backlog to name, not to hide.
+        shown_count = f"First {count}" if count >= MAX_LIST else str(count)
         overdue = sum(request.overdue for request in self._requests)
         four_eyes = money(self.session.settings.refund_four_eyes_amount)
         parts = [
-            Text(f"{count} open request{'s' if count != 1 else ''}" if count else "No open requests", "bold"),
+            Text(
+                f"{shown_count} open request{'s' if count != 1 else ''}" if count else "No open requests",
+                "bold",
+            ),
             Text(f" · {overdue} past the payment deadline", OVERDUE_STYLE) if overdue else Text(""),
             Text(f" · by due date · two approvals above {four_eyes} · o opens a request"),
         ]
