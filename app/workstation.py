@@ -48,6 +48,8 @@ AREAS: tuple[Area, ...] = (
     Area("dashboard", "Dashboard", "f4", Permission.VIEW_DASHBOARD),
     Area("admin", "Administration", "f5", Permission.MANAGE_USERS),
     Area("audit", "Audit log", "f6", Permission.VIEW_AUDIT),
+    # Everyone who may open a request sees the list; approving and paying are checked per key.
+    Area("refunds", "Refunds", "f7", Permission.REQUEST_REFUND),
 )
 log = logging.getLogger(__name__)
 # The terminal closed, or a service manager asked the process to stop: both end the app like ctrl+q.

@@ -16,6 +16,7 @@ from app.dialogs.change_password_dialog import ChangePasswordDialog
 from app.dialogs.correction_dialog import CorrectionDialog
 from app.dialogs.history_dialog import HistoryDialog
 from app.dialogs.reason_dialog import ReasonDialog
+from app.dialogs.refund_steps_dialog import RefundStepsDialog
 from app.screens.admin import AdminScreen
 from app.screens.audit import AuditScreen
 from app.screens.chat import ChatScreen
@@ -24,6 +25,7 @@ from app.screens.help import HelpScreen
 from app.screens.lock import LockScreen
 from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen
+from app.screens.refunds import RefundsScreen
 from app.screens.review import ResultReviewScreen, ReviewScreen
 from app.screens.search import SearchScreen
 from app.workstation import RefundReviewApp
@@ -45,6 +47,8 @@ SECTIONS: dict[str, tuple[type[DOMNode], ...]] = {
     "Administration": (AdminScreen,),
     "Audit": (AuditScreen,),
     "History": (HistoryDialog,),
+    "Refunds": (RefundsScreen,),
+    "Refund verdict and steps": (RefundStepsDialog,),
     "Help": (HelpScreen,),
     "Change password": (ChangePasswordDialog,),
     "Lock": (LockScreen,),

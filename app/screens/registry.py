@@ -27,4 +27,8 @@ def area_screen(mode: str) -> Screen:
         from app.screens.audit import AuditScreen
 
         return AuditScreen()
+    if mode == "refunds":
+        from app.screens.refunds import RefundsScreen
+
+        return RefundsScreen()
     raise ValueError(f"unknown area {mode!r}")
