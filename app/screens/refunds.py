@@ -86,8 +86,14 @@ class RefundsScreen(WorkstationScreen):
         Binding("r", "refresh", "Refresh", id="refund_refresh"),
         # Pressed when the key above is not on offer (the role, the request's status): a sentence, not silence.
         *(
-            Binding(key, f"why_not('{action}')", "(says why not)", show=False, id=f"refund_why_not_{action}")
-            for key, action in (("a", "approve"), ("p", "mark_paid"))
+            Binding(
+                key,
+                f"why_not('{action}')",
+                f"Why {label} is not open",
+                show=False,
+                id=f"refund_why_not_{action}",
+            )
+            for key, action, label in (("a", "approve", "approving"), ("p", "mark_paid", "marking paid"))
         ),
     ]
     AUTO_FOCUS = "#refunds-table"
