@@ -67,14 +67,10 @@ def calibration_caption(report: CalibrationReport) -> Text:
     fields = overall(report)
     if not fields:
         return Text("No reviewed values in this period: nothing to calibrate against yet.")
-    caption = Text.assemble(
-        ("Estimated error of auto-trusted values", "bold"), " (each field at or above its threshold)"
-    )
+    caption = Text("Estimated error of auto-trusted values", style="bold")
     for field in fields:
         label = sentence_case(FIELD_LABELS[field.field])
-        caption.append(f"\n{label} (threshold {field.threshold}): ").append(
-            error_rate(field.auto_trusted_error)
-        )
+        caption.append(f"\n{label} ≥ {field.threshold}: ").append(error_rate(field.auto_trusted_error))
     caption.append("\nAll fields: ").append(error_rate(report.auto_trusted_error), style="bold")
     caption.append(
         f" · {report.qa_samples:,} QA samples, each weighted {report.weight_auto_trusted:.1f}", style="dim"
