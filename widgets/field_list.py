@@ -26,6 +26,11 @@ class FieldView:
     alignment: str | None
     note: str | None
     corrected: bool
+    # A pending QA item: no figure, no bar, no below-threshold emphasis (nothing to anchor the reviewer).
+    confidence_hidden: bool = False
+
+
+CONFIDENCE_HIDDEN = "confidence hidden (QA)"
 
 
 class FieldList(OptionList):
@@ -53,8 +58,12 @@ class FieldList(OptionList):
         title = plain(field.label, style="bold")
         if field.corrected:
             title.append("  ✎ corrected", style="cyan")
-        value = plain(field.value, style="bold reverse" if field.confidence < field.threshold else "bold")
-        facts = confidence_bar(field.confidence, field.threshold)
+        weak = field.confidence < field.threshold and not field.confidence_hidden
+        value = plain(field.value, style="bold reverse" if weak else "bold")
+        if field.confidence_hidden:
+            facts = Text(CONFIDENCE_HIDDEN, style="dim italic")
+        else:
+            facts = confidence_bar(field.confidence, field.threshold)
         if field.alignment != "unaligned" and field.alignment is not None and field.note:
             # Grounding found the quote but doubts the value in it (a partial or damaged amount, a method
             # the wording does not settle): the note below says why, "in text" would claim too much.

@@ -23,6 +23,7 @@ from services.errors import InvalidInput
 from services.extraction.types import REFUND_METHODS
 from services.review import NOT_STATED, CorrectionReason, FieldDetail, parse_field_value
 from widgets.choice_picker import ChoicePicker
+from widgets.field_list import CONFIDENCE_HIDDEN
 from widgets.plain import plain
 from widgets.values import shown_value
 
@@ -44,16 +45,19 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
         Binding("ctrl+s", "save", "Save", id="save_correction", priority=True),
     ]
 
-    def __init__(self, field: FieldDetail, *, require_reason: bool) -> None:
+    def __init__(self, field: FieldDetail, *, require_reason: bool, confidence_hidden: bool = False) -> None:
         super().__init__()
         self.field = field
         self.require_reason = require_reason
+        # A pending QA item: the dialog keeps its confidence hidden too (see ExtractionDetail.qa_sample).
+        self.confidence_hidden = confidence_hidden
 
     def compose(self) -> ComposeResult:
         field = self.field
         with Vertical(id="correction-box"):
+            confidence = CONFIDENCE_HIDDEN if self.confidence_hidden else f"confidence {field.confidence}"
             title = Text.assemble((f"Correct the {field.label}", "bold"), "   now ",
-                                  (shown_value(field.value), "bold"), f"  (confidence {field.confidence})")  # fmt: skip
+                                  (shown_value(field.value), "bold"), f"  ({confidence})")  # fmt: skip
             yield Static(title, id="correction-title")
             with Horizontal(classes="correction-row"):
                 yield Label("New value ", classes="correction-label")

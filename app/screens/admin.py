@@ -27,6 +27,9 @@ from app.dialogs.role_dialog import RoleDialog
 from app.screens.base import WorkstationScreen
 from services.config import ConfigEntry, list_config
 from services.context import ServiceContext
+from services.domain import FIELD_LABELS, FIELD_NAMES
+from services.metrics.period import Period
+from services.quality.reports import CalibrationReport, calibration_report
 from services.users import UserInfo, deactivate, list_users, reactivate, unlock
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain, shown
@@ -34,6 +37,10 @@ from widgets.plain import notify_plain, plain, shown
 USERS_TAB = "users-pane"
 CONFIG_TAB = "config-pane"
 USER_ACTIONS = frozenset({"new_user", "change_role", "deactivate", "reactivate", "unlock", "reset_password"})
+# The settings beside which the calibration report's suggested thresholds are shown.
+THRESHOLD_KEYS = frozenset({"confidence_threshold", "field_thresholds"})
+# The days of reviews the suggestion is computed from: the default period of `report calibration`.
+SUGGESTION_DAYS = 30
 VALUE_CELL_CHARS = 32
 BOUNDS_CELL_CHARS = 28
 # The one-key changes to a user: the service call and what to say once it is done.
@@ -46,6 +53,25 @@ USER_CHANGES: dict[str, tuple[Callable[[ServiceContext, str], Awaitable[UserInfo
 
 def when(moment: dt.datetime | None) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def suggestion_text(report: CalibrationReport) -> Text:
+    """The calibration report's suggested threshold per field, each beside the threshold in force.
+
+    "not enough data" where too few reviewed values exist to show the target is met (calibration.py).
+    """
+    suggested = {f.field: f.suggested_threshold for f in report.fields if f.provider == "all"}
+    target = f"{100 * report.target_error_rate:g}%"
+    line = Text(f"Suggested per field for a {target} error target (last {SUGGESTION_DAYS} days): ")
+    for index, name in enumerate(FIELD_NAMES):
+        value = suggested.get(name)
+        line.append(", " if index else "")
+        line.append(f"{FIELD_LABELS[name]} ")
+        line.append(
+            "not enough data" if value is None else str(value), style="dim" if value is None else "bold"
+        )
+        line.append(f" (now {report.thresholds[name]})", style="dim")
+    return line
 
 
 class AdminScreen(WorkstationScreen):
@@ -68,6 +94,7 @@ class AdminScreen(WorkstationScreen):
         super().__init__()
         self._users: list[UserInfo] = []
         self._entries: list[ConfigEntry] = []
+        self._suggestion: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,6 +118,7 @@ class AdminScreen(WorkstationScreen):
             config.add_column(label, key=key)
         self.load_users()
         self.load_config()
+        self.load_suggestion()
 
     # --- loading -----------------------------------------------------------------------------------
 
@@ -154,6 +182,13 @@ class AdminScreen(WorkstationScreen):
             table.move_cursor(row=keys.index(keep))
         self._show_entry()
 
+    @work(exclusive=True, group="admin-suggestion", exit_on_error=False)
+    async def load_suggestion(self) -> None:
+        """The suggested thresholds, read apart from the settings: the report reads a month of reviews."""
+        report = await calibration_report(self.ctx, Period.last_days(SUGGESTION_DAYS))
+        self._suggestion = suggestion_text(report)
+        self._show_entry()
+
     @property
     def selected_user(self) -> UserInfo | None:
         row = self.query_one("#users-table", DataTable).cursor_row
@@ -195,6 +230,7 @@ class AdminScreen(WorkstationScreen):
                 (entry.key, "bold"), "  ", (shown(entry.description), ""), "\n",
                 ("value ", "dim"), shown(entry.value), ("   type ", "dim"), entry.value_type,
                 ("   values ", "dim"), shown(describe_bounds(entry)), ("   e or enter edits it", "dim"),
+                *(("\n", self._suggestion) if entry.key in THRESHOLD_KEYS and self._suggestion else ()),
             )
         )  # fmt: skip
 
@@ -244,6 +280,7 @@ class AdminScreen(WorkstationScreen):
     def action_refresh(self) -> None:
         self.load_users()
         self.load_config()
+        self.load_suggestion()
 
     # --- users -------------------------------------------------------------------------------------
 
@@ -317,4 +354,6 @@ class AdminScreen(WorkstationScreen):
         """The new value takes effect on this workstation at once (the threshold, the idle lock...)."""
         notify_plain(self, f"{entry.key} is now {entry.value}.", timeout=5)
         self.load_config(select=entry.key)
+        if entry.key in THRESHOLD_KEYS:
+            self.load_suggestion()
         await self.session.refresh_settings()

@@ -1,6 +1,6 @@
 """The supervisor dashboard: the queue's health, the team's work, accuracy, confidence, cost and volume.
 
-Six panels, each filled by its own worker (group `panel-<name>`), so that a slow query holds up only
+Seven panels, each filled by its own worker (group `panel-<name>`), so that a slow query holds up only
 its own panel and a failing one shows its error in place while the others carry on. The period keys
 re-query the panels that depend on the period; all of them refresh every REFRESH_SECONDS and on `r`.
 
@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from app.caller import report_failure
 from app.screens.base import WorkstationScreen
+from app.screens.calibration_panel import CALIBRATION_COLUMNS, calibration_caption, calibration_rows
 from app.screens.queue import age_text
 from services.domain import FIELD_LABELS
 from services.errors import ServiceError, SessionExpired
@@ -47,6 +48,7 @@ from services.metrics import (
     reviewer_activity,
 )
 from services.permissions import Permission, allowed
+from services.quality.reports import CalibrationReport, calibration_report
 from widgets.big_number import BigNumber, compact_count
 from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style
@@ -230,6 +232,12 @@ class DashboardScreen(WorkstationScreen):
             with DashboardPanel("Cost by provider and model", id="panel-cost"):
                 yield DataTable(id="cost-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="cost-caption", classes="panel-caption")
+            with (
+                DashboardPanel("Calibration: stated confidence against reviews", id="panel-calibration"),
+                Horizontal(id="calibration-body"),
+            ):
+                yield DataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
+                yield Static(id="calibration-caption", classes="panel-caption")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -248,6 +256,9 @@ class DashboardScreen(WorkstationScreen):
                            ("Tokens out", "completion_tokens"), ("Extraction $", "cost"),
                            ("Chat answers", "chat_answers"), ("Chat $", "chat_cost"), ("Total $", "total")):  # fmt: skip
             cost.add_column(Text(label, justify="right"), key=key)
+        calibration: DataTable[str | Text] = self.query_one("#calibration-table", DataTable)
+        for label, key in CALIBRATION_COLUMNS:
+            calibration.add_column(label, key=key)
         self.query_one("#dashboard", VerticalScroll).focus()
         self.refresh_panels()
         self.set_interval(REFRESH_SECONDS, self._tick)
@@ -289,6 +300,7 @@ class DashboardScreen(WorkstationScreen):
             "cost": (period, partial(self._load_cost, period)),
             "confidence": (period, partial(self._load_confidence, period)),
             "daily": (period, partial(self._load_daily, period)),
+            "calibration": (period, partial(self._load_calibration, period)),
         }
         for name, (subject, load) in loaders.items():
             panel = self.panel(name)
@@ -342,6 +354,11 @@ class DashboardScreen(WorkstationScreen):
     async def _load_daily(self, period: Period) -> None:
         self._show_daily(period, await daily_extraction_stats(self.ctx, period))
         self.panel("daily").shown(period)
+
+    @work(exclusive=True, group="panel-calibration", exit_on_error=False)
+    async def _load_calibration(self, period: Period) -> None:
+        self._show_calibration(await calibration_report(self.ctx, period))
+        self.panel("calibration").shown(period)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A panel's failure stays in that panel (no notification every 30 s); an ended session logs out."""
@@ -524,6 +541,13 @@ class DashboardScreen(WorkstationScreen):
                       f" of {all_decided:,} have a correction ({all_corrected / all_decided:.0%})"]  # fmt: skip
         parts.append((" · as of the last metrics refresh", "dim"))
         caption.update(Content.assemble(*parts))
+
+    def _show_calibration(self, report: CalibrationReport) -> None:
+        table: DataTable[str | Text] = self.query_one("#calibration-table", DataTable)
+        table.clear()
+        for row in calibration_rows(report):
+            table.add_row(*row)
+        self.query_one("#calibration-caption", Static).update(calibration_caption(report))
 
     # --- keys ----------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Select, Static
 
 from app.screens.base import WorkstationScreen
-from services.domain import FIELD_LABELS, PROVIDER_NAMES, ConfidenceBand
+from services.domain import FIELD_LABELS, PROVIDER_NAMES, ConfidenceBand, FieldName
 from services.extraction.types import FIELD_NAMES
 from services.review import (
     ExtractionDetail,
@@ -156,24 +156,28 @@ class QueueScreen(WorkstationScreen):
         held = "—"
         if item.claimed_by and item.claim_expires_at and item.claim_expires_at > now:
             held = "you" if item.claimed_by == self.ctx.actor.username else item.claimed_by
-        c = item.confidences
+        # A QA sample keeps its confidence from the reviewer until decided, here as on the review screen.
+        weakest: str | Text = FIELD_LABELS[item.lowest_field]
+        confidence = confidence_bar(item.min_confidence, threshold)
+        if item.qa_sample:
+            weakest, confidence = Text("—", style="dim"), Text("QA", style="bold cyan")
         return [
             plain(item.contract_id),
-            FIELD_LABELS[item.lowest_field],
-            confidence_bar(item.min_confidence, threshold),
+            weakest,
+            confidence,
             age_text(item.extracted_at, now),
             plain(held),
-            Text(
-                str(c["gap_insurance_premium"]), style="red" if c["gap_insurance_premium"] < threshold else ""
-            ),
-            Text(
-                str(c["refund_calculation_method"]),
-                style="red" if c["refund_calculation_method"] < threshold else "",
-            ),
-            Text(str(c["cancellation_fee"]), style="red" if c["cancellation_fee"] < threshold else ""),
+            *(self._field_confidence(item, name, threshold) for name in FIELD_NAMES),
             plain(item.customer_name),
             item.llm_provider,
         ]
+
+    @staticmethod
+    def _field_confidence(item: QueueItem, name: FieldName, threshold: int) -> Text:
+        if item.qa_sample:
+            return Text("·", style="dim")
+        confidence = item.confidences[name]
+        return Text(str(confidence), style="red" if confidence < threshold else "")
 
     @work(exclusive=True, group="queue-counts", exit_on_error=False)
     async def refresh_counts(self) -> None:

@@ -50,7 +50,7 @@ from widgets.values import sentence_case, shown_value
 T = TypeVar("T")
 
 
-def field_view(field: FieldDetail, threshold: int) -> FieldView:
+def field_view(field: FieldDetail, threshold: int, *, confidence_hidden: bool = False) -> FieldView:
     source = field.source
     return FieldView(
         name=field.name,
@@ -61,11 +61,17 @@ def field_view(field: FieldDetail, threshold: int) -> FieldView:
         alignment=None if source is None else source.alignment,
         note=None if source is None else source.note,
         corrected=field.corrected,
+        confidence_hidden=confidence_hidden,
     )
 
 
 def weakest_field(detail: ExtractionDetail) -> int:
-    """The index of the field with the lowest confidence (the first of equals), where review starts."""
+    """The index of the field with the lowest confidence (the first of equals), where review starts.
+
+    A pending QA item starts on the first field: starting on the weakest would hint at its confidence.
+    """
+    if detail.confidence_hidden:
+        return 0
     return min(range(len(detail.fields)), key=lambda index: detail.fields[index].confidence)
 
 
@@ -172,6 +178,8 @@ class ReviewScreen(WorkstationScreen):
             shown(f"  ·  {car}") if car else "", shown(f"  ·  VIN {vehicle['vin']}") if vehicle.get("vin") else "",
             "  ·  ", (status, "bold" if detail.status == "pending" else "bold magenta"),
         )  # fmt: skip
+        if detail.qa_sample:
+            title.append("  ·  QA", style="bold cyan")
         if detail.claim is not None:
             holder = "you" if detail.claimed_by(self.actor.user_id) else detail.claim.username
             left = math.ceil((detail.claim.expires_at - detail.as_of).total_seconds() / 60)
@@ -181,7 +189,7 @@ class ReviewScreen(WorkstationScreen):
         new_item = self._shown_item != detail.extraction_id
         self._shown_item = detail.extraction_id
         self.query_one(FieldList).show(
-            [field_view(f, threshold) for f in detail.fields],
+            [field_view(f, threshold, confidence_hidden=detail.confidence_hidden) for f in detail.fields],
             highlight=weakest_field(detail) if new_item else None,
         )
         if self._shown_contract != detail.contract_id:
@@ -383,7 +391,11 @@ class ReviewScreen(WorkstationScreen):
                 self._correct(field.name, request)
 
         self.app.push_screen(
-            CorrectionDialog(field, require_reason=self.session.settings.require_correction_reason),
+            CorrectionDialog(
+                field,
+                require_reason=self.session.settings.require_correction_reason,
+                confidence_hidden=self.detail.confidence_hidden,
+            ),
             callback=apply,
         )
 

@@ -32,7 +32,7 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
        e.cancellation_fee, e.cancellation_fee_confidence, e.cancellation_fee_source,
        e.min_confidence, e.llm_provider, e.model_version, e.prompt_version, e.fallback_from,
        e.fallback_reason, e.processing_time_ms, e.prompt_tokens, e.completion_tokens, e.cost_usd,
-       e.extracted_at, e.status, e.version, e.reviewed_at, e.review_seconds, e.rejection_reason,
+       e.extracted_at, e.status, e.version, e.qa_sample, e.reviewed_at, e.review_seconds, e.rejection_reason,
        reviewer.username AS reviewed_by,
        e.claim_expires_at > now() AS claim_live, e.claimed_by, claimant.username AS claimant,
        e.claimed_at, e.claim_expires_at,
@@ -112,19 +112,27 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
             claimed_at=row["claimed_at"],
             expires_at=row["claim_expires_at"],
         )
+    # A pending QA item keeps its confidence from the reviewer (ExtractionDetail.confidence_hidden):
+    # its history must not give it away either (the extract event names the lowest confidence).
+    hidden = row["qa_sample"] and row["status"] == "pending"
     history = [
         HistoryEntry(
             event_type=h["event_type"],
             by=h["by"],
             at=h["at"],
-            summary=summarize_event(h["event_type"], h["data"]),
-            data=h["data"],
+            summary=summarize_event(h["event_type"], data),
+            data=data,
         )
         for h in row["history"]
+        for data in [_without_confidence(h["data"]) if hidden else h["data"]]
     ]
     built = {"fields", "claim", "corrections", "history"}
     plain = {k: row[k] for k in ExtractionDetail.model_fields if k in row and k not in built}
     return ExtractionDetail(**plain, fields=fields, claim=claim, corrections=corrections, history=history)
+
+
+def _without_confidence(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if "confidence" not in key}
 
 
 async def reload_after_commit(

@@ -63,6 +63,8 @@ class QueueItem(BaseModel):
     claimed_by: str | None
     claim_expires_at: dt.datetime | None
     version: int
+    # A QA sample: the queue shows "QA" instead of its confidence (see ExtractionDetail.qa_sample).
+    qa_sample: bool = False
 
     @property
     def cursor(self) -> QueueCursor:
@@ -140,6 +142,7 @@ def _page_head() -> Select[Any]:
             claimant.username.label("claimed_by"),
             case((live, Extraction.claim_expires_at)).label("claim_expires_at"),
             Extraction.version,
+            Extraction.qa_sample,
         )
         .join(Contract, Contract.contract_id == Extraction.contract_id)
         .outerjoin(claimant, and_(claimant.id == Extraction.claimed_by, live))
@@ -245,6 +248,7 @@ async def queue_page(
                 claimed_by=row.claimed_by,
                 claim_expires_at=row.claim_expires_at,
                 version=row.version,
+                qa_sample=row.qa_sample,
             )
         )
     return QueuePage(items=items, next_cursor=items[-1].cursor if len(rows) > limit else None)

@@ -107,6 +107,9 @@ class ExtractionDetail(BaseModel):
     extracted_at: dt.datetime
     status: ExtractionStatus
     version: int
+    # Drawn for QA although every field passed its threshold (routing.py): its confidence is kept from the
+    # reviewer until it is decided, so that the QA outcome measures the values, not the stated figure.
+    qa_sample: bool
     claim: ClaimInfo | None
     reviewed_by: str | None
     reviewed_at: dt.datetime | None
@@ -118,6 +121,15 @@ class ExtractionDetail(BaseModel):
 
     def field(self, name: FieldName) -> FieldDetail:
         return next(f for f in self.fields if f.name == name)
+
+    @property
+    def confidence_hidden(self) -> bool:
+        """A pending QA item: the reviewer must judge the values without the figure that would anchor them.
+
+        Once decided the figures show again (history, reopening, search); after an undo the item is
+        pending again and its decision is to be made afresh, so they are hidden again.
+        """
+        return self.qa_sample and self.status == "pending"
 
     def claimed_by(self, user_id: uuid.UUID | None) -> bool:
         return self.claim is not None and self.claim.user_id == user_id

@@ -19,7 +19,7 @@ from services.extraction.types import FIELD_NAMES, FieldName
 from services.extractions import extract_contracts
 from services.quality import routing
 from services.quality.routing import route
-from services.review import queue_counts, queue_page
+from services.review import get_detail_by_contract, queue_counts, queue_page
 from tests.services.conftest import MakeContext
 from tests.services.test_extractions import add_document
 
@@ -135,6 +135,11 @@ async def test_a_qa_sample_stays_pending_flagged_and_counted_in_the_queue(
     reviewer = await make_context("reviewer")
     counts = await queue_counts(reviewer)
     assert (counts.total_pending, counts.below_threshold, counts.qa_samples) == (1, 0, 1)
+    # The reviewer is not told its confidence while it is pending, not even by its history.
+    detail = await get_detail_by_contract(reviewer, contract_id)
+    assert detail.qa_sample and detail.confidence_hidden
+    extracted = next(h for h in detail.history if h.event_type == "extract")
+    assert "confidence" not in extracted.summary and "min_confidence" not in extracted.data
     # A re-extraction draws again: with the rate at 0 and auto_approve on, the same contract is approved.
     await _settings(superuser, qa_sample_rate="0")
     await extract_contracts(system, contract_ids=[contract_id], provider="rules")

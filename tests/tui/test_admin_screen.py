@@ -15,11 +15,13 @@ from app import session
 from app.dialogs.config_dialog import ConfigDialog
 from app.dialogs.confirm_dialog import ConfirmDialog
 from app.dialogs.new_user_dialog import NewUserDialog
-from app.screens.admin import AdminScreen
+from app.screens.admin import AdminScreen, suggestion_text
 from app.screens.queue import QueueScreen
 from app.workstation import RefundReviewApp
 from db.url import asyncpg_connect_args
 from services.config import update_config
+from services.metrics.period import Period
+from services.quality.reports import Group, build_report
 from tests.tui.pilot import open_area, wait_until
 
 
@@ -290,3 +292,46 @@ def test_users_tab_snapshot(
         await pilot.press("down")
 
     assert snap_compare(workstation, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_the_threshold_settings_show_the_suggested_thresholds(
+    workstation: RefundReviewApp, make_context
+) -> None:
+    await make_context("admin", username="ada")
+    async with workstation.run_test(size=(160, 40)) as pilot:
+        screen = await open_administration(pilot, "ada")
+        await select_setting(pilot, screen, "confidence_threshold")
+        detail = screen.query_one("#config-detail", Static)
+        await wait_until(pilot, lambda: "Suggested per field" in str(detail.render()))
+        shown = str(detail.render())
+        assert "Suggested per field for a 1% error target" in shown
+        # No reviewed values in the test database: nothing to suggest, said per field beside its threshold.
+        assert "GAP premium not enough data (now 80)" in shown
+        assert "cancellation fee not enough data (now 80)" in shown
+        keys = [entry.key for entry in screen._entries]
+        screen.query_one("#config-table", DataTable).move_cursor(row=keys.index("idle_timeout_minutes"))
+        await wait_until(pilot, lambda: "idle_timeout_minutes" in str(detail.render()))
+        assert "Suggested" not in str(detail.render())
+
+
+def test_the_suggestion_names_each_fields_threshold_from_the_calibration_report() -> None:
+    """Premiums: 500 right at 95, 20 wrong at 60 — the lowest threshold leaving out the wrong ones is 61.
+
+    The other fields have no reviewed values: nothing to suggest.
+    """
+    premium = "gap_insurance_premium"
+    groups = [
+        Group(provider="rules", model="rules-1", field=premium, confidence=confidence, trusted=True,
+              reviewed=True, qa_sample=False, right_value=right, n=n)
+        for confidence, right, n in ((95, True, 500), (60, False, 20))
+    ]  # fmt: skip
+    report = build_report(
+        groups,
+        period=Period.last_days(30),
+        thresholds={premium: 80, "refund_calculation_method": 75, "cancellation_fee": 80},
+        target_error_rate=0.01,
+        qa_sample_rate=0.05,
+    )
+    text = suggestion_text(report).plain
+    assert "GAP premium 61 (now 80)" in text
+    assert "refund method not enough data (now 75)" in text

@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from app.screens import dashboard
+from app.screens.calibration_panel import calibration_rows, error_rate
 from app.screens.dashboard import DashboardPanel, DashboardScreen
 from app.screens.queue import QueueScreen
 from app.workstation import RefundReviewApp
@@ -34,6 +35,7 @@ from services.metrics import (
     refresh_extraction_metrics,
     reviewer_activity,
 )
+from services.quality.reports import calibration_report
 from services.review import approve, claim_next, correct_field, reject
 from tests.services.conftest import MakeContext
 from tests.services.test_metrics import correct, decide
@@ -45,7 +47,7 @@ from widgets.charts import DailyChart, Histogram, ShareBars, share_axis
 AddContract = Callable[..., Awaitable[Extraction]]
 FIXED_NOW = dt.datetime(2024, 5, 15, 14, 30, tzinfo=dt.UTC)  # a Wednesday
 TODAY = FIXED_NOW.date()
-PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily")
+PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily", "calibration")
 
 
 def at(days_ago: int, hour: int) -> dt.datetime:
@@ -322,7 +324,8 @@ async def test_a_failing_panel_shows_its_error_in_place_and_the_others_keep_work
         assert not screen.query_one("#daily-chart", DailyChart).display
         others = [name for name in PANELS if name != "daily"]
         await wait_until(pilot, lambda: all(not screen.panel(name).loading for name in others))
-        assert [screen.panel(name).showing for name in others] == [dashboard.LIVE] + [month] * 4
+        period_panels = len(others) - 1
+        assert [screen.panel(name).showing for name in others] == [dashboard.LIVE] + [month] * period_panels
         assert not [name for name in others if screen.panel(name).has_class("-failed")]
         assert screen.query_one("#tile-pending", BigNumber).value == "3"
         assert not list(workstation._notifications)
@@ -399,6 +402,30 @@ async def test_decisions_made_through_the_review_services_reach_the_dashboard(
         # The claim and the decision were moments apart: a real, whole number of seconds, not a blank.
         assert rows_of(screen, "#activity-table")[0][6].isdigit()
         assert screen.query_one("#tile-pending", BigNumber).value == "1"
+
+
+async def test_the_calibration_panel_shows_the_report_of_the_period(
+    workstation: RefundReviewApp, team: Team, frozen_clock: None
+) -> None:
+    """Today ann approved three items with premiums stated 45 (corrected), 72 and 88, all other fields 90
+    (two fees corrected); her rejection says nothing about single fields."""
+    async with workstation.run_test(size=(120, 50)) as pilot:
+        screen = await open_dashboard(pilot)
+        rows = rows_of(screen, "#calibration-table")
+        assert rows[:3] == [
+            ["GAP premium", "0-49", "1", "0.0%", "0.0%–79.3%"],
+            ["", "70-79", "1", "100.0%", "20.7%–100.0%"],
+            ["", "80-89", "1", "100.0%", "20.7%–100.0%"],
+        ]
+        # Two of the three fees were corrected, but on items below the thresholds (3 extracted today, 2
+        # reviewed: weight 1.5 each) while the right one stands for the auto-trusted (3 extracted, 1
+        # reviewed: weight 3): weighted accuracy 3 / 6.
+        assert ["Cancellation fee", "90-100", "3", "50.0%", "11.6%–88.4%"] in rows
+        report = await calibration_report(team.sue, screen.period)
+        assert rows == [[str(cell) for cell in row] for row in calibration_rows(report)]
+        caption = text_of(screen, "#calibration-caption")
+        assert "Estimated error of auto-trusted values" in caption
+        assert f"All fields: {error_rate(report.auto_trusted_error)}" in caption
 
 
 # --- snapshots ---------------------------------------------------------------------------------------------
