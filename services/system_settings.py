@@ -106,8 +106,17 @@ def setting_sql(key: str) -> ColumnElement[Any]:
 
 def setting_text(key: str) -> str:
     """`setting_sql(key)` as SQL text, for the statements written as text()."""
-    compiled = setting_sql(key).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-    return str(compiled)
+    return sql_text(setting_sql(key))
+
+
+def sql_text(expression: ColumnElement[Any]) -> str:
+    """An expression that reads settings (`setting_sql`, the per-field thresholds) as SQL text for text().
+
+    Its values are inlined, so a text() statement shares the one rule rather than restating it. It comes
+    in parentheses: an OR of conditions placed after an AND must stay one operand.
+    """
+    compiled = expression.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    return f"({compiled})"
 
 
 def typed_value(value: str, value_type: str) -> Any:

@@ -39,9 +39,7 @@ class BigNumber(Digits):
         super().__init__("-", id=id)
         self.border_title = title
 
-    def show(self, value: str, *, title: str | None = None, note: str = "", alert: bool = False) -> None:
+    def show(self, value: str, *, note: str = "", alert: bool = False) -> None:
         self.update(value)
-        if title is not None:
-            self.border_title = title
         self.border_subtitle = note
         self.set_class(alert, "-alert")

@@ -387,9 +387,7 @@ class DashboardScreen(WorkstationScreen):
     def _show_queue(self, health: QueueHealth, now: dt.datetime) -> None:
         oldest = health.oldest_pending_at
         self.query_one("#tile-pending", BigNumber).show(compact_count(health.pending))
-        self.query_one("#tile-below", BigNumber).show(
-            compact_count(health.below_threshold), title=f"Below {health.threshold}"
-        )
+        self.query_one("#tile-below", BigNumber).show(compact_count(health.below_threshold))
         self.query_one("#tile-oldest", BigNumber).show(
             "-" if oldest is None else age_text(oldest, now),
             note="" if oldest is None else f"since {oldest:%d %b}",

@@ -50,14 +50,14 @@ from widgets.values import sentence_case, shown_value
 T = TypeVar("T")
 
 
-def field_view(field: FieldDetail, threshold: int, *, confidence_hidden: bool = False) -> FieldView:
+def field_view(field: FieldDetail, *, confidence_hidden: bool = False) -> FieldView:
     source = field.source
     return FieldView(
         name=field.name,
         label=sentence_case(field.label),
         value=shown_value(field.value),
         confidence=field.confidence,
-        threshold=threshold,
+        threshold=field.threshold,
         alignment=None if source is None else source.alignment,
         note=None if source is None else source.note,
         corrected=field.corrected,
@@ -169,7 +169,6 @@ class ReviewScreen(WorkstationScreen):
     def show(self, detail: ExtractionDetail) -> None:
         """Draw an item; the document is reloaded only when the contract changes."""
         self.detail = detail
-        threshold = detail.threshold
         vehicle = detail.vehicle_info
         car = " ".join(str(vehicle[k]) for k in ("year", "make", "model") if vehicle.get(k))
         status = {"pending": "pending review", "approved": "APPROVED", "rejected": "REJECTED"}[detail.status]
@@ -189,7 +188,7 @@ class ReviewScreen(WorkstationScreen):
         new_item = self._shown_item != detail.extraction_id
         self._shown_item = detail.extraction_id
         self.query_one(FieldList).show(
-            [field_view(f, threshold, confidence_hidden=detail.confidence_hidden) for f in detail.fields],
+            [field_view(f, confidence_hidden=detail.confidence_hidden) for f in detail.fields],
             highlight=weakest_field(detail) if new_item else None,
         )
         if self._shown_contract != detail.contract_id:

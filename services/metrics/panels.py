@@ -28,7 +28,8 @@ from services.context import ServiceContext
 from services.domain import FIELD_NAMES, ConfidenceBand, FieldName
 from services.metrics.period import Period
 from services.permissions import Permission
-from services.system_settings import load_system_settings
+from services.quality.routing import below_thresholds_sql
+from services.system_settings import load_system_settings, sql_text
 
 DEFAULT_DISTRIBUTION_DAYS = 30
 BUCKET_LABELS: tuple[str, ...] = (*(f"{low}-{low + 9}" for low in range(0, 90, 10)), "90-100")
@@ -56,7 +57,7 @@ async def _dashboard_read(ctx: ServiceContext) -> AsyncIterator[AsyncSession]:
 class QueueHealth(BaseModel):
     pending: int
     by_band: dict[ConfidenceBand, int]
-    threshold: int
+    # Pending items with any field below its own threshold (field_thresholds, else confidence_threshold).
     below_threshold: int
     oldest_pending_at: dt.datetime | None
     oldest_pending_age: dt.timedelta | None
@@ -67,14 +68,17 @@ class QueueHealth(BaseModel):
 
 # One row per distinct min_confidence of the pending items: every column it reads is in the partial
 # index extractions_queue_idx (min_confidence, extracted_at, id) WHERE status = 'pending', so it is an
-# index-only scan in index order with no hashing, and the bands, the threshold count and the SLA count
-# are summed from at most 101 rows.
+# index-only scan in index order with no hashing, and the bands and the SLA count are summed from at most
+# 101 rows. The below-threshold count needs each field against its own threshold, so it is counted apart
+# with the routing's own rule (below_thresholds_sql, as queue_counts does) through extractions_routing_idx.
 _QUEUE_HEALTH = text(
-    """
-    SELECT s.now, s.claimed, g.min_confidence, g.pending, g.past_sla, g.oldest
+    f"""
+    SELECT s.now, s.claimed, s.below, g.min_confidence, g.pending, g.past_sla, g.oldest
       FROM (SELECT now() AS now,
                    (SELECT count(*) FROM extractions
-                     WHERE claimed_by IS NOT NULL AND claim_expires_at > now() AND status = 'pending') AS claimed
+                     WHERE claimed_by IS NOT NULL AND claim_expires_at > now() AND status = 'pending') AS claimed,
+                   (SELECT count(*) FROM extractions
+                     WHERE status = 'pending' AND {sql_text(below_thresholds_sql())}) AS below
            ) s
       LEFT JOIN (
             SELECT min_confidence, count(*) AS pending,
@@ -102,10 +106,7 @@ async def queue_health(ctx: ServiceContext) -> QueueHealth:
     return QueueHealth(
         pending=sum(row.pending for row in groups),
         by_band=by_band,
-        threshold=settings.confidence_threshold,
-        below_threshold=sum(
-            row.pending for row in groups if row.min_confidence < settings.confidence_threshold
-        ),
+        below_threshold=rows[0].below,
         oldest_pending_at=oldest,
         oldest_pending_age=None if oldest is None else rows[0].now - oldest,
         sla_hours=settings.queue_sla_hours,

@@ -18,8 +18,9 @@ from services.domain import FIELD_LABELS, FIELD_NAMES
 from services.errors import NotFound, SavedButNotReloaded
 from services.input_text import contract_id as checked_contract_id
 from services.permissions import Permission
+from services.quality.routing import field_threshold_sql
 from services.review.types import ClaimInfo, CorrectionEntry, ExtractionDetail, FieldDetail, HistoryEntry
-from services.system_settings import setting_text
+from services.system_settings import sql_text
 
 HISTORY_LIMIT = 50
 
@@ -36,7 +37,7 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
        reviewer.username AS reviewed_by,
        e.claim_expires_at > now() AS claim_live, e.claimed_by, claimant.username AS claimant,
        e.claimed_at, e.claim_expires_at,
-       {threshold} AS threshold,
+       {thresholds},
        now() AS as_of,
        (SELECT coalesce(json_agg(json_build_object(
                    'field', k.field_name, 'old', k.original_value, 'new', k.corrected_value,
@@ -58,7 +59,11 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
   LEFT JOIN users reviewer ON reviewer.id = e.reviewed_by
  WHERE {key}
 """
-_THRESHOLD = setting_text("confidence_threshold")
+# Each field's own threshold (its field_thresholds entry, else confidence_threshold), the rule the routing
+# and the queue use, read in the same statement.
+_THRESHOLDS = ",\n       ".join(
+    f"{sql_text(field_threshold_sql(name))} AS {name}_threshold" for name in FIELD_NAMES
+)
 _JSON_COLUMNS = dict.fromkeys(
     (
         "vehicle_info",
@@ -70,8 +75,8 @@ _JSON_COLUMNS = dict.fromkeys(
     ),
     JSONB,
 )
-_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key", threshold=_THRESHOLD)).columns(**_JSON_COLUMNS)
-_DETAIL_BY_CONTRACT = text(_DETAIL_SQL.format(key="e.contract_id = :key", threshold=_THRESHOLD)).columns(
+_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key", thresholds=_THRESHOLDS)).columns(**_JSON_COLUMNS)
+_DETAIL_BY_CONTRACT = text(_DETAIL_SQL.format(key="e.contract_id = :key", thresholds=_THRESHOLDS)).columns(
     **_JSON_COLUMNS
 )
 
@@ -98,7 +103,8 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
             label=FIELD_LABELS[name],
             value=row[name],
             confidence=row[f"{name}_confidence"],
-            below_threshold=row[f"{name}_confidence"] < row["threshold"],
+            threshold=row[f"{name}_threshold"],
+            below_threshold=row[f"{name}_confidence"] < row[f"{name}_threshold"],
             source=row[f"{name}_source"],
             corrected=name in corrected,
         )

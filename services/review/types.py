@@ -43,6 +43,8 @@ class FieldDetail(BaseModel):
     label: str
     value: Decimal | str | None
     confidence: int
+    # The field's own threshold (field_thresholds, else confidence_threshold), as the routing applies it.
+    threshold: int
     below_threshold: bool
     # Where the value was read from, as the extraction stored it (extractions.*_source).
     source: SourceSpan | None
@@ -94,7 +96,6 @@ class ExtractionDetail(BaseModel):
     document_text: str | None
     fields: list[FieldDetail]
     min_confidence: int
-    threshold: int
     llm_provider: str
     model_version: str
     prompt_version: str

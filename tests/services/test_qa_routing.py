@@ -17,9 +17,10 @@ from services.context import ServiceContext
 from services.errors import InvalidInput
 from services.extraction.types import FIELD_NAMES, FieldName
 from services.extractions import extract_contracts
+from services.metrics.panels import queue_health
 from services.quality import routing
 from services.quality.routing import route
-from services.review import get_detail_by_contract, queue_counts, queue_page
+from services.review import get_detail, get_detail_by_contract, queue_counts, queue_page
 from tests.services.conftest import MakeContext
 from tests.services.test_extractions import add_document
 
@@ -184,3 +185,44 @@ async def test_per_field_thresholds_change_the_queue(
         await update_config(admin, "field_thresholds", '{"premium": 70}')
     with pytest.raises(InvalidInput, match="field_thresholds"):
         await update_config(admin, "field_thresholds", '{"cancellation_fee": 170}')
+
+
+async def test_each_detail_field_and_the_dashboard_use_the_fields_own_threshold(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    method_at_75 = await add_contract(method_confidence=75)
+    premium_at_75 = await add_contract(premium_confidence=75)
+    await add_contract(fee_confidence=60)
+    await add_contract()
+    reviewer = await make_context("reviewer")
+    # A decided item below the thresholds is not in the queue, so neither count has it.
+    decided = await add_contract(method_confidence=20, fee_confidence=20)
+    await superuser.execute(
+        """UPDATE extractions SET status = 'rejected', rejection_reason = 'unreadable scan',
+                  reviewed_by = $2, reviewed_at = now(), review_seconds = 30
+            WHERE id = $1""",
+        decided.id,
+        reviewer.actor.user_id,
+    )
+    admin = await make_context("admin")
+    await update_config(admin, "field_thresholds", '{"refund_calculation_method": 70}')
+
+    method_detail = await get_detail(reviewer, method_at_75.id)
+    thresholds = {f.name: f.threshold for f in method_detail.fields}
+    assert thresholds == {
+        "gap_insurance_premium": 80,
+        "refund_calculation_method": 70,
+        "cancellation_fee": 80,
+    }
+    method = next(f for f in method_detail.fields if f.name == "refund_calculation_method")
+    assert (method.confidence, method.below_threshold) == (75, False)
+    premium_detail = await get_detail(reviewer, premium_at_75.id)
+    premium = next(f for f in premium_detail.fields if f.name == "gap_insurance_premium")
+    assert (premium.confidence, premium.threshold, premium.below_threshold) == (75, 80, True)
+
+    # The premium at 75 and the fee at 60 are below their thresholds; the method at 75 is not, although
+    # its lowest confidence is under the global 80: the dashboard counts what the queue counts.
+    counts = await queue_counts(reviewer)
+    health = await queue_health(await make_context("supervisor"))
+    assert counts.below_threshold == 2
+    assert health.below_threshold == counts.below_threshold

@@ -85,7 +85,7 @@ async def test_the_detail_shows_fields_sources_text_corrections_and_history(
         assert detail.document_text[source.start : source.end] == source.quote
         assert source.page >= 1 and source.line >= 1 and source.alignment == "exact"
     assert detail.claim is not None and detail.claim.username == "alice"
-    assert detail.threshold == 80 and detail.min_confidence == 40
+    assert [f.threshold for f in detail.fields] == [80, 80, 80] and detail.min_confidence == 40
     [correction] = detail.corrections
     assert (correction.field, correction.old, correction.new, correction.by) == (
         PREMIUM,

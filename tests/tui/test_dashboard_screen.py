@@ -229,7 +229,7 @@ async def test_a_supervisor_lands_on_the_dashboard_and_sees_what_the_services_sa
         assert (health.pending, health.below_threshold, health.past_sla, health.claimed_now) == (3, 2, 3, 1)
         assert tiles["pending"].value == str(health.pending)
         assert (tiles["below"].border_title, tiles["below"].value) == (
-            "Below 80",
+            "Below threshold",
             str(health.below_threshold),
         )
         assert (tiles["oldest"].value, tiles["oldest"].border_subtitle) == ("30h", "since 14 May")
