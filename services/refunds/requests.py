@@ -25,7 +25,7 @@ from services.access import authorize
 from services.context import ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.input_text import contract_id as checked_contract_id
-from services.input_text import without_control_characters
+from services.input_text import typed_text
 from services.permissions import Permission
 from services.refunds.calculation import money, quote_refund
 from services.refunds.jurisdictions import rule_in_force
@@ -331,8 +331,8 @@ async def mark_refund_paid(
     ctx: ServiceContext, request_id: uuid.UUID, version: int, reference: str
 ) -> RefundRequestInfo:
     """Record that an approved refund was paid, with the payment system's reference."""
-    cleaned = without_control_characters(reference).strip()
-    if not 1 <= len(cleaned) <= MAX_REFERENCE_CHARS:
+    cleaned = typed_text(reference, what="The payment's reference", max_chars=MAX_REFERENCE_CHARS)
+    if not cleaned:
         raise InvalidInput(f"Give the payment's reference (1 to {MAX_REFERENCE_CHARS} characters).")
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.PAY_REFUND)

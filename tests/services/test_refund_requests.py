@@ -177,6 +177,9 @@ async def test_marking_paid_needs_an_approved_refund_and_a_reference(
     approved = await approve_refund(supervisor, request.id, request.version)
     with pytest.raises(InvalidInput, match="reference"):
         await mark_refund_paid(supervisor, approved.id, approved.version, "  ")
+    # The reference is typed text like any other: a broken character is refused, never stored.
+    with pytest.raises(InvalidInput, match="payment's reference"):
+        await mark_refund_paid(supervisor, approved.id, approved.version, "ACH-\ud800")
     paid = await mark_refund_paid(supervisor, approved.id, approved.version, " ACH-2026-0042 ")
     assert (paid.status, paid.payment_reference) == ("paid", "ACH-2026-0042")
     assert paid.paid_at is not None
