@@ -1,0 +1,2 @@
+-- Reverses version 0011.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Reverses version 0012.
+SELECT 1;

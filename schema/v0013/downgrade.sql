@@ -1,0 +1,2 @@
+-- Reverses version 0013.
+SELECT 1;
