@@ -32,6 +32,7 @@ class Permission(StrEnum):
     MAINTAIN = "run database maintenance"
     REQUEST_REFUND = "open refund requests"
     APPROVE_REFUND = "approve refunds"
+    REJECT_REFUND = "reject refund requests"
     PAY_REFUND = "mark refunds paid"
     EXPORT_REFUNDS = "export refunds for payment"
 
@@ -57,6 +58,8 @@ _SUPERVISOR = _REVIEWER | {
     Permission.EXPORT_AUDIT,
     Permission.RUN_EXTRACTION,
     Permission.APPROVE_REFUND,
+    # Rejecting is the other answer to the same question as approving: the same people give it.
+    Permission.REJECT_REFUND,
     Permission.PAY_REFUND,
     Permission.EXPORT_REFUNDS,
 }

@@ -1,8 +1,9 @@
 """The refunds screen (f7): open requests by due date, those past their deadline first and marked.
 
 `o` opens a request for a contract, `enter` shows the verdict and the steps it was computed by,
-`a` approves (above the four-eyes amount a second person approves after the first), `p` marks an
-approved refund paid with the payment system's reference, `r` reloads. Every change is a service call,
+`a` approves (above the four-eyes amount a second person approves after the first), `x` rejects a
+request not yet approved with a reason, `p` marks an approved refund paid with the payment system's
+reference, `r` reloads. Every change is a service call,
 which checks the role, refuses what the rules forbid (the same person approving twice) in a sentence
 shown as a notification, and audits it in the change's own transaction.
 """
@@ -18,16 +19,19 @@ from textual.widgets import DataTable, Header, Static
 from app.dialogs.confirm_dialog import ConfirmDialog
 from app.dialogs.open_refund_dialog import OpenRefundDialog
 from app.dialogs.payment_reference_dialog import PaymentReferenceDialog
+from app.dialogs.reason_dialog import ReasonDialog
 from app.dialogs.refund_steps_dialog import RefundStepsDialog
 from app.screens.base import WorkstationScreen
 from services.permissions import Permission, allowed
 from services.refunds.calculation import money
 from services.refunds.requests import (
     MAX_LIST,
+    REJECTABLE_STATUSES,
     RefundRequestInfo,
     RefundStatus,
     approve_refund,
     list_open_refunds,
+    reject_refund,
 )
 from services.refunds.types import REASON_LABELS
 from widgets.key_footer import KeyFooter
@@ -41,10 +45,19 @@ STATUS_LABELS: dict[RefundStatus, str] = {
     "approved": "approved",
     "paid": "paid",
     "not_payable": "not payable",
+    "rejected": "rejected",
 }
+# The usual reasons to reject a request, picked by their digit in the reason dialog; "other" is typed.
+REJECTION_REASONS = (
+    "duplicate of another request",
+    "the customer withdrew the request",
+    "not the customer's contract",
+    "no written request received",
+)
 ACTION_PERMISSIONS = {
     "open_request": Permission.REQUEST_REFUND,
     "approve": Permission.APPROVE_REFUND,
+    "reject": Permission.REJECT_REFUND,
     "mark_paid": Permission.PAY_REFUND,
 }
 
@@ -82,6 +95,7 @@ class RefundsScreen(WorkstationScreen):
         Binding("o", "open_request", "Open request", id="refund_open"),
         Binding("enter", "show_steps", "Verdict and steps", id="refund_steps"),
         Binding("a", "approve", "Approve", id="refund_approve"),
+        Binding("x", "reject", "Reject", id="refund_reject"),
         Binding("p", "mark_paid", "Mark paid", id="refund_paid"),
         Binding("r", "refresh", "Refresh", id="refund_refresh"),
         # Pressed when the key above is not on offer (the role, the request's status): a sentence, not silence.
@@ -93,7 +107,11 @@ class RefundsScreen(WorkstationScreen):
                 show=False,
                 id=f"refund_why_not_{action}",
             )
-            for key, action, label in (("a", "approve", "approving"), ("p", "mark_paid", "marking paid"))
+            for key, action, label in (
+                ("a", "approve", "approving"),
+                ("x", "reject", "rejecting"),
+                ("p", "mark_paid", "marking paid"),
+            )
         ),
     ]
     AUTO_FOCUS = "#refunds-table"
@@ -171,7 +189,7 @@ class RefundsScreen(WorkstationScreen):
             self.workstation.logged_in and allowed(self.ctx.actor, permission)
         ):
             return f"Your role may not {permission.value}."
-        if action not in ("approve", "mark_paid", "show_steps"):
+        if action not in ("approve", "reject", "mark_paid", "show_steps"):
             return None
         request = self.selected if self.is_mounted else None
         if request is None:
@@ -179,6 +197,8 @@ class RefundsScreen(WorkstationScreen):
         status = STATUS_LABELS[request.status]
         if action == "approve" and request.status not in ("open", "awaiting_second_approval"):
             return f"{request.contract_id} is {status} already: there is nothing to approve."
+        if action == "reject" and request.status not in REJECTABLE_STATUSES:
+            return f"Only a request not yet approved can be rejected; {request.contract_id} is {status}."
         if action == "mark_paid" and request.status != "approved":
             return f"Only an approved refund can be marked paid; {request.contract_id} is {status}."
         return None
@@ -246,6 +266,25 @@ class RefundsScreen(WorkstationScreen):
         else:
             said = "Refund approved; it goes to the payment system with the next export."
         self._after_change(approved, said)
+
+    def action_reject(self) -> None:
+        request = self.selected
+        if request is None:
+            return
+        amount = "—" if request.refund_amount is None else money(request.refund_amount)
+        self.app.push_screen(
+            ReasonDialog(
+                f"Reject the refund request for {request.contract_id} ({amount})?",
+                "It leaves the open list and is never exported; the reason goes into the audit log.",
+                REJECTION_REASONS,
+            ),
+            callback=lambda reason: self._reject(request, reason) if reason else None,
+        )
+
+    @work(exclusive=True, group="refund-reject", exit_on_error=False)
+    async def _reject(self, request: RefundRequestInfo, reason: str) -> None:
+        rejected = await reject_refund(self.ctx, request.id, request.version, reason)
+        self._after_change(rejected, f"Request rejected ({rejected.rejection_reason}); it is no longer open.")
 
     def action_mark_paid(self) -> None:
         if (request := self.selected) is not None:

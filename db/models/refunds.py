@@ -52,7 +52,7 @@ class JurisdictionRuleRow(Base):
 
 
 class RefundRequest(Base):
-    """A cancellation's refund: its inputs, verdict and steps, and its way to payment (schema/v0009)."""
+    """A cancellation's refund: its inputs, verdict and steps, and its way to payment (schema/v0009, rejection v0012)."""
 
     __tablename__ = "refund_requests"
     __table_args__ = (
@@ -61,7 +61,7 @@ class RefundRequest(Base):
             "refund_requests_one_live_per_contract",
             "contract_id",
             unique=True,
-            postgresql_where=text("status <> 'not_payable'::text"),
+            postgresql_where=text("status <> ALL (ARRAY['not_payable'::text, 'rejected'::text])"),
         ),
         Index(
             "refund_requests_open_by_due_idx",
@@ -77,6 +77,8 @@ class RefundRequest(Base):
         Index("refund_requests_approved_by_idx", "approved_by"),
         Index("refund_requests_paid_by_idx", "paid_by"),
         Index("refund_requests_rule_id_idx", "rule_id"),
+        Index("refund_requests_rejected_by_idx", "rejected_by"),
+        Index("refund_requests_requested_at_idx", "requested_at"),
     )
 
     id: Mapped[uuid.UUID] = _pk()
@@ -113,5 +115,8 @@ class RefundRequest(Base):
     paid_at: Mapped[dt.datetime | None]
     payment_reference: Mapped[str | None]
     exported_at: Mapped[dt.datetime | None]
+    rejected_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    rejected_at: Mapped[dt.datetime | None]
+    rejection_reason: Mapped[str | None]
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     updated_at: Mapped[dt.datetime] = _created()

@@ -33,7 +33,7 @@ from services.refunds.rules import rule_of_row
 from services.refunds.types import DEFAULT_STATE, RefundInputs, RefundReason, Step, Verdict
 from services.system_settings import load_system_settings
 
-RefundStatus = Literal["open", "awaiting_second_approval", "approved", "paid", "not_payable"]
+RefundStatus = Literal["open", "awaiting_second_approval", "approved", "paid", "not_payable", "rejected"]
 REFUND_STATUSES: tuple[RefundStatus, ...] = get_args(RefundStatus)
 LIVE_STATUSES: tuple[RefundStatus, ...] = ("open", "awaiting_second_approval", "approved")
 ExportFormat = Literal["csv", "jsonl"]
@@ -54,6 +54,10 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 )
 MAX_LIST = 500
 MAX_REFERENCE_CHARS = 200
+MAX_REJECTION_CHARS = 500
+# Statuses a request can be rejected from: before any approval is complete, so never one that may
+# already be with the payment system.
+REJECTABLE_STATUSES: tuple[RefundStatus, ...] = ("open", "awaiting_second_approval")
 _APPROVAL_SEQ = Sequence("refund_requests_approval_seq")
 
 
@@ -84,6 +88,9 @@ class RefundRequestInfo(BaseModel):
     approval_seq: int | None
     paid_at: dt.datetime | None
     payment_reference: str | None
+    rejected_by: str | None
+    rejected_at: dt.datetime | None
+    rejection_reason: str | None
     version: int
 
 
@@ -109,7 +116,12 @@ async def _usernames(uow: UnitOfWork, ids: set[uuid.UUID | None]) -> dict[uuid.U
 async def _infos(uow: UnitOfWork, rows: list[RefundRequest]) -> list[RefundRequestInfo]:
     today = await uow.session.scalar(select(func.current_date()))
     names = await _usernames(
-        uow, {user for row in rows for user in (row.requested_by, row.first_approved_by, row.approved_by)}
+        uow,
+        {
+            user
+            for row in rows
+            for user in (row.requested_by, row.first_approved_by, row.approved_by, row.rejected_by)
+        },
     )
     return [
         RefundRequestInfo(
@@ -135,6 +147,9 @@ async def _infos(uow: UnitOfWork, rows: list[RefundRequest]) -> list[RefundReque
             approval_seq=row.approval_seq,
             paid_at=row.paid_at,
             payment_reference=row.payment_reference,
+            rejected_by=names.get(row.rejected_by) if row.rejected_by else None,
+            rejected_at=row.rejected_at,
+            rejection_reason=row.rejection_reason,
             version=row.version,
         )
         for row in rows
@@ -166,7 +181,8 @@ async def open_refund_request(
     """Open a request and compute its verdict from the contract's approved fields and the rule in force.
 
     Term, state and APR are given by the person until extraction yields them. A request that cannot be
-    paid (not eligible, or information missing) is stored as ``not_payable`` and does not block a new one.
+    paid (not eligible, or information missing) is stored as ``not_payable`` and, like a rejected one,
+    does not block a new one.
     """
     wanted = checked_contract_id(contract_id)
     async with ctx.unit_of_work() as uow:
@@ -192,7 +208,8 @@ async def open_refund_request(
             )
         live = await uow.session.scalar(
             select(RefundRequest.status).where(
-                RefundRequest.contract_id == wanted, RefundRequest.status != "not_payable"
+                RefundRequest.contract_id == wanted,
+                RefundRequest.status.not_in(("not_payable", "rejected")),
             )
         )
         if live is not None:
@@ -355,6 +372,53 @@ async def mark_refund_paid(
                 request_id=str(row.id),
                 refund=str(row.refund_amount),
                 reference=cleaned,
+            )
+        )
+        await uow.session.flush()
+        await uow.session.refresh(row)
+        [info] = await _infos(uow, [row])
+        await uow.commit()
+    return info
+
+
+async def reject_refund(
+    ctx: ServiceContext, request_id: uuid.UUID, version: int, reason: str
+) -> RefundRequestInfo:
+    """Reject a request not yet approved, with the reason in words; it leaves the open list for good.
+
+    A request already approved is refused: it may be with the payment system, and taking it back is a
+    conversation with that system, not a status change here.
+    """
+    cleaned = typed_text(reason, what="The reason for rejecting", max_chars=MAX_REJECTION_CHARS)
+    if not cleaned:
+        raise InvalidInput(
+            f"Give the reason for rejecting the request (1 to {MAX_REJECTION_CHARS} characters)."
+        )
+    async with ctx.unit_of_work() as uow:
+        await authorize(uow, ctx.actor, Permission.REJECT_REFUND)
+        if ctx.actor.user_id is None:
+            raise Forbidden(
+                "Refund requests are rejected by a person logged in to the workstation, not from the command line."
+            )
+        row = await _locked(uow, request_id, version)
+        if row.status not in REJECTABLE_STATUSES:
+            raise InvalidInput(
+                f"Only a request not yet approved can be rejected; this one is {row.status.replace('_', ' ')}."
+            )
+        row.status, row.rejected_by, row.rejected_at, row.rejection_reason = (
+            "rejected",
+            ctx.actor.user_id,
+            func.now(),
+            cleaned,
+        )
+        row.version += 1
+        uow.record(
+            ctx.actor.event(
+                "refund_rejected",
+                contract_id=row.contract_id,
+                request_id=str(row.id),
+                refund=None if row.refund_amount is None else str(row.refund_amount),
+                reason=cleaned,
             )
         )
         await uow.session.flush()

@@ -22,6 +22,7 @@ from services.refunds.requests import (
     list_open_refunds,
     mark_refund_paid,
     open_refund_request,
+    reject_refund,
 )
 from tests.services.conftest import MakeContext
 
@@ -255,3 +256,62 @@ async def test_reviewers_open_requests_but_do_not_approve_pay_or_export(
     with pytest.raises(Forbidden):
         await export_refunds(reviewer, fmt="csv")
     assert await superuser.fetchval("SELECT status FROM refund_requests") == "open"
+
+
+async def test_a_supervisor_rejects_a_request_with_a_reason_and_it_is_never_exported(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    reviewer, supervisor = await make_context("reviewer"), await make_context("supervisor")
+    contract_id = await _approved_contract(add_contract, superuser)
+    request = await _open(reviewer, contract_id)
+    with pytest.raises(Forbidden, match="reject refund requests"):
+        await reject_refund(reviewer, request.id, request.version, "duplicate")
+    with pytest.raises(InvalidInput, match="reason for rejecting"):
+        await reject_refund(supervisor, request.id, request.version, " \t ")
+    with pytest.raises(InvalidInput, match="reason for rejecting"):
+        await reject_refund(supervisor, request.id, request.version, "bad \ud800")
+    rejected = await reject_refund(
+        supervisor, request.id, request.version, "  Customer  withdrew\nthe request "
+    )
+    assert (rejected.status, rejected.rejected_by, rejected.rejection_reason) == (
+        "rejected",
+        supervisor.actor.username,
+        "Customer withdrew the request",
+    )
+    assert rejected.rejected_at is not None and rejected.version == request.version + 1
+    event = (await _events(superuser))[-1]
+    assert (event["event_type"], event["user_id"], event["contract_id"]) == (
+        "refund_rejected",
+        supervisor.actor.user_id,
+        contract_id,
+    )
+    assert event["event_data"]["reason"] == "Customer withdrew the request"
+    assert event["event_data"]["request_id"] == str(request.id)
+    assert await list_open_refunds(supervisor) == []
+    with pytest.raises(InvalidInput, match="not yet approved"):
+        await reject_refund(supervisor, rejected.id, rejected.version, "again")
+    with pytest.raises(Conflict, match="already"):
+        await approve_refund(supervisor, rejected.id, rejected.version)
+    # Never exported, not even when a payment system asks again from the start.
+    assert (await export_refunds(supervisor, fmt="csv")).count == 0
+    assert (await export_refunds(supervisor, fmt="csv", since=0)).count == 0
+    # A rejected request does not block a new one for the same contract.
+    again = await _open(reviewer, contract_id)
+    assert again.status == "open"
+
+
+async def test_an_approved_refund_cannot_be_rejected(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    supervisor = await make_context("supervisor")
+    request = await _open(supervisor, await _approved_contract(add_contract, superuser))
+    approved = await approve_refund(supervisor, request.id, request.version)
+    with pytest.raises(InvalidInput, match="this one is approved"):
+        await reject_refund(supervisor, approved.id, approved.version, "too late")
+    assert await superuser.fetchval("SELECT status FROM refund_requests") == "approved"
+    # The database holds it too: an approved refund (it has an export cursor) is never marked rejected.
+    with pytest.raises(asyncpg.CheckViolationError):
+        await superuser.execute(
+            "UPDATE refund_requests SET status = 'rejected', rejected_by = approved_by, "
+            "rejected_at = now(), rejection_reason = 'x'"
+        )

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from app.dialogs.confirm_dialog import ConfirmDialog
 from app.dialogs.open_refund_dialog import OpenRefundDialog
 from app.dialogs.payment_reference_dialog import PaymentReferenceDialog
+from app.dialogs.reason_dialog import ReasonDialog
 from app.dialogs.refund_steps_dialog import RefundStepsDialog
 from app.screens.login import LoginScreen
 from app.screens.refunds import RefundsScreen
@@ -279,3 +280,62 @@ def test_refunds_list_snapshot(snap_compare, settings: Settings, database_url: U
         await _refund_list(pilot, database_url)
 
     assert snap_compare(make_app(settings), terminal_size=(120, 40), run_before=run)
+
+
+async def test_a_supervisor_rejects_an_open_request_with_a_reason(
+    workstation: RefundReviewApp, make_context, add_contract, superuser: asyncpg.Connection
+) -> None:
+    rita = await make_context("reviewer", username="rita")
+    sue = await make_context("supervisor", username="sue")
+    contract_id = await approved_contract(add_contract, superuser, Decimal("500.00"))
+    await open_refund_request(rita, contract_id, cancel_date=dt.date(2026, 1, 15), reason="sale",
+                              request_date=dt.date(2026, 1, 20), term_months=60, state="AR")  # fmt: skip
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_refunds(pilot, "sue")
+        table = screen.query_one("#refunds-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ReasonDialog))
+        # Enter with no reason says so and stays; Escape changes nothing.
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("it goes into the audit log" in m for m in messages(workstation)))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, RefundsScreen))
+        assert await superuser.fetchval("SELECT status FROM refund_requests") == "open"
+        # A typed reason (its control characters dropped by the one rule for typed text).
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, ReasonDialog))
+        await pilot.press("5")
+        workstation.screen.query_one("#reason-text", Input).value = "customer\tpaid the loan elsewhere"
+        await pilot.press("enter")
+        # Rejected requests leave the open list.
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, RefundsScreen) and table.row_count == 0
+        )
+        assert any("Request rejected" in m for m in messages(workstation))
+    stored = await superuser.fetchrow(
+        "SELECT r.status, r.rejection_reason, u.username FROM refund_requests r JOIN users u ON u.id = r.rejected_by"
+    )
+    assert tuple(stored) == ("rejected", "customer paid the loan elsewhere", "sue")
+    event = await superuser.fetchrow(
+        "SELECT user_id, session_id, event_data FROM audit_events WHERE event_type = 'refund_rejected'"
+    )
+    assert event["user_id"] == sue.actor.user_id and event["session_id"] is not None
+    assert event["event_data"]["reason"] == "customer paid the loan elsewhere"
+
+
+async def test_a_reviewer_is_not_offered_rejection(
+    workstation: RefundReviewApp, make_context, add_contract, superuser: asyncpg.Connection
+) -> None:
+    rita = await make_context("reviewer", username="rita")
+    contract_id = await approved_contract(add_contract, superuser, Decimal("500.00"))
+    await open_refund_request(rita, contract_id, cancel_date=dt.date(2026, 1, 15), reason="sale",
+                              request_date=dt.date(2026, 1, 20), term_months=60, state="AR")  # fmt: skip
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_refunds(pilot, "rita")
+        await wait_until(pilot, lambda: screen.query_one("#refunds-table", DataTable).row_count == 1)
+        assert screen.check_action("reject", ()) is False
+        await pilot.press("x")
+        await wait_until(pilot, lambda: "Your role may not reject refund requests." in messages(workstation))
+        assert not isinstance(workstation.screen, ReasonDialog)
+    assert await superuser.fetchval("SELECT status FROM refund_requests") == "open"

@@ -1,4 +1,4 @@
-"""Refund operations: rejection, rules edited in the workstation.
+"""Refund operations: rejecting a request, rules edited in the workstation (used rules never change).
 
 Revision ID: 0012
 Revises: 0011
