@@ -3,7 +3,8 @@
 `o` opens a request for a contract, `enter` shows the verdict and the steps it was computed by,
 `a` approves (above the four-eyes amount a second person approves after the first), `x` rejects a
 request not yet approved with a reason, `p` marks an approved refund paid with the payment system's
-reference, `r` reloads. Every change is a service call,
+reference, `e` exports the approved refunds not handed over yet to a file for the payment system,
+`r` reloads. Every change is a service call,
 which checks the role, refuses what the rules forbid (the same person approving twice) in a sentence
 shown as a notification, and audits it in the change's own transaction.
 """
@@ -20,10 +21,12 @@ from app.dialogs.confirm_dialog import ConfirmDialog
 from app.dialogs.open_refund_dialog import OpenRefundDialog
 from app.dialogs.payment_reference_dialog import PaymentReferenceDialog
 from app.dialogs.reason_dialog import ReasonDialog
+from app.dialogs.refund_export_dialog import RefundExportDialog
 from app.dialogs.refund_steps_dialog import RefundStepsDialog
 from app.screens.base import WorkstationScreen
 from services.permissions import Permission, allowed
 from services.refunds.calculation import money
+from services.refunds.export_file import RefundFileExport
 from services.refunds.requests import (
     MAX_LIST,
     REJECTABLE_STATUSES,
@@ -59,6 +62,7 @@ ACTION_PERMISSIONS = {
     "approve": Permission.APPROVE_REFUND,
     "reject": Permission.REJECT_REFUND,
     "mark_paid": Permission.PAY_REFUND,
+    "export": Permission.EXPORT_REFUNDS,
 }
 
 
@@ -97,6 +101,7 @@ class RefundsScreen(WorkstationScreen):
         Binding("a", "approve", "Approve", id="refund_approve"),
         Binding("x", "reject", "Reject", id="refund_reject"),
         Binding("p", "mark_paid", "Mark paid", id="refund_paid"),
+        Binding("e", "export", "Export", id="refund_export"),
         Binding("r", "refresh", "Refresh", id="refund_refresh"),
         # Pressed when the key above is not on offer (the role, the request's status): a sentence, not silence.
         *(
@@ -111,6 +116,7 @@ class RefundsScreen(WorkstationScreen):
                 ("a", "approve", "approving"),
                 ("x", "reject", "rejecting"),
                 ("p", "mark_paid", "marking paid"),
+                ("e", "export", "exporting"),
             )
         ),
     ]
@@ -293,6 +299,24 @@ class RefundsScreen(WorkstationScreen):
     def _paid(self, request: RefundRequestInfo | None) -> None:
         if request is not None:
             self._after_change(request, f"Marked paid (reference {request.payment_reference}).")
+
+    def action_export(self) -> None:
+        self.app.push_screen(
+            RefundExportDialog(self.workstation.settings.exports_dir), callback=self._exported
+        )
+
+    def _exported(self, done: RefundFileExport | None) -> None:
+        if done is None:
+            return
+        what = f"{done.count} approved refund{'s' if done.count != 1 else ''}" if done.count else "No refund"
+        notify_plain(
+            self,
+            f"{what} exported to {done.path} (cursor {done.cursor})."
+            + ("" if done.count else " Nothing was approved since the last export; the file holds no rows."),
+            title="Refunds exported",
+            timeout=12,
+        )
+        self.reload()
 
     def action_refresh(self) -> None:
         selected = self.selected

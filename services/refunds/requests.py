@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
@@ -477,12 +478,20 @@ def _render(records: list[dict[str, Any]], fmt: ExportFormat) -> str:
     return buffer.getvalue()
 
 
-async def export_refunds(ctx: ServiceContext, *, fmt: ExportFormat, since: int | None = None) -> RefundExport:
+async def export_refunds(
+    ctx: ServiceContext,
+    *,
+    fmt: ExportFormat,
+    since: int | None = None,
+    before_commit: Callable[[RefundExport], None] | None = None,
+) -> RefundExport:
     """Approved refunds for the payment system, each handed over once.
 
     Without ``since``: every approved refund not exported yet (rows another export is writing are
     skipped, so two exports never hand over the same refund). With ``since``: every approved or paid
-    refund after that cursor again, for a payment system that lost a file.
+    refund after that cursor again, for a payment system that lost a file. ``before_commit`` receives
+    the export while its transaction is still open (to write a file): if it raises, nothing is marked
+    exported and nothing is audited.
     """
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.EXPORT_REFUNDS)
@@ -512,7 +521,13 @@ async def export_refunds(ctx: ServiceContext, *, fmt: ExportFormat, since: int |
         uow.record(
             ctx.actor.event("refunds_exported", format=fmt, count=len(rows), since=since, cursor=cursor)
         )
-        text = _render([_export_record(row) for row in rows], fmt)
+        result = RefundExport(
+            text=_render([_export_record(row) for row in rows], fmt),
+            count=len(rows),
+            cursor=int(cursor or 0),
+            first_seq=rows[0].approval_seq if rows else None,
+        )
+        if before_commit is not None:
+            before_commit(result)
         await uow.commit()
-    first_seq = rows[0].approval_seq if rows else None
-    return RefundExport(text=text, count=len(rows), cursor=int(cursor or 0), first_seq=first_seq)
+    return result

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -15,6 +17,7 @@ from db.models import Extraction
 from services.config import update_config
 from services.context import ServiceContext
 from services.errors import Conflict, Forbidden, InvalidInput
+from services.refunds.export_file import export_refunds_to_file
 from services.refunds.requests import (
     RefundRequestInfo,
     approve_refund,
@@ -315,3 +318,22 @@ async def test_an_approved_refund_cannot_be_rejected(
             "UPDATE refund_requests SET status = 'rejected', rejected_by = approved_by, "
             "rejected_at = now(), rejection_reason = 'x'"
         )
+
+
+async def test_an_export_to_a_file_that_cannot_be_written_marks_nothing_exported(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection, tmp_path: Path
+) -> None:
+    supervisor = await make_context("supervisor")
+    request = await _open(supervisor, await _approved_contract(add_contract, superuser))
+    approved = await approve_refund(supervisor, request.id, request.version)
+    blocker = tmp_path / "not-a-folder"
+    await asyncio.to_thread(blocker.write_text, "a file where a folder is wanted")
+    with pytest.raises(InvalidInput, match="Nothing was exported"):
+        await export_refunds_to_file(supervisor, fmt="csv", destination=blocker / "refunds.csv")
+    with pytest.raises(InvalidInput, match="never overwritten"):
+        await export_refunds_to_file(supervisor, fmt="csv", destination=blocker)
+    assert await superuser.fetchval("SELECT exported_at FROM refund_requests") is None
+    assert not [e for e in await _events(superuser) if e["event_type"] == "refunds_exported"]
+    done = await export_refunds_to_file(supervisor, fmt="jsonl", destination=tmp_path / "out" / "r.jsonl")
+    assert (done.count, done.cursor) == (1, approved.approval_seq)
+    assert str(approved.id) in await asyncio.to_thread(done.path.read_text, encoding="utf-8")

@@ -6,8 +6,11 @@ afterwards with a raw connection, so a screen that only looked right would fail 
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 import bcrypt
@@ -20,13 +23,14 @@ from app.dialogs.confirm_dialog import ConfirmDialog
 from app.dialogs.open_refund_dialog import OpenRefundDialog
 from app.dialogs.payment_reference_dialog import PaymentReferenceDialog
 from app.dialogs.reason_dialog import ReasonDialog
+from app.dialogs.refund_export_dialog import RefundExportDialog
 from app.dialogs.refund_steps_dialog import RefundStepsDialog
 from app.screens.login import LoginScreen
 from app.screens.refunds import RefundsScreen
 from app.workstation import LOGIN_MODE, RefundReviewApp, make_app
 from db.database import Database, connect_database
 from db.models import Contract, Extraction
-from services.refunds.requests import approve_refund, open_refund_request
+from services.refunds.requests import EXPORT_COLUMNS, approve_refund, open_refund_request
 from services.settings import Settings
 from tests.services.conftest import create_contract, create_person
 from tests.tui.conftest import PASSWORD
@@ -339,3 +343,64 @@ async def test_a_reviewer_is_not_offered_rejection(
         await wait_until(pilot, lambda: "Your role may not reject refund requests." in messages(workstation))
         assert not isinstance(workstation.screen, ReasonDialog)
     assert await superuser.fetchval("SELECT status FROM refund_requests") == "open"
+
+
+async def test_exporting_from_the_screen_writes_each_approved_refund_once_to_a_confirmed_file(
+    workstation: RefundReviewApp, make_context, add_contract, superuser: asyncpg.Connection
+) -> None:
+    sue = await make_context("supervisor", username="sue")
+    requests = []
+    for premium in ("500.00", "600.00", "700.00"):
+        contract_id = await approved_contract(add_contract, superuser, Decimal(premium))
+        requests.append(await open_refund_request(sue, contract_id, cancel_date=dt.date(2026, 1, 15),
+                        reason="sale", request_date=dt.date(2026, 1, 20), term_months=60, state="AR"))  # fmt: skip
+    approved = [await approve_refund(sue, r.id, r.version) for r in requests[:2]]  # the third stays open
+    exports = workstation.settings.exports_dir
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await open_refunds(pilot, "sue")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, RefundExportDialog))
+        dialog = workstation.screen
+        path_input = dialog.query_one("#refund-export-path", Input)
+        proposed = Path(path_input.value)
+        assert (
+            proposed.parent == exports and proposed.name.startswith("refunds-") and proposed.suffix == ".csv"
+        )
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, RefundsScreen))
+        await wait_until(
+            pilot, lambda: any("2 approved refunds exported to" in m for m in messages(workstation))
+        )
+        assert any(str(proposed) in m for m in messages(workstation))
+
+        # Again, to the same file: refused in the form, nothing written over; another name gets no rows.
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(workstation.screen, RefundExportDialog))
+        dialog = workstation.screen
+        dialog.query_one("#refund-export-path", Input).value = str(proposed)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "exists already" in form_error(dialog))  # type: ignore[arg-type]
+        second = exports / "again.csv"
+        dialog.query_one("#refund-export-path", Input).value = str(second)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any("No refund exported" in m for m in messages(workstation)))
+
+    rows = list(csv.DictReader((await asyncio.to_thread(proposed.read_text, encoding="utf-8")).splitlines()))
+    assert [row["request_id"] for row in rows] == [str(a.id) for a in approved]
+    assert [row["refund_amount"] for row in rows] == [str(a.refund_amount) for a in approved]
+    header_only = await asyncio.to_thread(second.read_text, encoding="utf-8")
+    assert header_only.splitlines() == [",".join(EXPORT_COLUMNS)]
+    assert sorted(p.name for p in exports.iterdir()) == sorted(
+        [proposed.name, second.name]
+    )  # no partial left
+    exported = await superuser.fetch("SELECT id FROM refund_requests WHERE exported_at IS NOT NULL")
+    assert {r["id"] for r in exported} == {a.id for a in approved}
+    events = await superuser.fetch(
+        "SELECT user_id, session_id, event_data FROM audit_events WHERE event_type = 'refunds_exported' ORDER BY seq"
+    )
+    assert [(e["user_id"], e["event_data"]["count"]) for e in events] == [
+        (sue.actor.user_id, 2),
+        (sue.actor.user_id, 0),
+    ]
+    assert events[0]["session_id"] is not None
+    assert events[0]["event_data"]["cursor"] == approved[-1].approval_seq
