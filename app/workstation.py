@@ -34,22 +34,27 @@ from services.settings import Settings
 
 @dataclass(frozen=True)
 class Area:
-    """A main area of the workstation: its mode name, title, key and who may open it."""
+    """A main area of the workstation: its mode name, title, key, footer label and who may open it.
+
+    The footer's label is short: with every area a role may open beside a screen's own keys, the full
+    titles cut the last keys (f12 Lock) off a 120-column footer. Help and the palette use the title.
+    """
 
     mode: str
     title: str
     key: str
     permission: Permission
+    label: str
 
 
 AREAS: tuple[Area, ...] = (
-    Area("queue", "Review queue", "f2", Permission.VIEW_QUEUE),
-    Area("search", "Search", "f3", Permission.SEARCH),
-    Area("dashboard", "Dashboard", "f4", Permission.VIEW_DASHBOARD),
-    Area("admin", "Administration", "f5", Permission.MANAGE_USERS),
-    Area("audit", "Audit log", "f6", Permission.VIEW_AUDIT),
+    Area("queue", "Review queue", "f2", Permission.VIEW_QUEUE, "Queue"),
+    Area("search", "Search", "f3", Permission.SEARCH, "Search"),
+    Area("dashboard", "Dashboard", "f4", Permission.VIEW_DASHBOARD, "Dashboard"),
+    Area("admin", "Administration", "f5", Permission.MANAGE_USERS, "Admin"),
+    Area("audit", "Audit log", "f6", Permission.VIEW_AUDIT, "Audit"),
     # Everyone who may open a request sees the list; approving and paying are checked per key.
-    Area("refunds", "Refunds", "f7", Permission.REQUEST_REFUND),
+    Area("refunds", "Refunds", "f7", Permission.REQUEST_REFUND, "Refunds"),
 )
 log = logging.getLogger(__name__)
 # The terminal closed, or a service manager asked the process to stop: both end the app like ctrl+q.
@@ -79,10 +84,11 @@ class RefundReviewApp(KeysInTypedOrder):
     BINDINGS = [
         Binding("f1", "help", "Help", id="help"),
         Binding("question_mark", "help", "Help", show=False, id="help_question_mark"),
-        *(Binding(a.key, f"goto('{a.mode}')", a.title, id=f"goto_{a.mode}") for a in AREAS),
+        # Before the areas: where a role's many areas do not fit a narrow footer, an area key is cut, not Lock.
+        Binding("f12", "lock", "Lock", id="lock"),
+        *(Binding(a.key, f"goto('{a.mode}')", a.label, tooltip=a.title, id=f"goto_{a.mode}") for a in AREAS),
         # Not in the footer (room there is for the loop's keys); listed in help, the palette and the README.
         Binding("f9", "change_password", "Change password", show=False, id="change_password"),
-        Binding("f12", "lock", "Lock", id="lock"),
         Binding("ctrl+l", "logout", "Log out", show=False, id="logout"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
