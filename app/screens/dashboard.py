@@ -1,6 +1,6 @@
 """The supervisor dashboard: the queue's health, the team's work, accuracy, confidence, cost and volume.
 
-Seven panels, each filled by its own worker (group `panel-<name>`), so that a slow query holds up only
+Eight panels, each filled by its own worker (group `panel-<name>`), so that a slow query holds up only
 its own panel and a failing one shows its error in place while the others carry on. The period keys
 re-query the panels that depend on the period; all of them refresh every REFRESH_SECONDS and on `r`.
 
@@ -30,6 +30,7 @@ from app.caller import report_failure
 from app.screens.base import WorkstationScreen
 from app.screens.calibration_panel import CALIBRATION_COLUMNS, calibration_caption, calibration_rows
 from app.screens.queue import age_text
+from app.screens.refund_figures_panel import RefundFiguresView
 from services.domain import FIELD_LABELS
 from services.errors import ServiceError, SessionExpired
 from services.metrics import (
@@ -49,6 +50,7 @@ from services.metrics import (
 )
 from services.permissions import Permission, allowed
 from services.quality.reports import CalibrationReport, calibration_report
+from services.refunds.figures import refund_figures
 from widgets.big_number import BigNumber, compact_count
 from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style
@@ -238,6 +240,8 @@ class DashboardScreen(WorkstationScreen):
             ):
                 yield DataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="calibration-caption", classes="panel-caption")
+            with DashboardPanel("Refunds", id="panel-refunds"):
+                yield RefundFiguresView(id="refund-figures")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -301,6 +305,7 @@ class DashboardScreen(WorkstationScreen):
             "confidence": (period, partial(self._load_confidence, period)),
             "daily": (period, partial(self._load_daily, period)),
             "calibration": (period, partial(self._load_calibration, period)),
+            "refunds": (period, partial(self._load_refunds, period)),
         }
         for name, (subject, load) in loaders.items():
             panel = self.panel(name)
@@ -359,6 +364,11 @@ class DashboardScreen(WorkstationScreen):
     async def _load_calibration(self, period: Period) -> None:
         self._show_calibration(await calibration_report(self.ctx, period))
         self.panel("calibration").shown(period)
+
+    @work(exclusive=True, group="panel-refunds", exit_on_error=False)
+    async def _load_refunds(self, period: Period) -> None:
+        self.query_one("#refund-figures", RefundFiguresView).show(await refund_figures(self.ctx, period))
+        self.panel("refunds").shown(period)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A panel's failure stays in that panel (no notification every 30 s); an ended session logs out."""

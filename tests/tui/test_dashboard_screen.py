@@ -36,9 +36,11 @@ from services.metrics import (
     reviewer_activity,
 )
 from services.quality.reports import calibration_report
+from services.refunds.figures import refund_figures
 from services.review import approve, claim_next, correct_field, reject
 from tests.services.conftest import MakeContext
 from tests.services.test_metrics import correct, decide
+from tests.services.test_refund_figures import insert_refund
 from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, wait_until
 from widgets.big_number import BigNumber
@@ -47,7 +49,7 @@ from widgets.charts import DailyChart, Histogram, ShareBars, share_axis
 AddContract = Callable[..., Awaitable[Extraction]]
 FIXED_NOW = dt.datetime(2024, 5, 15, 14, 30, tzinfo=dt.UTC)  # a Wednesday
 TODAY = FIXED_NOW.date()
-PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily", "calibration")
+PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily", "calibration", "refunds")
 
 
 def at(days_ago: int, hour: int) -> dt.datetime:
@@ -122,6 +124,43 @@ async def team(
     )
     await refresh_extraction_metrics(system)
     return Team(sue=sue, ann=ann, bob=bob)
+
+
+@pytest.fixture
+async def refunds(team: Team, superuser: asyncpg.Connection) -> None:
+    """Three refunds on the team's contracts around FIXED_NOW (the panel counts moments, not contracts).
+
+    Today: one requested, one approved ($300, Rule of 78s, CA), one paid ($50). This week (since Monday
+    the 13th) also: the $50 one approved on Monday, and the open one's deadline (Monday) missed.
+    """
+    contracts = [
+        row["contract_id"]
+        for row in await superuser.fetch("SELECT contract_id FROM contracts ORDER BY contract_id LIMIT 3")
+    ]
+    user = team.sue.actor.user_id
+    await insert_refund(
+        superuser,
+        contracts[0],
+        user=user,
+        status="open",
+        requested=at(0, 9),
+        amount="100.00",
+        pay_by=TODAY - dt.timedelta(days=2),
+    )
+    await insert_refund(
+        superuser,
+        contracts[1],
+        user=user,
+        status="approved",
+        requested=at(1, 10),
+        amount="300.00",
+        method="Rule of 78s",
+        state="CA",
+        approved=at(0, 11),
+        pay_by=TODAY + dt.timedelta(days=30),
+    )
+    await insert_refund(superuser, contracts[2], user=user, status="paid", requested=at(3, 10), amount="50.00",
+                        approved=at(2, 10), paid=at(0, 12), pay_by=TODAY + dt.timedelta(days=20))  # fmt: skip
 
 
 # --- reading the screen ------------------------------------------------------------------------------------
@@ -428,6 +467,35 @@ async def test_the_calibration_panel_shows_the_report_of_the_period(
         assert f"All fields: {error_rate(report.auto_trusted_error)}" in caption
 
 
+async def test_the_refunds_panel_shows_the_period_refund_figures(
+    workstation: RefundReviewApp, team: Team, refunds: None, frozen_clock: None
+) -> None:
+    async with workstation.run_test(size=(120, 50)) as pilot:
+        screen = await open_dashboard(pilot)
+
+        def tile(name: str) -> BigNumber:
+            return screen.query_one(f"#tile-refunds-{name}", BigNumber)
+
+        assert [tile(n).value for n in ("requested", "approved", "paid", "overdue")] == ["1", "1", "1", "0"]
+        assert (tile("approved").border_subtitle, tile("paid").border_subtitle) == ("$300.00", "$50.00")
+        amounts = text_of(screen, "#refund-amounts")
+        assert "By method Rule of 78s $300.00 (1)" in " ".join(amounts.split())
+        assert "By state CA $300.00 (1)" in " ".join(amounts.split())
+
+        await pilot.press("w")
+        week = Period.this_week(TODAY)
+        await wait_until(pilot, lambda: loaded(screen, week))
+        assert [tile(n).value for n in ("requested", "approved", "paid", "overdue")] == ["2", "2", "1", "1"]
+        assert tile("approved").border_subtitle == "$350.00"
+        # The open request's Monday deadline was missed and it is still unpaid: the tile asks for attention.
+        assert tile("overdue").border_subtitle == "1 unpaid" and tile("overdue").has_class("-alert")
+        amounts = " ".join(text_of(screen, "#refund-amounts").split())
+        assert "Rule of 78s $300.00 (1) · Pro-Rata $50.00 (1)" in amounts
+        assert "CA $300.00 (1) · AR $50.00 (1)" in amounts
+        figures = await refund_figures(team.sue, week)
+        assert (figures.requested, figures.approved, figures.paid, figures.overdue) == (2, 2, 1, 1)
+
+
 # --- snapshots ---------------------------------------------------------------------------------------------
 
 
@@ -436,9 +504,15 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+# 120x64: every panel in sight, the Refunds panel across the bottom.
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (120, 64)], ids=["120x40", "80x24", "120x64"])
 def test_dashboard_snapshot(
-    workstation: RefundReviewApp, team: Team, frozen_clock: None, snap_compare, size: tuple[int, int]
+    workstation: RefundReviewApp,
+    team: Team,
+    refunds: None,
+    frozen_clock: None,
+    snap_compare,
+    size: tuple[int, int],
 ) -> None:
     assert snap_compare(workstation, terminal_size=size, run_before=settle)
 
