@@ -27,6 +27,7 @@ from app.screens.login import LoginScreen
 from app.screens.queue import QueueScreen
 from app.screens.refunds import RefundsScreen
 from app.screens.review import ResultReviewScreen, ReviewScreen
+from app.screens.rules_pane import RulesPane
 from app.screens.search import SearchScreen
 from app.workstation import RefundReviewApp
 from widgets.choice_picker import ChoicePicker
@@ -44,7 +45,7 @@ SECTIONS: dict[str, tuple[type[DOMNode], ...]] = {
     "Search": (SearchScreen,),
     "Chat": (ChatScreen,),
     "Dashboard": (DashboardScreen,),
-    "Administration": (AdminScreen,),
+    "Administration": (AdminScreen, RulesPane),
     "Audit": (AuditScreen,),
     "History": (HistoryDialog,),
     "Refunds": (RefundsScreen,),

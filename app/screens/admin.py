@@ -1,9 +1,10 @@
-"""Administration (admins only): the users, and the run-time settings in `system_config`.
+"""Administration (admins only): the users, the run-time settings in `system_config`, the jurisdiction rules.
 
-Two tabs, `t` switches between them. The footer shows only the keys of the
+Three tabs, `t` moves to the next. The footer shows only the keys of the
 tab on show: on Users, `n` new user, `e` role, `d` deactivate or reactivate
 (whichever applies to the selected user), `u` unlock, `p` reset password; on
-Configuration, `e` or enter edits the selected setting. Every change is a
+Configuration, `e` or enter edits the selected setting; on Rules (app/screens/
+rules_pane.py), `a` adds a rule version and `e` or enter corrects a rule. Every change is a
 service call that checks it, records who did it and why in the audit log,
 and then the table is read again, so what is on screen is what is stored.
 """
@@ -25,6 +26,7 @@ from app.dialogs.new_user_dialog import NewUserDialog
 from app.dialogs.password_dialog import PasswordDialog
 from app.dialogs.role_dialog import RoleDialog
 from app.screens.base import WorkstationScreen
+from app.screens.rules_pane import RULES_TAB, RulesPane
 from services.config import ConfigEntry, list_config
 from services.context import ServiceContext
 from services.domain import FIELD_LABELS, FIELD_NAMES
@@ -36,6 +38,7 @@ from widgets.plain import notify_plain, plain, shown
 
 USERS_TAB = "users-pane"
 CONFIG_TAB = "config-pane"
+TAB_TABLES = {USERS_TAB: "#users-table", CONFIG_TAB: "#config-table", RULES_TAB: "#rules-table"}
 USER_ACTIONS = frozenset({"new_user", "change_role", "deactivate", "reactivate", "unlock", "reset_password"})
 # The settings beside which the calibration report's suggested thresholds are shown.
 THRESHOLD_KEYS = frozenset({"confidence_threshold", "field_thresholds"})
@@ -85,7 +88,7 @@ class AdminScreen(WorkstationScreen):
         Binding("u", "unlock", "Unlock", id="admin_unlock"),
         Binding("p", "reset_password", "Reset password", id="admin_reset_password"),
         Binding("e", "edit_config", "Edit setting", id="admin_edit_config"),
-        Binding("t", "switch_tab", "Users/Config", id="admin_switch_tab"),
+        Binding("t", "switch_tab", "Next tab", id="admin_switch_tab"),
         Binding("r", "refresh", "Refresh", id="admin_refresh"),
     ]
     AUTO_FOCUS = "#users-table"
@@ -105,6 +108,7 @@ class AdminScreen(WorkstationScreen):
             with TabPane("Configuration", id=CONFIG_TAB):
                 yield DataTable(id="config-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="config-detail")
+            yield RulesPane()
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -248,8 +252,7 @@ class AdminScreen(WorkstationScreen):
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        table = "#users-table" if event.pane.id == USERS_TAB else "#config-table"
-        self.query_one(table, DataTable).focus()
+        self.query_one(TAB_TABLES.get(event.pane.id or "", "#users-table"), DataTable).focus()
         self.refresh_bindings()
 
     # --- which keys apply --------------------------------------------------------------------------
@@ -275,12 +278,16 @@ class AdminScreen(WorkstationScreen):
 
     def action_switch_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
-        tabs.active = CONFIG_TAB if tabs.active == USERS_TAB else USERS_TAB
+        order = list(TAB_TABLES)
+        tabs.active = (
+            order[(order.index(tabs.active) + 1) % len(order)] if tabs.active in order else USERS_TAB
+        )
 
     def action_refresh(self) -> None:
         self.load_users()
         self.load_config()
         self.load_suggestion()
+        self.query_one(RulesPane).load()
 
     # --- users -------------------------------------------------------------------------------------
 

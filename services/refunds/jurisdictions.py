@@ -62,6 +62,15 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in error.errors())
 
 
+def rule_from_fields(fields: Mapping[str, str | None]) -> JurisdictionRule:
+    """One rule from text fields named like the CSV columns (the workstation's rule form), validated
+    exactly as an imported line is; InvalidInput names each field that is wrong and why."""
+    try:
+        return JurisdictionRule.model_validate(_row_values(fields))
+    except ValidationError as exc:
+        raise InvalidInput(f"The rule was not saved: {_describe(exc)}.") from exc
+
+
 def read_rules_csv(text: str) -> list[JurisdictionRule]:
     """Every rule in a CSV text, or InvalidInput naming each bad line and what is wrong with it.
 

@@ -10,9 +10,9 @@ import pytest
 
 from services.audit import summarize_event
 from services.context import ServiceContext
-from services.errors import Forbidden, InvalidInput
-from services.refunds.jurisdictions import rule_in_force, starter_rules
-from services.refunds.rules import import_rules, list_rules
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.refunds.jurisdictions import rule_from_fields, rule_in_force, starter_rules
+from services.refunds.rules import add_rule_version, correct_rule, import_rules, list_rules
 from services.refunds.types import JurisdictionRule
 from tests.services.conftest import MakeContext
 
@@ -117,3 +117,96 @@ async def test_the_operator_imports_from_the_command_line_context(system: Servic
     assert [record.updated_by for record in await list_rules(system, "TX") if record.rule.state == "TX"] == [
         None
     ]
+
+
+async def _decide_a_refund_under_arkansas(superuser: asyncpg.Connection, contract_id: str) -> None:
+    """A refund request row decided under the shipped Arkansas rule (what opening a request stores)."""
+    await superuser.execute(
+        "INSERT INTO refund_requests (contract_id, cancel_date, reason, request_date, verdict, steps, status, rule_id) "
+        "VALUES ($1, '2026-01-15', 'payoff', '2026-01-20', 'eligible', '[]'::jsonb, 'open', "
+        "(SELECT id FROM jurisdiction_rules WHERE state = 'AR'))",
+        contract_id,
+    )
+
+
+async def test_an_admin_adds_a_version_and_corrects_an_unused_rule_each_audited_with_the_session(
+    make_context: MakeContext, superuser: asyncpg.Connection
+) -> None:
+    admin = await make_context("admin")
+    await add_rule_version(admin, TEXAS)
+    with pytest.raises(Conflict, match="exists already"):
+        await add_rule_version(admin, TEXAS.model_copy(update={"fee_cap": Decimal("10")}))
+    await correct_rule(admin, TEXAS.model_copy(update={"fee_cap": Decimal("40"), "free_look_days": 15}))
+    with pytest.raises(InvalidInput, match="nothing was changed"):
+        await correct_rule(
+            admin, TEXAS.model_copy(update={"fee_cap": Decimal("40.00"), "free_look_days": 15})
+        )
+    with pytest.raises(NotFound, match="no rule TX from 2026-01-01"):
+        await correct_rule(admin, TEXAS.model_copy(update={"effective_from": dt.date(2026, 1, 1)}))
+
+    [texas] = [r for r in await list_rules(admin, "TX") if r.rule.state == "TX"]
+    assert (texas.rule.fee_cap, texas.rule.free_look_days, texas.used_by) == (Decimal("40.00"), 15, 0)
+    events = await superuser.fetch(
+        "SELECT user_id, session_id, event_data FROM audit_events WHERE event_type = 'rules_changed' ORDER BY seq"
+    )
+    assert [(e["user_id"], e["session_id"]) for e in events] == [
+        (admin.actor.user_id, admin.actor.session_id)
+    ] * 2
+    assert events[0]["event_data"] == {
+        "source": "workstation",
+        "added": ["TX from 2025-09-01"],
+        "changed": [],
+    }
+    assert events[1]["event_data"]["changed"] == [
+        {
+            "rule": "TX from 2025-09-01",
+            "old": {"free_look_days": 0, "fee_cap": "50.00"},
+            "new": {"free_look_days": 15, "fee_cap": "40"},
+        }
+    ]
+
+
+async def test_a_rule_a_refund_was_decided_under_is_never_changed_but_gets_a_new_version(
+    make_context: MakeContext, add_contract, superuser: asyncpg.Connection
+) -> None:
+    admin = await make_context("admin")
+    await _decide_a_refund_under_arkansas(superuser, (await add_contract()).contract_id)
+    arkansas = _shipped("AR")
+    [stored] = [r for r in await list_rules(admin, "AR") if r.rule.state == "AR"]
+    assert stored.used_by == 1
+    with pytest.raises(InvalidInput, match="decided 1 refund request, so it is kept as it was"):
+        await correct_rule(admin, arkansas.model_copy(update={"fee_cap": Decimal("50")}))
+    with pytest.raises(InvalidInput, match="Add a new version"):
+        await import_rules(admin, [arkansas.model_copy(update={"fee_cap": Decimal("50")})], source="x.csv")
+    # The database holds it for every writer.
+    with pytest.raises(asyncpg.CheckViolationError, match="add a new version instead"):
+        await superuser.execute("UPDATE jurisdiction_rules SET fee_cap = 50 WHERE state = 'AR'")
+    newer = arkansas.model_copy(update={"effective_from": dt.date(2026, 7, 1), "fee_cap": Decimal("50")})
+    await add_rule_version(admin, newer)
+    stored_rules = [r.rule for r in await list_rules(admin, "AR")]
+    assert rule_in_force(stored_rules, "AR", dt.date(2026, 6, 30)) == arkansas
+    assert rule_in_force(stored_rules, "AR", dt.date(2026, 7, 1)).fee_cap == Decimal("50.00")  # type: ignore[union-attr]
+    assert await superuser.fetchval(
+        "SELECT fee_cap FROM jurisdiction_rules WHERE state = 'AR' AND effective_from = '2000-01-01'"
+    ) == Decimal("75.00")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"state": "Texas"}, "'Texas' is not a US state code"),
+        ({"effective_from": "1/9/2025"}, "effective_from"),
+        ({"fee_allowed": "false", "fee_cap": "10"}, "cannot also cap it"),
+        ({"methods_allowed": "Pro-Rata; Rule of 79s"}, "methods_allowed"),
+        ({"citation": "  "}, "citation"),
+        ({"free_look_days": "400"}, "free_look_days"),
+    ],
+)
+def test_a_rule_typed_in_the_form_is_validated_like_an_imported_line(
+    fields: dict[str, str], message: str
+) -> None:
+    typed = {"state": "TX", "effective_from": "2025-09-01", "citation": "Tex. test citation", **fields}
+    with pytest.raises(InvalidInput, match=message):
+        rule_from_fields(typed)
+    assert rule_from_fields({"state": "tx", "effective_from": "2025-09-01", "fee_cap": "50.00",
+                             "citation": "Tex. test citation"}) == TEXAS  # fmt: skip
