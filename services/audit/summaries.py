@@ -166,6 +166,9 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "refund_paid": lambda d: _with(
         f"marked the refund of {_shown(d.get('refund'))} paid", _value(d, "reference"), ", reference {}"
     ),
+    "refund_rejected": lambda d: _with(
+        f"rejected the refund request ({_shown(d.get('refund'))})", _value(d, "reason"), ": {}"
+    ),
     "refunds_exported": lambda d: (
         f"exported {_shown(d.get('count'))} approved refunds as {_shown(d.get('format'))} (cursor {_shown(d.get('cursor'))})"
     ),

@@ -275,6 +275,7 @@ async def test_reviewers_may_not_read_or_export_the_log(make_context: MakeContex
         ("account_locked", {"username": "eve", "failed_count": 5}, "account eve locked after 5 failed logins"),
         ("claim", {"resumed": True}, "resumed the review"),
         ("reject", {"reason": "line one\nline two"}, "rejected (line one line two)"),
+        ("refund_rejected", {"refund": "249.95", "reason": "duplicate"}, "rejected the refund request (249.95): duplicate"),
         ("mystery", {"a": 1, "b": {"c": [2]}}, 'mystery a=1 b={"c": [2]}'),
         ("chat", {"stage": "asked", "question_chars": 12}, "asked about the contract"),
         ("chat", {"stage": "answered", "citations": 1}, "answer given about the contract"),
