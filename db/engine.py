@@ -9,17 +9,44 @@ they have exactly the grants that role has and no `SET ROLE` reaches further
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from db.url import driver_url, pooler
+
 APPLICATION_NAME = "refund-review"
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """How many connections an engine keeps open (`size`) and may open beyond them for a burst."""
+
+    size: int
+    overflow: int
+
+
+# A command or a benchmark runs many service calls at once; the owner's engine runs one maintenance job.
+SERVICE_POOL = PoolSize(size=5, overflow=10)
+OWNER_POOL = PoolSize(size=2, overflow=4)
+# One person at a terminal: a screen's load and the session check at most run side by side, so two
+# connections stay open and two more serve a burst (then close). Fifty reviewers on one host then hold
+# about a hundred server connections, not 250 (see README, "What a workstation costs").
+WORKSTATION_POOL = PoolSize(size=2, overflow=2)
+
+
+def unique_statement_name() -> str:
+    """A name no other client of a transaction pooler's server connection can have chosen."""
+    return f"__rr_{uuid.uuid4().hex}__"
 
 
 def create_engine(
     url: URL,
     *,
-    pool_size: int = 5,
-    max_overflow: int = 10,
+    pool: PoolSize = SERVICE_POOL,
     statement_cache_size: int = 256,
     statement_timeout_ms: int | None = None,
 ) -> AsyncEngine:
@@ -28,24 +55,37 @@ def create_engine(
     No pre-ping: it costs a round trip per checkout on the hot path. A
     connection found dead raises once, the pool is invalidated, and the next
     call reconnects (the services turn that one failure into `Unavailable`).
+
+    Through a transaction pooler (`?pooler=pgbouncer-transaction`, see
+    db/url.py) consecutive transactions may run on different server
+    connections: no statement is cached, every prepared statement gets a
+    name of its own, and only the startup parameters PgBouncer passes on
+    (application_name, TimeZone) are sent; the timeouts and jit are then
+    the login role's own settings (`ALTER ROLE ... SET`, see the README).
     """
-    server_settings = {"application_name": APPLICATION_NAME, "timezone": "UTC", "jit": "off"}
-    if statement_timeout_ms:
-        # A runaway query or a forgotten open transaction must not hold a
-        # reviewer's screen (or the audit chain's lock) hostage.
-        server_settings["statement_timeout"] = str(statement_timeout_ms)
-        server_settings["lock_timeout"] = str(statement_timeout_ms)
-        server_settings["idle_in_transaction_session_timeout"] = str(6 * statement_timeout_ms)
+    server_settings = {"application_name": APPLICATION_NAME, "timezone": "UTC"}
+    connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": 10}
+    if pooler(url):
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": unique_statement_name,
+        }
+    else:
+        server_settings["jit"] = "off"
+        connect_args["prepared_statement_cache_size"] = statement_cache_size
+        if statement_timeout_ms:
+            # A runaway query or a forgotten open transaction must not hold a
+            # reviewer's screen (or the audit chain's lock) hostage.
+            server_settings["statement_timeout"] = str(statement_timeout_ms)
+            server_settings["lock_timeout"] = str(statement_timeout_ms)
+            server_settings["idle_in_transaction_session_timeout"] = str(6 * statement_timeout_ms)
     return create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
+        driver_url(url),
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
         pool_recycle=3600,
-        connect_args={
-            "server_settings": server_settings,
-            "prepared_statement_cache_size": statement_cache_size,
-            "timeout": 10,
-        },
+        connect_args=connect_args,
     )
 
 
