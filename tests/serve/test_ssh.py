@@ -10,19 +10,13 @@ the database with the address sshd put in SSH_CLIENT.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
-import pty
-import re
-import select
 import shutil
 import site
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,6 +31,7 @@ from sqlalchemy.engine import URL
 
 from app.cli import main
 from app.cli.ssh_recipe_command import ssh_recipe
+from benchmarks.pty_terminal import PtyTerminal
 from db.database import Database
 from db.logins import login_url
 from tests.conftest import WORKSTATION_PASSWORD
@@ -46,7 +41,6 @@ from tests.services.conftest import PASSWORD, create_person
 SSHD = Path("/usr/sbin/sshd")
 SSH = shutil.which("ssh")
 SUDO = shutil.which("sudo")
-ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()=>][0-9A-Za-z]?")
 
 
 def _run(*command: str) -> None:
@@ -182,46 +176,6 @@ def sshd(host: Host, tcp_database_url: URL, workstation_login: str) -> Iterator[
         next(sudoers, None)
 
 
-class Terminal:
-    """The OpenSSH client in a pseudo-terminal of 120x40, as a reviewer's terminal runs it."""
-
-    def __init__(self, command: list[str]) -> None:
-        self.master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color", "REFUND_REVIEW_CLIENT_IP": "203.0.113.66"}
-        self.process = subprocess.Popen(
-            command, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
-        )
-        os.close(slave)
-        self.screen = ""
-
-    def wait_for(self, text: str, timeout: float = 25) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.screen:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{text!r} never appeared; the terminal showed: {self.screen[-3000:]!r}")
-            ready, _, _ = select.select([self.master], [], [], min(left, 0.5))
-            if ready:
-                try:
-                    chunk = os.read(self.master, 65536)
-                except OSError:
-                    chunk = b""
-                if not chunk and self.process.poll() is not None:
-                    raise AssertionError(f"ssh ended before {text!r}: {self.screen[-3000:]!r}")
-                self.screen += ANSI.sub("", chunk.decode("utf-8", "replace"))
-
-    def type(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-    def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        finally:
-            os.close(self.master)
-
-
 async def _open_session_address(superuser: asyncpg.Connection, username: str) -> str:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -241,10 +195,12 @@ async def test_a_reviewer_reaches_the_workstation_over_ssh_and_their_address_is_
 ) -> None:
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     await create_person(database, hashed, "reviewer", username="sshreviewer")
-    terminal = Terminal(
+    env = {**os.environ, "TERM": "xterm-256color", "REFUND_REVIEW_CLIENT_IP": "203.0.113.66"}
+    terminal = PtyTerminal(
         [str(SSH), "-tt", "-i", str(host.client_key), "-p", str(sshd), "-o", "IdentitiesOnly=yes",
          "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-         "-o", "SendEnv=REFUND_REVIEW_*", "-o", "LogLevel=ERROR", f"{host.reviewer}@127.0.0.1"]
+         "-o", "SendEnv=REFUND_REVIEW_*", "-o", "LogLevel=ERROR", f"{host.reviewer}@127.0.0.1"],
+        env,
     )  # fmt: skip
     try:
         terminal.wait_for("Connected to")
