@@ -9,7 +9,6 @@ they have exactly the grants that role has and no `SET ROLE` reaches further
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,11 +37,6 @@ OWNER_POOL = PoolSize(size=2, overflow=4)
 WORKSTATION_POOL = PoolSize(size=2, overflow=2)
 
 
-def unique_statement_name() -> str:
-    """A name no other client of a transaction pooler's server connection can have chosen."""
-    return f"__rr_{uuid.uuid4().hex}__"
-
-
 def create_engine(
     url: URL,
     *,
@@ -58,19 +52,19 @@ def create_engine(
 
     Through a transaction pooler (`?pooler=pgbouncer-transaction`, see
     db/url.py) consecutive transactions may run on different server
-    connections: no statement is cached, every prepared statement gets a
-    name of its own, and only the startup parameters PgBouncer passes on
+    connections: no statement is cached or named, and only the startup
+    parameters PgBouncer passes on
     (application_name, TimeZone) are sent; the timeouts and jit are then
     the login role's own settings (`ALTER ROLE ... SET`, see the README).
     """
     server_settings = {"application_name": APPLICATION_NAME, "timezone": "UTC"}
     connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": 10}
     if pooler(url):
-        connect_args |= {
-            "statement_cache_size": 0,
-            "prepared_statement_cache_size": 0,
-            "prepared_statement_name_func": unique_statement_name,
-        }
+        # With both caches off, asyncpg (>= 0.29) prepares every statement unnamed and parses it again
+        # with its Bind, so nothing refers to a statement another server connection may lack, and
+        # nothing is left behind on the server connections. (SQLAlchemy's recipe of unique names via
+        # prepared_statement_name_func predates that: named statements stay until the connection closes.)
+        connect_args |= {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
     else:
         server_settings["jit"] = "off"
         connect_args["prepared_statement_cache_size"] = statement_cache_size

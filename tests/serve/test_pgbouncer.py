@@ -3,7 +3,7 @@
 Several reviewers work at once, each with a pool of their own, through a PgBouncer whose server pool
 is smaller than their connections: consecutive transactions of one client land on server connections
 another client has just used. The URL says `?pooler=pgbouncer-transaction`, which turns off statement
-caching and gives every prepared statement a unique name (db/engine.py); everything else (the advisory
+caching, so that asyncpg prepares every statement unnamed (db/engine.py); everything else (the advisory
 lock of the metrics refresh, SET LOCAL of the dashboard, the audit chain) is transaction-scoped.
 """
 
@@ -98,6 +98,26 @@ def pgbouncer_url(tcp_database_url: URL, workstation_login: str) -> Iterator[URL
         shutil.rmtree(home, ignore_errors=True)
 
 
+async def _prepared_on_server_connections(url: URL) -> dict[int, int]:
+    """Named prepared statements held by each of PgBouncer's server connections (by backend pid).
+
+    One open transaction per server connection, so that each query lands on another of them.
+    """
+    conns = [await asyncpg.connect(**asyncpg_connect_args(url)) for _ in range(SERVER_POOL)]
+    try:
+        found = {}
+        for conn in conns:
+            await conn.execute("BEGIN")
+            row = await conn.fetchrow(
+                "SELECT pg_backend_pid() AS pid, (SELECT count(*) FROM pg_prepared_statements) AS prepared"
+            )
+            found[row["pid"]] = row["prepared"]
+        return found
+    finally:
+        for conn in conns:
+            await conn.close()
+
+
 async def _review_until_empty(db: Database, username: str) -> tuple[ServiceContext, int]:
     """Log in through the pooler and work the queue: correct the first item's premium, approve all."""
     result = await login(db, 4, username, PASSWORD, ip_address=CLIENT_ADDRESS, user_agent="pgbouncer test")
@@ -149,6 +169,7 @@ async def test_the_services_work_through_pgbouncer_in_transaction_mode(
             daily_extraction_stats(system, Period.today(today)),
             search_contracts(worked[0][0], "GAP-2024"),
         )
+        left_behind = await _prepared_on_server_connections(pgbouncer_url)
         backends = await superuser.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = $1",
             pgbouncer_url.username,
@@ -172,6 +193,8 @@ async def test_the_services_work_through_pgbouncer_in_transaction_mode(
     assert refreshed >= 1 and health.pending == 0
     assert sum(row.approved_count for row in daily) == ITEMS
     assert len(found.hits) == ITEMS
+    # Every server connection PgBouncer has, and nothing prepared left on any of them.
+    assert list(left_behind.values()) == [0] * SERVER_POOL
     # The reviewers' engines held up to 2 connections each: PgBouncer served them with its own few.
     assert backends <= SERVER_POOL
 
