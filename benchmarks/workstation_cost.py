@@ -3,7 +3,7 @@
 A host that serves a team (over SSH, or `serve` in a browser) runs one workstation process per
 person. This starts the real `refund-review` in a terminal of its own against a throw-away embedded
 database with the demo data, and at each stage — the login screen, the queue after logging in, a
-review open, ten more items later — reads the process's memory (RSS, PSS, USS from /proc via psutil)
+review open, ten approvals later — reads the process's memory (RSS, PSS, USS from /proc via psutil)
 and its server connections (pg_stat_activity, by state). Prints a table, or JSON with --json.
 """
 
@@ -24,31 +24,45 @@ import asyncpg
 import psutil
 
 from benchmarks.pty_terminal import PtyTerminal
-from db.embedded import start_embedded_server
+from db.database import DEFAULT_DATABASE
+from db.embedded import EmbeddedServer, start_embedded_server
 from db.engine import WORKSTATION_POOL
 from db.url import asyncpg_connect_args
 from synthetic.seeding.demo import demo_logins
 
-SKIPS = 10
+APPROVALS = 10
 
 
 def _program() -> str:
     return str(Path(sys.executable).parent / "refund-review")
 
 
-async def _connections(server: object, database: str) -> dict[str, int]:
+async def _fetch(server: EmbeddedServer, query: str) -> list[asyncpg.Record]:
+    """Rows of `query` on the demo database, on a connection of the benchmark's own (not counted)."""
     conn = await asyncpg.connect(
-        **asyncpg_connect_args(server.url.set(database=database)),  # type: ignore[attr-defined]
+        **asyncpg_connect_args(server.url.set(database=DEFAULT_DATABASE)),
         server_settings={"application_name": "workstation-cost"},
     )
     try:
-        rows = await conn.fetch(
-            "SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity "
-            "WHERE application_name = 'refund-review' GROUP BY 1"
-        )
+        return await conn.fetch(query)
     finally:
         await conn.close()
+
+
+def _connections(server: EmbeddedServer) -> dict[str, int]:
+    rows = asyncio.run(
+        _fetch(
+            server,
+            "SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity "
+            "WHERE application_name = 'refund-review' GROUP BY 1",
+        )
+    )
     return {row["state"]: row["n"] for row in rows}
+
+
+def _approvals(server: EmbeddedServer) -> int:
+    rows = asyncio.run(_fetch(server, "SELECT count(*) AS n FROM audit_events WHERE event_type = 'approve'"))
+    return int(rows[0]["n"])
 
 
 def _memory_mb(pid: int) -> dict[str, float]:
@@ -76,7 +90,7 @@ def measure() -> list[dict[str, object]]:
                     "stage": name,
                     "seconds": round(seconds, 2),
                     **_memory_mb(pid),
-                    "connections": asyncio.run(_connections(server, "refund_review")),
+                    "connections": _connections(server),
                 }
             )
 
@@ -88,11 +102,18 @@ def measure() -> list[dict[str, object]]:
         terminal.forget()
         terminal.type("n")
         stage("review open (n)", terminal.wait_for("Approve", 30))
-        for _ in range(SKIPS):
-            terminal.forget()
-            terminal.type("n")
-            terminal.wait_for("Approve", 30)
-        stage(f"after {SKIPS} more items (n)", 0.0)
+        started = time.monotonic()
+        for done in range(1, APPROVALS + 1):
+            terminal.type("a")
+            deadline = time.monotonic() + 30
+            while _approvals(server) < done:
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"approval {done} never reached the database: {terminal.screen[-2000:]!r}"
+                    )
+                time.sleep(0.02)
+            time.sleep(0.2)  # the next item's drawing
+        stage(f"after {APPROVALS} approvals (a)", time.monotonic() - started)
         terminal.type("\x11")  # ctrl+q
         terminal.process.wait(20)
         return stages
