@@ -25,6 +25,7 @@ from pathlib import Path
 
 import asyncpg
 import bcrypt
+import psutil
 import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import URL
@@ -159,8 +160,9 @@ def sshd(host: Host, tcp_database_url: URL, workstation_login: str) -> Iterator[
         # The keys live in the test's directory under /tmp, which StrictModes would refuse; PAM's
         # session modules need a full login system, which a container lacks.
         "StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "PermitRootLogin no\nPermitUserEnvironment no\nAcceptEnv LANG LC_*\nLogLevel VERBOSE\n"
-        + recipe.sshd_config
+        "PermitRootLogin no\nPermitUserEnvironment no\nLogLevel VERBOSE\n"
+        # More than the README allows: even if sshd let these through, the sudo rule must drop them.
+        "AcceptEnv LANG LC_* REFUND_REVIEW_* DATABASE_URL\n" + recipe.sshd_config
     )
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
     _run(str(SSHD), "-t", "-f", str(config))
@@ -195,11 +197,16 @@ async def test_a_reviewer_reaches_the_workstation_over_ssh_and_their_address_is_
 ) -> None:
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     await create_person(database, hashed, "reviewer", username="sshreviewer")
-    env = {**os.environ, "TERM": "xterm-256color", "REFUND_REVIEW_CLIENT_IP": "203.0.113.66"}
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "REFUND_REVIEW_CLIENT_IP": "203.0.113.66",
+        "DATABASE_URL": "postgresql://someone:else@203.0.113.66/theirs",
+    }
     terminal = PtyTerminal(
         [str(SSH), "-tt", "-i", str(host.client_key), "-p", str(sshd), "-o", "IdentitiesOnly=yes",
          "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-         "-o", "SendEnv=REFUND_REVIEW_*", "-o", "LogLevel=ERROR", f"{host.reviewer}@127.0.0.1"],
+         "-o", "SendEnv=REFUND_REVIEW_* DATABASE_URL", "-o", "LogLevel=ERROR", f"{host.reviewer}@127.0.0.1"],
         env,
     )  # fmt: skip
     try:
@@ -212,15 +219,40 @@ async def test_a_reviewer_reaches_the_workstation_over_ssh_and_their_address_is_
         # The queue's counts: logged in. (Reading also keeps the stream flowing: unread, it would stall.)
         terminal.wait_for("Pending")
         address = await _open_session_address(superuser, "sshreviewer")
+        [workstation] = [
+            p for p in psutil.process_iter(["username"]) if p.info["username"] == host.service_user
+        ]
+        environment = workstation.environ()
         terminal.type("\x11")  # ctrl+q
     finally:
         terminal.close()
     # sshd's SSH_CLIENT, not what the client tried to send (SendEnv REFUND_REVIEW_CLIENT_IP).
     assert address == "127.0.0.1"
+    assert environment["SSH_CLIENT"].startswith("127.0.0.1 ")
+    assert "REFUND_REVIEW_CLIENT_IP" not in environment and "DATABASE_URL" not in environment
+    assert environment["HOME"] == f"/home/{host.service_user}"
     login = await superuser.fetchrow(
         "SELECT host(ip_address) AS ip, user_agent FROM audit_events WHERE event_type = 'login' ORDER BY seq DESC LIMIT 1"
     )
     assert login["ip"] == "127.0.0.1" and "workstation" in login["user_agent"]
+
+
+def test_the_reviewer_can_neither_read_the_url_nor_run_another_command_as_the_service_user(
+    host: Host, sshd: int
+) -> None:
+    as_reviewer = ["sudo", "-u", host.reviewer, "--"]
+    read = subprocess.run(
+        [*as_reviewer, "cat", str(host.root / "database-url")], check=False, capture_output=True, text=True
+    )
+    assert read.returncode != 0 and "Permission denied" in read.stderr
+    program = _program(host.root)
+    other = subprocess.run(
+        [*as_reviewer, SUDO or "sudo", "-n", "-u", host.service_user, "--", str(program), "user", "list"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert other.returncode != 0 and "password is required" in other.stderr
 
 
 def test_the_recipe_allows_one_command_line_and_no_forwarding(tmp_path: Path) -> None:
