@@ -12,13 +12,19 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.embedded import start_embedded_server
-from db.engine import OWNER_POOL, SERVICE_POOL, PoolSize, create_engine, session_factory
+from db.engine import (
+    APP_STATEMENT_TIMEOUT_MS,
+    OWNER_POOL,
+    SERVICE_POOL,
+    PoolSize,
+    create_engine,
+    session_factory,
+)
 from db.logins import APP_ROLE, WORKSTATION_LOGIN, ensure_login, login_url, workstation_password
 from db.uow import UnitOfWork
 from db.url import asyncpg_connect_args, redacted, to_async_url
 
 DEFAULT_DATABASE = "refund_review"
-APP_STATEMENT_TIMEOUT_MS = 20_000
 
 
 class DatabaseUnavailableError(RuntimeError):

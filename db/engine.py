@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.url import driver_url, pooler
 
 APPLICATION_NAME = "refund-review"
+APP_STATEMENT_TIMEOUT_MS = 20_000
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,23 @@ OWNER_POOL = PoolSize(size=2, overflow=4)
 # connections stay open and two more serve a burst (then close). Fifty reviewers on one host then hold
 # about a hundred server connections, not 250 (see README, "What a workstation costs").
 WORKSTATION_POOL = PoolSize(size=2, overflow=2)
+
+
+def service_settings(statement_timeout_ms: int) -> dict[str, str]:
+    """The server settings the services' connections run with.
+
+    jit is off because its compile time turns millisecond queries into 50-100 ms ones. A runaway
+    query or a forgotten open transaction must not hold a reviewer's screen (or the audit chain's
+    lock) hostage. A direct connection sends them at start; a workstation login also carries them
+    as its role's defaults (db/logins.py), which is how they reach a connection through a
+    transaction pooler, where no startup setting but a few passes.
+    """
+    return {
+        "jit": "off",
+        "statement_timeout": str(statement_timeout_ms),
+        "lock_timeout": str(statement_timeout_ms),
+        "idle_in_transaction_session_timeout": str(6 * statement_timeout_ms),
+    }
 
 
 def create_engine(
@@ -55,7 +73,7 @@ def create_engine(
     connections: no statement is cached or named, and only the startup
     parameters PgBouncer passes on
     (application_name, TimeZone) are sent; the timeouts and jit are then
-    the login role's own settings (`ALTER ROLE ... SET`, see the README).
+    the login role's own defaults (`db create-login` sets them).
     """
     server_settings = {"application_name": APPLICATION_NAME, "timezone": "UTC"}
     connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": 10}
@@ -66,14 +84,11 @@ def create_engine(
         # prepared_statement_name_func predates that: named statements stay until the connection closes.)
         connect_args |= {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
     else:
-        server_settings["jit"] = "off"
         connect_args["prepared_statement_cache_size"] = statement_cache_size
         if statement_timeout_ms:
-            # A runaway query or a forgotten open transaction must not hold a
-            # reviewer's screen (or the audit chain's lock) hostage.
-            server_settings["statement_timeout"] = str(statement_timeout_ms)
-            server_settings["lock_timeout"] = str(statement_timeout_ms)
-            server_settings["idle_in_transaction_session_timeout"] = str(6 * statement_timeout_ms)
+            server_settings |= service_settings(statement_timeout_ms)
+        else:
+            server_settings["jit"] = "off"
     return create_async_engine(
         driver_url(url),
         pool_size=pool.size,

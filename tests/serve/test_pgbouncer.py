@@ -170,6 +170,13 @@ async def test_the_services_work_through_pgbouncer_in_transaction_mode(
             search_contracts(worked[0][0], "GAP-2024"),
         )
         left_behind = await _prepared_on_server_connections(pgbouncer_url)
+        async with pooled[0].app.connect() as conn:
+            # The login's own defaults (db create-login): no startup setting carried them here.
+            limits = (
+                await conn.exec_driver_sql(
+                    "SELECT current_setting('statement_timeout'), current_setting('jit')"
+                )
+            ).one()
         backends = await superuser.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = $1",
             pgbouncer_url.username,
@@ -193,6 +200,7 @@ async def test_the_services_work_through_pgbouncer_in_transaction_mode(
     assert refreshed >= 1 and health.pending == 0
     assert sum(row.approved_count for row in daily) == ITEMS
     assert len(found.hits) == ITEMS
+    assert tuple(limits) == ("20s", "off")
     # Every server connection PgBouncer has, and nothing prepared left on any of them.
     assert list(left_behind.values()) == [0] * SERVER_POOL
     # The reviewers' engines held up to 2 connections each: PgBouncer served them with its own few.
