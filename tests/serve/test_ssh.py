@@ -253,6 +253,24 @@ def test_the_reviewer_can_neither_read_the_url_nor_run_another_command_as_the_se
         text=True,
     )
     assert other.returncode != 0 and "password is required" in other.stderr
+    # What sshd itself makes of the configuration for this reviewer (the Match block applied).
+    effective = subprocess.run(
+        [
+            str(SSHD),
+            "-T",
+            "-f",
+            str(host.root / "sshd_config"),
+            "-C",
+            f"user={host.reviewer},host=client,addr=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    for line in ("disableforwarding yes", "allowtcpforwarding no", "x11forwarding no", "permittunnel no",
+                 "permittty yes", "permituserenvironment no", "permituserrc no"):  # fmt: skip
+        assert line in effective, line
+    assert any(line.startswith(f"forcecommand {SUDO} -n -u {host.service_user} -- ") for line in effective)
 
 
 def test_the_recipe_allows_one_command_line_and_no_forwarding(tmp_path: Path) -> None:
