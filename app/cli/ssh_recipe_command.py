@@ -14,8 +14,10 @@ SSH_CONNECTION, which sshd sets and which name the reviewer's address in their s
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,26 @@ def default_program() -> Path:
     beside = Path(sys.executable).parent / "refund-review"
     found = shutil.which("refund-review")
     return beside if beside.exists() else Path(found or "/usr/local/bin/refund-review").absolute()
+
+
+def unreachable_by_others(program: Path) -> Path | None:
+    """The first directory on the way to `program` or its interpreter that other users may not enter.
+
+    The service user runs the program: a virtual environment whose interpreter links into a private
+    home (pyenv under /root, say) fails there with "Permission denied", so the command warns first.
+    """
+    try:
+        first_line = program.read_bytes()[:256].split(b"\n", 1)[0]
+    except OSError:
+        return None
+    paths = [program]
+    if first_line.startswith(b"#!"):
+        paths.append(Path(first_line[2:].decode(errors="replace").split()[0]))
+    for path in paths:
+        for directory in reversed(Path(os.path.realpath(path)).parents):
+            if not directory.stat().st_mode & stat.S_IXOTH:
+                return directory
+    return None
 
 
 def _checked_name(value: str, what: str) -> str:
@@ -150,6 +172,14 @@ def ssh_recipe_command(
         recipe = ssh_recipe(group=group, service_user=service_user, url_file=url_file, program=program)
     except ValueError as exc:
         fail(str(exc), 2)
+    blocked = unreachable_by_others(program or default_program())
+    if blocked is not None:
+        echo(
+            f"Warning: other users cannot enter {blocked}, on the way to the program or its interpreter: "
+            "the service user could not run it. Install refund-review where every user can (e.g. a "
+            "virtual environment under /opt made with a system Python), then give its path as --program.",
+            err=True,
+        )
     if only != "sudoers":
         echo(recipe.sshd_config.rstrip("\n"))
     if only is None:

@@ -273,6 +273,30 @@ def test_the_reviewer_can_neither_read_the_url_nor_run_another_command_as_the_se
     assert any(line.startswith(f"forcecommand {SUDO} -n -u {host.service_user} -- ") for line in effective)
 
 
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A directory every user may enter (pytest's own temporary directories are private)."""
+    base = Path(tempfile.mkdtemp(prefix="rr-recipe-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base)
+
+
+def test_the_recipe_warns_when_the_service_user_could_not_run_the_program(open_dir: Path) -> None:
+    private = open_dir / "private"
+    (private / "bin").mkdir(parents=True)
+    interpreter = private / "bin" / "python"
+    interpreter.write_text("")
+    program = open_dir / "refund-review"
+    program.write_text(f"#!{interpreter}\n")
+    private.chmod(0o700)
+    result = CliRunner().invoke(main, ["ssh-recipe", "--program", str(program), "--only", "sshd"])
+    assert result.exit_code == 0
+    assert f"other users cannot enter {private}" in result.stderr
+    private.chmod(0o755)
+    assert "Warning" not in CliRunner().invoke(main, ["ssh-recipe", "--program", str(program)]).stderr
+
+
 def test_the_recipe_allows_one_command_line_and_no_forwarding(tmp_path: Path) -> None:
     url_file = tmp_path / "url"
     result = CliRunner().invoke(
@@ -287,5 +311,6 @@ def test_the_recipe_allows_one_command_line_and_no_forwarding(tmp_path: Path) ->
     for line in ("DisableForwarding yes", "X11Forwarding no", "PermitTunnel no", "PermitTTY yes"):
         assert f"    {line}\n" in result.output
     assert "AcceptEnv" not in result.output.replace("let no AcceptEnv", "")
+    assert "Warning" not in result.stderr  # /opt/rr/bin/refund-review does not exist: nothing to check
     refused = CliRunner().invoke(main, ["ssh-recipe", "--url-file", "/etc/my url"])
     assert refused.exit_code == 2 and "must be an absolute path" in refused.output
