@@ -33,8 +33,9 @@ class PoolSize:
 SERVICE_POOL = PoolSize(size=5, overflow=10)
 OWNER_POOL = PoolSize(size=2, overflow=4)
 # One person at a terminal: a screen's load and the session check at most run side by side, so two
-# connections stay open and two more serve a burst (then close). Fifty reviewers on one host then hold
-# about a hundred server connections, not 250 (see README, "What a workstation costs").
+# connections stay open and two more serve a burst (then close). Fifty reviewers on one host then hold at
+# most 100 idle server connections and 200 at a burst, where the services' 5 + 10 would allow 250 and
+# 750 (measured: README, "What a workstation costs").
 WORKSTATION_POOL = PoolSize(size=2, overflow=2)
 
 
@@ -71,9 +72,9 @@ def create_engine(
     Through a transaction pooler (`?pooler=pgbouncer-transaction`, see
     db/url.py) consecutive transactions may run on different server
     connections: no statement is cached or named, and only the startup
-    parameters PgBouncer passes on
-    (application_name, TimeZone) are sent; the timeouts and jit are then
-    the login role's own defaults (`db create-login` sets them).
+    parameters PgBouncer passes on (application_name, TimeZone) are sent;
+    the timeouts and jit are then the login role's own defaults (`db
+    create-login` sets them).
     """
     server_settings = {"application_name": APPLICATION_NAME, "timezone": "UTC"}
     connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": 10}
