@@ -145,7 +145,7 @@ class RefundReviewApp(KeysInTypedOrder):
         from app.screens.login import Connected, ConnectionFailed
 
         try:
-            self.runtime = await start_runtime(self.settings)
+            self.runtime = await start_runtime(self.settings, workstation=True)
         except ServiceError as exc:
             self.screen.post_message(ConnectionFailed(exc.message))
             return

@@ -12,15 +12,15 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import asyncpg
 from pydantic import BaseModel
 from sqlalchemy.engine import URL
 
-from db.database import APP_STATEMENT_TIMEOUT_MS, Database, connect_database, ensure_database_exists, probe
+from db.database import Database, connect_database, ensure_database_exists, probe
 from db.embedded import start_embedded_server
-from db.engine import create_engine, session_factory
+from db.engine import SERVICE_POOL, PoolSize
 from db.logins import ensure_login, generate_password, login_url
 from db.url import asyncpg_connect_args, to_async_url, with_database
 from services.context import ServiceContext, system_actor
@@ -205,6 +205,4 @@ def database_with_pool(url: URL, pool_size: int) -> Database:
     For concurrent sessions: a pool smaller than the sessions using it at once would measure
     reconnections (connections beyond the pool are closed when given back).
     """
-    db = connect_database(url)
-    app = create_engine(url, pool_size=pool_size, statement_timeout_ms=APP_STATEMENT_TIMEOUT_MS)
-    return replace(db, app=app, sessions=session_factory(app))
+    return connect_database(url, pool=PoolSize(size=pool_size, overflow=SERVICE_POOL.overflow))

@@ -12,13 +12,19 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.embedded import start_embedded_server
-from db.engine import create_engine, session_factory
+from db.engine import (
+    APP_STATEMENT_TIMEOUT_MS,
+    OWNER_POOL,
+    SERVICE_POOL,
+    PoolSize,
+    create_engine,
+    session_factory,
+)
 from db.logins import APP_ROLE, WORKSTATION_LOGIN, ensure_login, login_url, workstation_password
 from db.uow import UnitOfWork
 from db.url import asyncpg_connect_args, redacted, to_async_url
 
 DEFAULT_DATABASE = "refund_review"
-APP_STATEMENT_TIMEOUT_MS = 20_000
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -49,13 +55,15 @@ class Database:
         await self.owner.dispose()
 
 
-def connect_database(url: URL, *, owner_url: URL | None = None, location: str | None = None) -> Database:
+def connect_database(
+    url: URL, *, owner_url: URL | None = None, location: str | None = None, pool: PoolSize = SERVICE_POOL
+) -> Database:
     """Engines for a database that exists (the workstation's `url`, the owner's `owner_url`).
 
-    Nothing is connected until first use.
+    Nothing is connected until first use. `pool` sizes the services' engine (a workstation's is small).
     """
-    owner = create_engine(owner_url or url, pool_size=2, max_overflow=4)
-    app = create_engine(url, statement_timeout_ms=APP_STATEMENT_TIMEOUT_MS)
+    owner = create_engine(owner_url or url, pool=OWNER_POOL)
+    app = create_engine(url, pool=pool, statement_timeout_ms=APP_STATEMENT_TIMEOUT_MS)
     return Database(
         url=url, owner=owner, app=app, sessions=session_factory(app), location=location or redacted(url)
     )
@@ -116,6 +124,7 @@ async def connect(
     *,
     owner_url: str | None = None,
     database_name: str = DEFAULT_DATABASE,
+    pool: PoolSize = SERVICE_POOL,
 ) -> Database:
     """The database named by `database_url`, or the embedded one under `home`; dispose() when done.
 
@@ -145,4 +154,4 @@ async def connect(
         url = await _embedded_workstation_login(owner, home)
         location = f"embedded PostgreSQL in {server.pgdata}"
     await probe(url)
-    return connect_database(url, owner_url=owner, location=location)
+    return connect_database(url, owner_url=owner, location=location, pool=pool)

@@ -17,6 +17,8 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import URL
 
+from db.engine import APP_STATEMENT_TIMEOUT_MS, service_settings
+
 APP_ROLE = "refund_review_app"
 WORKSTATION_LOGIN = "refund_review_workstation"
 WORKSTATION_PASSWORD_FILE = "workstation-login.secret"
@@ -110,6 +112,16 @@ async def ensure_login(conn: asyncpg.Connection, name: str, password: str) -> bo
         ):
             await conn.execute(f'REVOKE "{other["rolname"]}" FROM "{name}"')
         await conn.execute(f'GRANT {APP_ROLE} TO "{name}"')
+        # The login's own defaults: they hold however it connects, through a pooler too.
+        for setting, value in service_settings(APP_STATEMENT_TIMEOUT_MS).items():
+            await conn.execute(
+                await conn.fetchval(
+                    "SELECT format('ALTER ROLE %I SET %s TO %L', $1::text, $2::text, $3::text)",
+                    name,
+                    setting,
+                    value,
+                )
+            )
     return existing is None
 
 

@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from db.database import Database, DatabaseUnavailableError, connect
 from db.embedded import EmbeddedServerError
+from db.engine import SERVICE_POOL, WORKSTATION_POOL
 from db.url import DatabaseURLError
 from services.context import ServiceContext, system_actor
 from services.errors import InvalidInput, Unavailable
@@ -57,10 +58,16 @@ class Runtime:
         return ServiceContext(db=self.db, actor=actor.model_copy(update={"ip_address": client_ip()}))
 
 
-async def start_runtime(settings: Settings) -> Runtime:
-    """Open the configured database (embedded when no URL is set); `close()` the runtime when done."""
+async def start_runtime(settings: Settings, *, workstation: bool = False) -> Runtime:
+    """Open the configured database (embedded when no URL is set); `close()` the runtime when done.
+
+    A `workstation` (one person's terminal) keeps a small pool: a host serves many of them at once.
+    """
+    pool = WORKSTATION_POOL if workstation else SERVICE_POOL
     try:
-        db = await connect(settings.database_url, settings.home, owner_url=settings.owner_database_url)
+        db = await connect(
+            settings.database_url, settings.home, owner_url=settings.owner_database_url, pool=pool
+        )
     except DatabaseURLError as exc:
         raise InvalidInput(str(exc)) from exc
     except (DatabaseUnavailableError, EmbeddedServerError) as exc:

@@ -7,6 +7,7 @@ lives here.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Self
 
@@ -32,6 +33,11 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "REFUND_REVIEW_DATABASE_URL"),
         description="PostgreSQL URL; without one the embedded server is used.",
+    )
+    database_url_file: Path | None = Field(
+        default=None,
+        description="A file holding DATABASE_URL (its first line), readable by the service user only: "
+        "how a host serving a team keeps the URL out of the reviewers' reach (README, Over SSH).",
     )
     home: Path = Field(
         default_factory=_default_home, description="Data directory (embedded server, exports)."
@@ -115,6 +121,15 @@ class Settings(BaseSettings):
         return (value.strip() or None) if isinstance(value, str) else value
 
     @model_validator(mode="after")
+    def _url_from_file(self) -> Self:
+        if self.database_url_file is None:
+            return self
+        if self.database_url:
+            raise ValueError("give the database URL or a file holding it (database_url_file), not both")
+        self.database_url = read_url_file(self.database_url_file)
+        return self
+
+    @model_validator(mode="after")
     def _rounds_only_lowered_for_tests(self) -> Self:
         # Cheap hashes make the suite fast; they must never reach a real deployment.
         if self.bcrypt_rounds < PRODUCTION_BCRYPT_ROUNDS and not self.testing:
@@ -122,6 +137,25 @@ class Settings(BaseSettings):
                 f"bcrypt_rounds below {PRODUCTION_BCRYPT_ROUNDS} is only allowed with REFUND_REVIEW_TESTING=1"
             )
         return self
+
+
+def read_url_file(path: Path) -> str:
+    """The URL in `path`: its first line. Refused when every user of the host may read the file, since
+    the URL carries the database's password and the point of the file is that reviewers cannot."""
+    try:
+        mode = path.stat().st_mode
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ValueError(f"the database URL file {path} cannot be read ({exc.strerror})") from exc
+    if mode & stat.S_IRWXO:
+        raise ValueError(
+            f"the database URL file {path} is open to every user of this host; "
+            f"make it the service user's alone (chmod 600 {path})"
+        )
+    url = lines[0].strip() if lines else ""
+    if not url:
+        raise ValueError(f"the database URL file {path} is empty; its first line must be the URL")
+    return url
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -24,6 +24,7 @@ from app.cli.report_commands import report
 from app.cli.rules_commands import rules
 from app.cli.runner import CliState, run_workstation
 from app.cli.seed_command import seed
+from app.cli.ssh_recipe_command import ssh_recipe_command
 from app.cli.user_commands import user
 from services.runtime import program_version
 
@@ -65,11 +66,20 @@ class CommandLine(click.Group):
     help="PostgreSQL URL of the schema's owner, for `db upgrade`, `maintain` and `db create-login`. "
     "Default: $REFUND_REVIEW_OWNER_DATABASE_URL, else the database URL.",
 )
+@click.option(
+    "--database-url-file",
+    metavar="PATH",
+    help="Read the database URL from the first line of this file (mode 600, the service user's): "
+    "how a host serving a team over SSH keeps the URL from the reviewers. "
+    "Default: $REFUND_REVIEW_DATABASE_URL_FILE.",
+)
 @click.version_option(program_version(), prog_name="refund-review")
 @click.pass_context
-def main(ctx: click.Context, database_url: str | None, owner_url: str | None) -> None:
+def main(
+    ctx: click.Context, database_url: str | None, owner_url: str | None, database_url_file: str | None
+) -> None:
     """Refund Review: review AI extractions from GAP contracts, keyboard first."""
-    ctx.obj = CliState(database_url=database_url, owner_url=owner_url)
+    ctx.obj = CliState(database_url=database_url, owner_url=owner_url, database_url_file=database_url_file)
     if ctx.invoked_subcommand is None:
         run_workstation(ctx.obj.settings())
 
@@ -87,3 +97,4 @@ main.add_command(refund_quote)
 main.add_command(refunds)
 main.add_command(rules)
 main.add_command(report)
+main.add_command(ssh_recipe_command)

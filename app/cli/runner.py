@@ -44,10 +44,15 @@ class CliState:
 
     database_url: str | None = None
     owner_url: str | None = None
+    database_url_file: str | None = None
 
     def settings(self) -> Settings:
         try:
-            return load_settings(database_url=self.database_url, owner_database_url=self.owner_url)
+            return load_settings(
+                database_url=self.database_url,
+                owner_database_url=self.owner_url,
+                database_url_file=self.database_url_file,
+            )
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()

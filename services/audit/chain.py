@@ -148,9 +148,16 @@ async def verify_audit_chain(
         total = max(head_seq - carry_seq, 0)
         verified = 0
         broken: ChainBreak | None = None
-        while True:
+        while broken is None:
             following = (await session.execute(_NEXT_SEQ, {"after": carry_seq})).scalar()
             if following is None:
+                # The end of the chain as of now. Reviewers may have appended events since the head was
+                # read (each statement sees what is committed by then), and an event is committed with
+                # the head that names it: read the head again, and walk on while it has moved past us.
+                head_seq, head_hash = (await session.execute(_HEAD)).one()
+                if head_seq > carry_seq and (await session.execute(_NEXT_SEQ, {"after": carry_seq})).scalar():
+                    continue
+                broken = await _compare_with_head(session, carry_seq, carry_hash, head_seq, bytes(head_hash))
                 break
             # Start the chunk at the next event that exists, so a gap of any
             # width is reported by that event's sequence check.
@@ -164,8 +171,6 @@ async def verify_audit_chain(
             verified += end.n
             if progress is not None:
                 progress(verified, total)
-        if broken is None:
-            broken = await _compare_with_head(session, carry_seq, carry_hash, head_seq, bytes(head_hash))
         report = None
         if anchors is not None:
             report = await check_anchors(session, anchors.store.location, signed, mark.seq)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import asyncpg
@@ -14,6 +15,7 @@ from sqlalchemy.engine import URL
 from app.cli import main
 from db.database import Database
 from db.uow import AuditRecord
+from db.url import asyncpg_connect_args
 from services.audit import verify_audit_chain
 from services.context import ServiceContext, system_actor
 
@@ -53,6 +55,38 @@ async def test_concurrent_writers_build_one_unbroken_chain(database: Database) -
         seqs = (await uow.session.execute(_SEQS)).scalars().all()
     # The verification itself was recorded as the next link.
     assert seqs == list(range(1, 8 * 45 + 2))
+
+
+async def test_events_appended_while_the_walk_runs_are_not_tampering(
+    database: Database, database_url: URL
+) -> None:
+    """Reviewers keep working while `audit verify` walks: an event committed after the walk began is
+    the head's as well, and not one "added behind the application's back"."""
+    await _write_events(database, 0, 10)  # 15 events
+    appended: list[int] = []
+
+    async def append() -> None:
+        conn = await asyncpg.connect(**asyncpg_connect_args(database_url))
+        try:
+            await conn.execute(
+                "SELECT append_audit_events(ARRAY[NULL]::uuid[], ARRAY['ingest'], ARRAY[NULL]::text[], "
+                "ARRAY['{}']::jsonb[], ARRAY[NULL]::inet[], ARRAY[NULL]::text[])"
+            )
+        finally:
+            await conn.close()
+
+    def meanwhile(done: int, total: int) -> None:
+        # Called between two chunks of the walk: another client commits an event right then.
+        if not appended:
+            appended.append(done)
+            writer = threading.Thread(target=asyncio.run, args=(append(),))
+            writer.start()
+            writer.join()
+
+    result = await verify_audit_chain(system(database), chunk=4, progress=meanwhile)
+    assert appended == [4]
+    assert result.intact, result.broken_at
+    assert result.events_verified == 16
 
 
 @pytest.fixture
