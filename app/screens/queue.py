@@ -55,6 +55,11 @@ def age_text(since: dt.datetime, now: dt.datetime) -> str:
     return f"{seconds // 86400}d"
 
 
+def below_label(counts: QueueCounts) -> str:
+    """What the below-threshold count was counted against: the global threshold only when it is the only one."""
+    return "below field thresholds" if counts.own_thresholds else f"below threshold ({counts.threshold})"
+
+
 class QueueScreen(WorkstationScreen):
     """Pending extractions with their weakest field, each field's confidence, age and holder."""
 
@@ -188,7 +193,7 @@ class QueueScreen(WorkstationScreen):
     def _counts_text(counts: QueueCounts) -> Text:
         text = Text.assemble(
             ("Pending ", "bold"), f"{counts.total_pending:,}",
-            ("   below threshold (", ""), f"{counts.threshold}", ") ", (f"{counts.below_threshold:,}", "bold red"),
+            f"   {below_label(counts)} ", (f"{counts.below_threshold:,}", "bold red"),
             "   claimed now ", f"{counts.claimed_now:,}",
         )  # fmt: skip
         for band, count in counts.by_band.items():

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Integer, cast, func, or_, select
+from sqlalchemy import Integer, cast, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.models import Extraction, SystemConfig
@@ -82,6 +82,16 @@ def field_threshold_sql(name: FieldName) -> Any:
         .scalar_subquery()
     )
     return func.coalesce(own, setting_sql("confidence_threshold"))
+
+
+def own_thresholds_sql() -> Any:
+    """Whether ``field_thresholds`` names any threshold, i.e. the global one is not the only one in force."""
+    named = (
+        select(cast(SystemConfig.value, JSONB) != literal_column("'{}'::jsonb"))
+        .where(SystemConfig.key == "field_thresholds")
+        .scalar_subquery()
+    )
+    return func.coalesce(named, False)
 
 
 def below_thresholds_sql() -> Any:

@@ -226,3 +226,41 @@ async def test_each_detail_field_and_the_dashboard_use_the_fields_own_threshold(
     health = await queue_health(await make_context("supervisor"))
     assert counts.below_threshold == 2
     assert health.below_threshold == counts.below_threshold
+
+
+async def test_a_pending_qa_sample_is_placed_by_its_random_key_not_by_its_confidence(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    weak = await add_contract(premium_confidence=40)
+    middling = await add_contract(premium_confidence=70)
+    confident = await add_contract(premium_confidence=99, method_confidence=98, fee_confidence=97)
+    sampled = await add_contract(premium_confidence=99, method_confidence=98, fee_confidence=97)
+    # Drawn for QA with the key 55: between the items at 40 and 70, where its 97 would never sit.
+    await superuser.execute(
+        "UPDATE extractions SET qa_sample = true, queue_key = 55 WHERE id = $1", sampled.id
+    )
+    reviewer = await make_context("reviewer")
+    items = (await queue_page(reviewer)).items
+    assert [item.extraction_id for item in items] == [weak.id, sampled.id, middling.id, confident.id]
+    assert [item.queue_rank for item in items] == [40, 55, 70, 97]
+    # Page by page, the keyset cursor follows the same order.
+    first = await queue_page(reviewer, limit=2)
+    rest = await queue_page(reviewer, after=first.next_cursor, limit=2)
+    assert [i.extraction_id for i in first.items + rest.items] == [i.extraction_id for i in items]
+    # Every extraction draws its key when it is made, spread over 0-99.
+    keys = await superuser.fetchval("SELECT count(DISTINCT queue_key) FROM extractions")
+    assert keys > 1
+
+
+async def test_the_queue_header_names_the_thresholds_it_counted_against(
+    make_context: MakeContext, add_contract: AddContract
+) -> None:
+    from app.screens.queue import below_label
+
+    await add_contract(method_confidence=75)
+    reviewer = await make_context("reviewer")
+    counts = await queue_counts(reviewer)
+    assert (below_label(counts), counts.below_threshold) == ("below threshold (80)", 1)
+    await update_config(await make_context("admin"), "field_thresholds", '{"refund_calculation_method": 70}')
+    counts = await queue_counts(reviewer)
+    assert (below_label(counts), counts.below_threshold) == ("below field thresholds", 0)
