@@ -28,7 +28,12 @@ from textual.worker import Worker, WorkerState
 
 from app.caller import report_failure
 from app.screens.base import WorkstationScreen
-from app.screens.calibration_panel import CALIBRATION_COLUMNS, calibration_caption, calibration_rows
+from app.screens.calibration_panel import (
+    CALIBRATION_COLUMNS,
+    calibration_caption,
+    calibration_rows,
+    reliability_series,
+)
 from app.screens.queue import age_text
 from services.domain import FIELD_LABELS
 from services.errors import ServiceError, SessionExpired
@@ -54,6 +59,7 @@ from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style
 from widgets.key_footer import KeyFooter
 from widgets.plain import plain
+from widgets.reliability import ReliabilityChart
 from widgets.values import sentence_case
 
 log = logging.getLogger(__name__)
@@ -236,8 +242,10 @@ class DashboardScreen(WorkstationScreen):
                 DashboardPanel("Calibration: stated confidence against reviews", id="panel-calibration"),
                 Horizontal(id="calibration-body"),
             ):
-                yield DataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
-                yield Static(id="calibration-caption", classes="panel-caption")
+                with Vertical(id="calibration-main"):
+                    yield DataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
+                    yield Static(id="calibration-caption", classes="panel-caption")
+                yield ReliabilityChart(id="calibration-chart")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -257,8 +265,8 @@ class DashboardScreen(WorkstationScreen):
                            ("Chat answers", "chat_answers"), ("Chat $", "chat_cost"), ("Total $", "total")):  # fmt: skip
             cost.add_column(Text(label, justify="right"), key=key)
         calibration: DataTable[str | Text] = self.query_one("#calibration-table", DataTable)
-        for label, key in CALIBRATION_COLUMNS:
-            calibration.add_column(label, key=key)
+        for label, key, width in CALIBRATION_COLUMNS:
+            calibration.add_column(label, key=key, width=width)
         self.query_one("#dashboard", VerticalScroll).focus()
         self.refresh_panels()
         self.set_interval(REFRESH_SECONDS, self._tick)
@@ -545,6 +553,7 @@ class DashboardScreen(WorkstationScreen):
         table.clear()
         for row in calibration_rows(report):
             table.add_row(*row)
+        self.query_one("#calibration-chart", ReliabilityChart).show(reliability_series(report))
         self.query_one("#calibration-caption", Static).update(calibration_caption(report))
 
     # --- keys ----------------------------------------------------------------------------------------

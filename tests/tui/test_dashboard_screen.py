@@ -43,6 +43,7 @@ from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, wait_until
 from widgets.big_number import BigNumber
 from widgets.charts import DailyChart, Histogram, ShareBars, share_axis
+from widgets.reliability import ReliabilityChart
 
 AddContract = Callable[..., Awaitable[Extraction]]
 FIXED_NOW = dt.datetime(2024, 5, 15, 14, 30, tzinfo=dt.UTC)  # a Wednesday
@@ -413,16 +414,24 @@ async def test_the_calibration_panel_shows_the_report_of_the_period(
         screen = await open_dashboard(pilot)
         rows = rows_of(screen, "#calibration-table")
         assert rows[:3] == [
-            ["GAP premium", "0-49", "1", "0.0%", "0.0%–79.3%"],
-            ["", "70-79", "1", "100.0%", "20.7%–100.0%"],
-            ["", "80-89", "1", "100.0%", "20.7%–100.0%"],
+            ["all", "GAP premium", "0-49", "1", "0.0%", "0.0%–79.3%"],
+            ["", "", "70-79", "1", "100.0%", "20.7%–100.0%"],
+            ["", "", "80-89", "1", "100.0%", "20.7%–100.0%"],
         ]
         # Two of the three fees were corrected, but on items below the thresholds (3 extracted today, 2
         # reviewed: weight 1.5 each) while the right one stands for the auto-trusted (3 extracted, 1
         # reviewed: weight 3): weighted accuracy 3 / 6.
-        assert ["Cancellation fee", "90-100", "3", "50.0%", "11.6%–88.4%"] in rows
+        assert ["", "Cancellation fee", "90-100", "3", "50.0%", "11.6%–88.4%"] in rows
         report = await calibration_report(team.sue, screen.period)
         assert rows == [[str(cell) for cell in row] for row in calibration_rows(report)]
+        # Each provider and model follows, as the command line lists them: here anthropic alone.
+        assert [row[0] for row in rows if row[0]] == ["all", "anthropic", "anthropic-1"]
+        # The chart: per field, each bucket's midpoint against its observed accuracy.
+        chart = screen.query_one("#calibration-chart", ReliabilityChart)
+        premium = next(series for series in chart.series if series.label == "GAP premium")
+        assert premium.points == ((24.5, 0.0), (74.5, 100.0), (84.5, 100.0))
+        fee = next(series for series in chart.series if series.label == "Cancellation fee")
+        assert fee.points == ((95.0, 50.0),)
         caption = text_of(screen, "#calibration-caption")
         assert "Estimated error of auto-trusted values" in caption
         assert f"All fields: {error_rate(report.auto_trusted_error)}" in caption
