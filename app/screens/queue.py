@@ -172,13 +172,19 @@ class QueueScreen(WorkstationScreen):
             confidence,
             age_text(item.extracted_at, now),
             plain(held),
-            *(self._field_confidence(item, name, threshold) for name in FIELD_NAMES),
+            *(
+                self._field_confidence(
+                    item, name, self.session.settings.field_threshold(name, item.llm_provider)
+                )
+                for name in FIELD_NAMES
+            ),
             plain(item.customer_name),
             item.llm_provider,
         ]
 
     @staticmethod
     def _field_confidence(item: QueueItem, name: FieldName, threshold: int) -> Text:
+        """A field's confidence, red below ``threshold``: its own, as the routing applies it."""
         if item.qa_sample:
             return Text("·", style="dim")
         confidence = item.confidences[name]

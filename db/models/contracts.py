@@ -114,6 +114,7 @@ class Extraction(Base):
             "extractions_routing_idx",
             "min_confidence",
             postgresql_include=[
+                "llm_provider",
                 "gap_insurance_premium_confidence",
                 "refund_calculation_method_confidence",
                 "cancellation_fee_confidence",

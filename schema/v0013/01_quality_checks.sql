@@ -27,3 +27,24 @@ CREATE INDEX extractions_rank_queue_idx ON extractions (queue_rank, extracted_at
 DROP INDEX extractions_provider_queue_idx;
 CREATE INDEX extractions_provider_queue_idx ON extractions (llm_provider, queue_rank, extracted_at, id)
     WHERE status = 'pending';
+
+-- A provider may have thresholds of its own (services/system_settings.py checked_field_thresholds); the
+-- older form, field names only, keeps its meaning.
+UPDATE system_config
+   SET description = 'Confidence threshold per field, 0-100, for every provider ({"gap_insurance_premium": 85}) or for one provider ({"anthropic": {"gap_insurance_premium": 90}}); a provider''s own entry wins over the field''s, and a field not named uses confidence_threshold.'
+ WHERE key = 'field_thresholds';
+
+-- The queue's counts compare each field with its provider's threshold: the routing index holds the
+-- provider too, so they stay index-only scans. Rebuilt from its definition in force, which a version
+-- before this one may have widened with more fields.
+DO $$
+DECLARE
+    definition text := pg_get_indexdef('extractions_routing_idx'::regclass);
+BEGIN
+    IF position('INCLUDE (' IN definition) = 0 THEN
+        RAISE EXCEPTION 'extractions_routing_idx has no INCLUDE list: %', definition;
+    END IF;
+    DROP INDEX extractions_routing_idx;
+    EXECUTE replace(definition, 'INCLUDE (', 'INCLUDE (llm_provider, ');
+END
+$$;

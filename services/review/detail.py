@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -62,7 +63,8 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
 # Each field's own threshold (its field_thresholds entry, else confidence_threshold), the rule the routing
 # and the queue use, read in the same statement.
 _THRESHOLDS = ",\n       ".join(
-    f"{sql_text(field_threshold_sql(name))} AS {name}_threshold" for name in FIELD_NAMES
+    f"{sql_text(field_threshold_sql(name, literal_column('e.llm_provider')))} AS {name}_threshold"
+    for name in FIELD_NAMES
 )
 _JSON_COLUMNS = dict.fromkeys(
     (

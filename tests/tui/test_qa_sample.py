@@ -23,11 +23,13 @@ def cards_text(screen: ReviewScreen) -> str:
 
 
 async def test_a_qa_item_hides_its_confidence_until_approved(
-    workstation: RefundReviewApp, make_context, add_contract
+    workstation: RefundReviewApp, make_context, add_contract, superuser
 ) -> None:
     await make_context("reviewer", username="rita")
     qa = await add_contract(premium_confidence=97, method_confidence=93, fee_confidence=91, qa_sample=True)
     plain_item = await add_contract(premium_confidence=41, method_confidence=62, fee_confidence=88)
+    # The QA item's place is its random key (not its confidence): drawn here after the plain item's 41.
+    await superuser.execute("UPDATE extractions SET queue_key = 60 WHERE id = $1", qa.id)
     async with workstation.run_test(size=(120, 40)) as pilot:
         await log_in(pilot, "rita", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
@@ -40,7 +42,7 @@ async def test_a_qa_item_hides_its_confidence_until_approved(
         assert not any(figure in cell for cell in qa_row for figure in ("97", "93", "91"))
         assert "QA" not in plain_row and {"41", "62", "88"} <= {cell.strip() for cell in plain_row}
 
-        # The plain item is the weakest, so n opens it first: its figures are on show.
+        # The plain item comes first, so n opens it first: its figures are on show.
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(workstation.screen, ReviewScreen))
         review: ReviewScreen = workstation.screen  # type: ignore[assignment]
