@@ -69,6 +69,7 @@ class SystemSettings(BaseModel):
     refund_four_eyes_amount: Decimal = Decimal("1000")
     qa_sample_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
     auto_approve: bool = False
+    qa_double_check_rate: Decimal = Field(default=Decimal("0.1"), ge=0, le=1)
     target_error_rate: Decimal = Field(default=Decimal("0.01"), gt=0, le=Decimal("0.5"))
     # Only the fields whose threshold differs from confidence_threshold are named: the global setting stays
     # the one knob for everything else (see field_threshold). A provider may have its own thresholds too:

@@ -48,3 +48,54 @@ BEGIN
     EXECUTE replace(definition, 'INCLUDE (', 'INCLUDE (llm_provider, ');
 END
 $$;
+
+-- Double checks of QA items: a share (qa_double_check_rate) of decided QA samples goes back to the
+-- queue once, for a second reviewer who is not the first, and who sees neither the confidence nor the
+-- first decision until they decide. Both decisions are kept here; agreement between them is the
+-- reviewer report's measure. One per extraction run (extracted_at): a re-extraction may be checked again.
+CREATE TABLE qa_double_checks (
+    id                   uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    extraction_id        uuid        NOT NULL REFERENCES extractions(id) ON DELETE CASCADE,
+    extracted_at         timestamptz NOT NULL,
+    first_reviewer       uuid        NOT NULL REFERENCES users(id) ON DELETE RESTRICT,
+    first_decision       text        NOT NULL,
+    -- Every field's value as the first reviewer left it (text, as corrections keep values).
+    first_values         jsonb       NOT NULL,
+    first_review_seconds integer,
+    first_decided_at     timestamptz NOT NULL DEFAULT now(),
+    second_reviewer      uuid        REFERENCES users(id) ON DELETE RESTRICT,
+    second_decision      text,
+    second_values        jsonb,
+    second_decided_at    timestamptz,
+    CONSTRAINT qa_double_checks_once UNIQUE (extraction_id, extracted_at),
+    CONSTRAINT qa_double_checks_decisions_valid CHECK (
+        first_decision IN ('approved', 'rejected') AND second_decision IN ('approved', 'rejected')),
+    CONSTRAINT qa_double_checks_two_people CHECK (second_reviewer <> first_reviewer),
+    CONSTRAINT qa_double_checks_second_whole CHECK (
+        (second_reviewer IS NULL) = (second_decision IS NULL)
+        AND (second_decision IS NULL) = (second_values IS NULL)
+        AND (second_decision IS NULL) = (second_decided_at IS NULL))
+);
+CREATE INDEX qa_double_checks_first_reviewer_idx ON qa_double_checks (first_reviewer, first_decided_at);
+CREATE INDEX qa_double_checks_second_reviewer_idx ON qa_double_checks (second_reviewer, second_decided_at);
+GRANT SELECT, INSERT, UPDATE ON qa_double_checks TO refund_review_app;
+GRANT SELECT ON qa_double_checks TO refund_review_reporting;
+
+INSERT INTO system_config (key, value, value_type, description, allowed_values, min_value, max_value) VALUES
+    ('qa_double_check_rate', '0.1', 'decimal', 'Share of decided QA samples sent back to the queue once for a second, different reviewer (who sees neither the confidence nor the first decision); their agreement is reported.', NULL, 0, 1);
+
+-- Sending a QA item back for its double check is audited; the CHECK is rebuilt from the list in force
+-- (see version 0010), so that types another version added before this one are kept.
+DO $$
+DECLARE
+    types text[];
+BEGIN
+    SELECT array_agg(DISTINCT m[1] ORDER BY m[1]) INTO types
+      FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') AS m
+     WHERE c.conrelid = 'audit_events'::regclass AND c.conname = 'audit_events_event_type_valid';
+    ALTER TABLE audit_events DROP CONSTRAINT audit_events_event_type_valid;
+    EXECUTE format(
+        'ALTER TABLE audit_events ADD CONSTRAINT audit_events_event_type_valid CHECK (event_type IN (%s))',
+        (SELECT string_agg(quote_literal(t), ', ' ORDER BY t) FROM unnest(types || ARRAY['qa_double_check']) AS t));
+END
+$$;

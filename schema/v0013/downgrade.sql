@@ -1,4 +1,23 @@
 -- Reverses version 0013.
+DELETE FROM system_config WHERE key = 'qa_double_check_rate';
+DROP TABLE qa_double_checks;
+
+-- Audit events are evidence and are never deleted: the narrower CHECK applies to new rows only.
+DO $$
+DECLARE
+    types text[];
+BEGIN
+    SELECT array_agg(DISTINCT m[1] ORDER BY m[1]) INTO types
+      FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') AS m
+     WHERE c.conrelid = 'audit_events'::regclass AND c.conname = 'audit_events_event_type_valid'
+       AND m[1] <> 'qa_double_check';
+    ALTER TABLE audit_events DROP CONSTRAINT audit_events_event_type_valid;
+    EXECUTE format(
+        'ALTER TABLE audit_events ADD CONSTRAINT audit_events_event_type_valid CHECK (event_type IN (%s)) NOT VALID',
+        (SELECT string_agg(quote_literal(t), ', ' ORDER BY t) FROM unnest(types) AS t));
+END
+$$;
+
 DROP INDEX extractions_provider_queue_idx;
 DROP INDEX extractions_rank_queue_idx;
 ALTER TABLE extractions DROP COLUMN queue_rank;

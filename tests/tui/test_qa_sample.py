@@ -30,6 +30,8 @@ async def test_a_qa_item_hides_its_confidence_until_approved(
     plain_item = await add_contract(premium_confidence=41, method_confidence=62, fee_confidence=88)
     # The QA item's place is its random key (not its confidence): drawn here after the plain item's 41.
     await superuser.execute("UPDATE extractions SET queue_key = 60 WHERE id = $1", qa.id)
+    # Its approval is final here (no double check drawn): undo is what this test exercises.
+    await superuser.execute("UPDATE system_config SET value = '0' WHERE key = 'qa_double_check_rate'")
     async with workstation.run_test(size=(120, 40)) as pilot:
         await log_in(pilot, "rita", PASSWORD)
         await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
