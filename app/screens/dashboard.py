@@ -1,6 +1,6 @@
 """The supervisor dashboard: the queue's health, the team's work, accuracy, confidence, cost and volume.
 
-Seven panels, each filled by its own worker (group `panel-<name>`), so that a slow query holds up only
+Eight panels, each filled by its own worker (group `panel-<name>`), so that a slow query holds up only
 its own panel and a failing one shows its error in place while the others carry on. The period keys
 re-query the panels that depend on the period; all of them refresh every REFRESH_SECONDS and on `r`.
 
@@ -54,12 +54,14 @@ from services.metrics import (
 )
 from services.permissions import Permission, allowed
 from services.quality.reports import CalibrationReport, calibration_report
+from services.quality.reviewers import reviewer_performance
 from widgets.big_number import BigNumber, compact_count
 from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style
 from widgets.key_footer import KeyFooter
 from widgets.plain import plain
 from widgets.reliability import ReliabilityChart
+from widgets.reviewer_performance import ReviewerPerformanceTable
 from widgets.values import sentence_case
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,11 @@ def team_totals(label: str, rows: Sequence[ReviewerActivity]) -> Text:
 
 # What two of the team table's columns count, under their headings.
 ACTIVITY_LEGEND = "Contracts: with ≥1 correction · Median s: claim to decision"
+# The performance table's figures come from the audit log (services/quality/reviewers.py).
+REVIEWERS_LEGEND = (
+    "From the audit log · Items: approved or rejected · Agreement: with the other reviewer on "
+    "double-checked QA items"
+)
 
 
 def period_text(choice: PeriodChoice, period: Period) -> str:
@@ -246,6 +253,9 @@ class DashboardScreen(WorkstationScreen):
                     yield DataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
                     yield Static(id="calibration-caption", classes="panel-caption")
                 yield ReliabilityChart(id="calibration-chart")
+            with DashboardPanel("Reviewer performance", id="panel-reviewers"):
+                yield ReviewerPerformanceTable(id="reviewers-table")
+                yield Static(REVIEWERS_LEGEND, id="reviewers-caption", classes="panel-caption")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -309,6 +319,7 @@ class DashboardScreen(WorkstationScreen):
             "confidence": (period, partial(self._load_confidence, period)),
             "daily": (period, partial(self._load_daily, period)),
             "calibration": (period, partial(self._load_calibration, period)),
+            "reviewers": (period, partial(self._load_reviewers, period)),
         }
         for name, (subject, load) in loaders.items():
             panel = self.panel(name)
@@ -367,6 +378,12 @@ class DashboardScreen(WorkstationScreen):
     async def _load_calibration(self, period: Period) -> None:
         self._show_calibration(await calibration_report(self.ctx, period))
         self.panel("calibration").shown(period)
+
+    @work(exclusive=True, group="panel-reviewers", exit_on_error=False)
+    async def _load_reviewers(self, period: Period) -> None:
+        rows = await reviewer_performance(self.ctx, period)
+        self.query_one("#reviewers-table", ReviewerPerformanceTable).show(rows)
+        self.panel("reviewers").shown(period)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A panel's failure stays in that panel (no notification every 30 s); an ended session logs out."""

@@ -36,6 +36,7 @@ from services.metrics import (
     reviewer_activity,
 )
 from services.quality.reports import calibration_report
+from services.quality.reviewers import reviewer_performance
 from services.review import approve, claim_next, correct_field, reject
 from tests.services.conftest import MakeContext
 from tests.services.test_metrics import correct, decide
@@ -48,7 +49,7 @@ from widgets.reliability import ReliabilityChart
 AddContract = Callable[..., Awaitable[Extraction]]
 FIXED_NOW = dt.datetime(2024, 5, 15, 14, 30, tzinfo=dt.UTC)  # a Wednesday
 TODAY = FIXED_NOW.date()
-PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily", "calibration")
+PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily", "calibration", "reviewers")
 
 
 def at(days_ago: int, hour: int) -> dt.datetime:
@@ -403,6 +404,43 @@ async def test_decisions_made_through_the_review_services_reach_the_dashboard(
         # The claim and the decision were moments apart: a real, whole number of seconds, not a blank.
         assert rows_of(screen, "#activity-table")[0][6].isdigit()
         assert screen.query_one("#tile-pending", BigNumber).value == "1"
+
+
+async def test_the_reviewer_performance_panel_shows_the_report_of_the_period_with_agreement(
+    workstation: RefundReviewApp,
+    make_context: MakeContext,
+    add_contract: AddContract,
+    superuser: asyncpg.Connection,
+) -> None:
+    """ann approves one item and rejects another through the services; one QA item she decided first
+    was double-checked by bo, who agreed: 1 of 1 (100%). bo made no decision the log holds: no row."""
+    sue = await make_context("supervisor", username="sue")
+    ann = await make_context("reviewer", username="ann")
+    bo = await make_context("reviewer", username="bo")
+    for confidence in (40, 50):
+        await add_contract(premium_confidence=confidence)
+    for decide_it in (lambda d: approve(ann, d.extraction_id, d.version),
+                      lambda d: reject(ann, d.extraction_id, d.version, "unreadable scan")):  # fmt: skip
+        detail = await claim_next(ann)
+        assert detail is not None
+        await decide_it(detail)
+    checked = await add_contract(qa_sample=True)
+    values = {"gap_insurance_premium": "1250.00"}
+    await superuser.execute(
+        """INSERT INTO qa_double_checks (extraction_id, extracted_at, first_reviewer, first_decision,
+               first_values, second_reviewer, second_decision, second_values, second_decided_at)
+           VALUES ($1, $2, $3, 'approved', $5, $4, 'approved', $5, now())""",
+        checked.id, checked.extracted_at, ann.actor.user_id, bo.actor.user_id, values,
+    )  # fmt: skip
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        rows = rows_of(screen, "#reviewers-table")
+        expected = await reviewer_performance(sue, screen.period)
+        assert [row[0] for row in rows] == [row.username for row in expected] == ["ann"]
+        assert rows[0][:5] == ["ann", "2", "1", "0", "1"]
+        assert rows[0][5].isdigit()
+        assert rows[0][6:] == ["0", "1", "100%"]
+        assert "Agreement" in text_of(screen, "#reviewers-caption")
 
 
 async def test_the_calibration_panel_shows_the_report_of_the_period(
