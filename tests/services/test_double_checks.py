@@ -55,6 +55,8 @@ async def test_a_drawn_qa_item_goes_back_once_to_someone_else_who_sees_neither_f
         await claim_extraction(ana, item.id)
     with pytest.raises(Forbidden, match="second reviewer"):
         await approve(ana, item.id, row["version"])
+    with pytest.raises(Forbidden, match="second reviewer"):
+        await correct_field(ana, item.id, row["version"], "cancellation_fee", "80", "misread_value", "p3")
 
     # Someone else gets it, blind: no confidence, no correction of the first reviewer, no first decision.
     second = await claim_next(bo)
