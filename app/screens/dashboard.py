@@ -255,7 +255,7 @@ class DashboardScreen(WorkstationScreen):
                 yield ReliabilityChart(id="calibration-chart")
             with DashboardPanel("Reviewer performance", id="panel-reviewers"):
                 yield ReviewerPerformanceTable(id="reviewers-table")
-                yield Static(REVIEWERS_LEGEND, id="reviewers-caption", classes="panel-caption")
+                yield Static(id="reviewers-caption", classes="panel-caption")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -383,6 +383,8 @@ class DashboardScreen(WorkstationScreen):
     async def _load_reviewers(self, period: Period) -> None:
         rows = await reviewer_performance(self.ctx, period)
         self.query_one("#reviewers-table", ReviewerPerformanceTable).show(rows)
+        caption = REVIEWERS_LEGEND if rows else "Nobody decided or corrected anything in this period."
+        self.query_one("#reviewers-caption", Static).update(caption)
         self.panel("reviewers").shown(period)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

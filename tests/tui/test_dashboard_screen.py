@@ -247,6 +247,10 @@ async def test_a_supervisor_lands_on_the_dashboard_and_sees_what_the_services_sa
         assert "5 decided · 4 approved · 1 rejected · 4 corrections" in totals[1]
         await assert_period_panels_match_the_services(screen, team.sue, today)
         assert rows_of(screen, "#activity-table")[0] == ["ann", "4", "3", "1", "3", "2", "30"]
+        # The team's decisions here were written straight into the rows, not the audit log that the
+        # performance panel reads: it says there is nothing, rather than showing an empty table.
+        assert rows_of(screen, "#reviewers-table") == []
+        assert text_of(screen, "#reviewers-caption") == "Nobody decided or corrected anything in this period."
 
 
 async def test_the_period_keys_re_query_the_period_panels(
