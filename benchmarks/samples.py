@@ -48,7 +48,7 @@ class Samples:
 async def draw_samples(conn: asyncpg.Connection, count: int, rng: random.Random) -> Samples:
     """`count` of each kind of argument (fewer when the database is smaller)."""
     pending = await conn.fetch(
-        "SELECT min_confidence, extracted_at, id FROM extractions WHERE status = 'pending' "
+        "SELECT queue_rank, extracted_at, id FROM extractions WHERE status = 'pending' "
         "ORDER BY random() LIMIT $1",
         count,
     )
@@ -64,9 +64,7 @@ async def draw_samples(conn: asyncpg.Connection, count: int, rng: random.Random)
     vocabulary = sorted(words) + list(COMMON_WORDS)
     return Samples(
         cursors=[
-            QueueCursor(
-                min_confidence=r["min_confidence"], extracted_at=r["extracted_at"], extraction_id=r["id"]
-            )
+            QueueCursor(queue_rank=r["queue_rank"], extracted_at=r["extracted_at"], extraction_id=r["id"])
             for r in pending
         ],
         extraction_ids=[r["id"] for r in contracts],
@@ -86,7 +84,7 @@ async def tail_items(conn: asyncpg.Connection, count: int, skip: int = 0) -> lis
         """
         SELECT id, contract_id, version, gap_insurance_premium FROM extractions
          WHERE status = 'pending' AND claimed_by IS NULL
-         ORDER BY min_confidence DESC, extracted_at DESC, id DESC
+         ORDER BY queue_rank DESC, extracted_at DESC, id DESC
          OFFSET $2 LIMIT $1
         """,
         count,

@@ -118,7 +118,10 @@ def normalize_value(row: SystemConfig, raw: str) -> str:
         try:
             SystemSettings.model_validate({row.key: typed_value(text, kind)})
         except ValidationError as exc:
-            raise InvalidInput(f"{row.key}: {exc.errors()[0]['msg']}.") from exc
+            error = exc.errors()[0]
+            # A validator's own sentence (field_thresholds) is given as written, without pydantic's prefix.
+            own = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
+            raise InvalidInput(f"{row.key}: {own or error['msg']}.") from exc
     return text
 
 

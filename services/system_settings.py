@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Boolean, ColumnElement, Integer, Numeric, Text, cast, func, literal, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import SystemConfig
-from services.domain import FIELD_NAMES, FieldName
+from services.domain import FIELD_NAMES, PROVIDER_NAMES, FieldName
 
 
 class ModelPrice(BaseModel):
@@ -69,17 +69,73 @@ class SystemSettings(BaseModel):
     refund_four_eyes_amount: Decimal = Decimal("1000")
     qa_sample_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
     auto_approve: bool = False
+    qa_double_check_rate: Decimal = Field(default=Decimal("0.1"), ge=0, le=1)
     target_error_rate: Decimal = Field(default=Decimal("0.01"), gt=0, le=Decimal("0.5"))
     # Only the fields whose threshold differs from confidence_threshold are named: the global setting stays
-    # the one knob for everything else (see field_threshold).
-    field_thresholds: dict[FieldName, Annotated[int, Field(ge=0, le=100)]] = Field(default_factory=dict)
+    # the one knob for everything else (see field_threshold). A provider may have its own thresholds too:
+    # {"gap_insurance_premium": 85, "anthropic": {"gap_insurance_premium": 90}} (checked_field_thresholds).
+    field_thresholds: dict[str, int | dict[FieldName, int]] = Field(default_factory=dict)
 
-    def field_threshold(self, name: FieldName) -> int:
-        """The confidence a field needs to pass without review: its own threshold, else the global one."""
-        return self.field_thresholds.get(name, self.confidence_threshold)
+    @field_validator("field_thresholds", mode="before")
+    @classmethod
+    def _checked_field_thresholds(cls, value: object) -> dict[str, int | dict[FieldName, int]]:
+        return checked_field_thresholds(value)
 
-    def thresholds(self) -> dict[FieldName, int]:
-        return {name: self.field_threshold(name) for name in FIELD_NAMES}
+    def field_threshold(self, name: FieldName, provider: str | None = None) -> int:
+        """The confidence a field needs to pass without review: the provider's own threshold for it, else the
+        field's own, else the global one."""
+        own = self.field_thresholds.get(provider) if provider is not None else None
+        if isinstance(own, dict) and name in own:
+            return own[name]
+        field_wide = self.field_thresholds.get(name)
+        return field_wide if isinstance(field_wide, int) else self.confidence_threshold
+
+    def thresholds(self, provider: str | None = None) -> dict[FieldName, int]:
+        """Every field's threshold, for ``provider``'s extractions (None: the thresholds of no provider)."""
+        return {name: self.field_threshold(name, provider) for name in FIELD_NAMES}
+
+    def providers_with_thresholds(self) -> list[str]:
+        """The providers ``field_thresholds`` gives thresholds of their own, in PROVIDER_NAMES order."""
+        return [p for p in PROVIDER_NAMES if isinstance(self.field_thresholds.get(p), dict)]
+
+
+def checked_field_thresholds(value: object) -> dict[str, int | dict[FieldName, int]]:
+    """``field_thresholds`` as stored, or a ValueError whose sentence says what to type instead.
+
+    Two kinds of key, so that the older form ({"field": 85}) keeps its meaning: a field name with a whole
+    number 0-100 (for every provider), or a provider name with an object of such fields (its own).
+    """
+    fields, providers = ", ".join(FIELD_NAMES), ", ".join(PROVIDER_NAMES)
+    if not isinstance(value, dict):
+        raise ValueError(
+            f'type a JSON object such as {{"{FIELD_NAMES[0]}": 85}} or '
+            f'{{"anthropic": {{"{FIELD_NAMES[0]}": 90}}}}'
+        )
+    checked: dict[str, int | dict[FieldName, int]] = {}
+    for key, entry in value.items():
+        if key in FIELD_NAMES:
+            checked[key] = _threshold(key, entry)
+        elif key in PROVIDER_NAMES:
+            if not isinstance(entry, dict) or not entry:
+                raise ValueError(
+                    f"The thresholds of the provider {key} are an object of fields and thresholds, "
+                    f'e.g. {{"{FIELD_NAMES[0]}": 90}}'
+                )
+            for name in entry:
+                if name not in FIELD_NAMES:
+                    raise ValueError(
+                        f"The provider {key} names {name!r}, which is not a field: use one of {fields}"
+                    )
+            checked[key] = {name: _threshold(f"{key} {name}", threshold) for name, threshold in entry.items()}
+        else:
+            raise ValueError(f"{key!r} is neither a field ({fields}) nor a provider ({providers})")
+    return checked
+
+
+def _threshold(what: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise ValueError(f"The threshold of {what} is a whole number from 0 to 100, not {value!r}")
+    return value
 
 
 _SQL_TYPES: dict[type, type[Integer] | type[Boolean] | type[Numeric] | type[Text]] = {

@@ -27,7 +27,10 @@ from synthetic.seeding.scale import SCALE_PASSWORD, ScaleSeedReport, scale_passw
 @click.option("--pending-share", type=click.FloatRange(0, 1), default=0.3, show_default=True,
               help="Share of synthetic extractions left pending review.")  # fmt: skip
 @click.option(
-    "--corrections", type=click.IntRange(0), default=None, help="Corrections (default: a tenth of contracts)."
+    "--corrections",
+    type=click.IntRange(0),
+    default=None,
+    help="About how many corrections (default: as many as a somewhat overconfident extractor's errors; either way a value's chance of being corrected falls with its confidence).",
 )
 @click.option("--months", type=click.IntRange(1, 120), default=24, show_default=True,
               help="Months of history the audit events span (one partition each).")  # fmt: skip

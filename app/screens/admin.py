@@ -62,6 +62,8 @@ def suggestion_text(report: CalibrationReport) -> Text:
     """The calibration report's suggested threshold per field, each beside the threshold in force.
 
     "not enough data" where too few reviewed values exist to show the target is met (calibration.py).
+    Then each provider and model whose own reviews do suffice, beside the threshold its extractions
+    have now (its own in ``field_thresholds``, else the field's).
     """
     suggested = {f.field: f.suggested_threshold for f in report.fields if f.provider == "all"}
     target = f"{100 * report.target_error_rate:g}%"
@@ -74,6 +76,15 @@ def suggestion_text(report: CalibrationReport) -> Text:
             "not enough data" if value is None else str(value), style="dim" if value is None else "bold"
         )
         line.append(f" (now {report.thresholds[name]})", style="dim")
+    # A provider's own threshold (field_thresholds) is worth suggesting only where its reviews suffice.
+    own = [f for f in report.fields if f.provider != "all" and f.suggested_threshold is not None]
+    if own:
+        line.append("\nBy provider and model, where their reviews suffice: ")
+        for index, field in enumerate(own):
+            line.append(" · " if index else "")
+            line.append(plain(f"{field.provider} / {field.model} {FIELD_LABELS[field.field]} "))
+            line.append(str(field.suggested_threshold), style="bold")
+            line.append(f" (now {field.threshold})", style="dim")
     return line
 
 

@@ -1,8 +1,10 @@
 """What the dashboard's Calibration panel shows of the calibration report (services/quality/reports.py).
 
 Kept apart from the dashboard screen, which only places the panel and loads the report in its worker.
-Per field, all providers together: the stated-confidence buckets that have reviewed values, with their
-observed accuracy and 95% interval, then the estimated error rate of the field's auto-trusted values.
+The table: per field, all providers together first, then each provider and model as the command line
+lists them — the stated-confidence buckets that have reviewed values, with their observed accuracy and
+95% interval. The chart: each field's buckets (all providers) at their midpoint against the observed
+accuracy. The caption: the estimated error rate of each field's auto-trusted values.
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ from rich.text import Text
 
 from services.domain import FIELD_LABELS
 from services.quality.reports import CalibrationReport, FieldCalibration, RateView
+from widgets.plain import plain
+from widgets.reliability import ReliabilitySeries
 from widgets.values import sentence_case
 
-# The panel's table columns: (heading, key).
-CALIBRATION_COLUMNS = (
-    ("Field", "field"),
-    ("Bucket", "bucket"),
-    ("Reviewed", "reviewed"),
-    ("Accuracy", "accuracy"),
-    ("95% interval", "interval"),
+# How wide the provider column is: a model's name (up to 40 characters for Bedrock) is cut to it.
+SOURCE_WIDTH = 11
+# The panel's table columns: (heading, key, width or None to fit the cells).
+CALIBRATION_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("Provider", "provider", SOURCE_WIDTH),
+    ("Field", "field", None),
+    ("Bucket", "bucket", None),
+    ("Reviewed", "reviewed", None),
+    ("Accuracy", "accuracy", None),
+    ("95% interval", "interval", None),
 )
 
 
@@ -44,13 +51,21 @@ def overall(report: CalibrationReport) -> list[FieldCalibration]:
 
 
 def calibration_rows(report: CalibrationReport) -> list[tuple[str | Text, ...]]:
-    """One row per bucket with reviewed values; the field is named on its first row only."""
+    """One row per bucket with reviewed values, all providers first (the report's order). The field is
+    named on its first row; the provider on the first row of its own, its model (dim, cut to the column)
+    on the second, as the command line's `provider / model` would not fit beside the chart."""
     rows: list[tuple[str | Text, ...]] = []
-    for field in overall(report):
+    previous: tuple[str, str] | None = None
+    source_row = 0
+    for field in report.fields:
         name = sentence_case(FIELD_LABELS[field.field])
         for bucket in (b for b in field.buckets if b.count):
+            whose = (field.provider, field.model)
+            source_row = source_row + 1 if whose == previous else 0
+            previous = whose
             rows.append(
                 (
+                    _source_cell(field, source_row),
                     Text(name, style="bold"),
                     bucket.bucket,
                     Text(f"{bucket.count:,}", justify="right"),
@@ -60,6 +75,38 @@ def calibration_rows(report: CalibrationReport) -> list[tuple[str | Text, ...]]:
             )
             name = ""
     return rows
+
+
+def _source_cell(field: FieldCalibration, row: int) -> Text:
+    """The provider on a source's first row, its model on the second, nothing after."""
+    if row == 0:
+        return plain(field.provider)
+    if row == 1 and field.provider != "all":
+        model = plain(field.model, style="dim")
+        model.truncate(SOURCE_WIDTH, overflow="ellipsis")
+        return model
+    return Text("")
+
+
+def reliability_series(report: CalibrationReport) -> list[ReliabilitySeries]:
+    """Per field, all providers together: each bucket with an accuracy, at its midpoint, in percent."""
+    return [
+        ReliabilitySeries(
+            label=sentence_case(FIELD_LABELS[field.field]),
+            points=tuple(
+                (midpoint(bucket.bucket), 100 * bucket.accuracy)
+                for bucket in field.buckets
+                if bucket.accuracy is not None
+            ),
+        )
+        for field in overall(report)
+    ]
+
+
+def midpoint(bucket: str) -> float:
+    """The stated confidence a bucket ("80-89") stands for on the chart: the middle of its bounds."""
+    low, high = bucket.split("-")
+    return (int(low) + int(high)) / 2
 
 
 def calibration_caption(report: CalibrationReport) -> Text:

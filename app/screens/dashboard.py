@@ -28,7 +28,12 @@ from textual.worker import Worker, WorkerState
 
 from app.caller import report_failure
 from app.screens.base import WorkstationScreen
-from app.screens.calibration_panel import CALIBRATION_COLUMNS, calibration_caption, calibration_rows
+from app.screens.calibration_panel import (
+    CALIBRATION_COLUMNS,
+    calibration_caption,
+    calibration_rows,
+    reliability_series,
+)
 from app.screens.queue import age_text
 from app.screens.refund_figures_panel import RefundFiguresView
 from services.domain import FIELD_LABELS
@@ -51,11 +56,14 @@ from services.metrics import (
 from services.permissions import Permission, allowed
 from services.quality.reports import CalibrationReport, calibration_report
 from services.refunds.figures import refund_figures
+from services.quality.reviewers import reviewer_performance
 from widgets.big_number import BigNumber, compact_count
 from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style
 from widgets.key_footer import KeyFooter
 from widgets.plain import plain
+from widgets.reliability import ReliabilityChart
+from widgets.reviewer_performance import ReviewerPerformanceTable
 from widgets.values import sentence_case
 
 log = logging.getLogger(__name__)
@@ -122,6 +130,11 @@ def team_totals(label: str, rows: Sequence[ReviewerActivity]) -> Text:
 
 # What two of the team table's columns count, under their headings.
 ACTIVITY_LEGEND = "Contracts: with ≥1 correction · Median s: claim to decision"
+# The performance table's figures come from the audit log (services/quality/reviewers.py).
+REVIEWERS_LEGEND = (
+    "From the audit log · Items: approved or rejected · Agreement: with the other reviewer on "
+    "double-checked QA items"
+)
 
 
 def period_text(choice: PeriodChoice, period: Period) -> str:
@@ -238,8 +251,13 @@ class DashboardScreen(WorkstationScreen):
                 DashboardPanel("Calibration: stated confidence against reviews", id="panel-calibration"),
                 Horizontal(id="calibration-body"),
             ):
-                yield DataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
-                yield Static(id="calibration-caption", classes="panel-caption")
+                with Vertical(id="calibration-main"):
+                    yield DataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
+                    yield Static(id="calibration-caption", classes="panel-caption")
+                yield ReliabilityChart(id="calibration-chart")
+            with DashboardPanel("Reviewer performance", id="panel-reviewers"):
+                yield ReviewerPerformanceTable(id="reviewers-table")
+                yield Static(id="reviewers-caption", classes="panel-caption")
             with DashboardPanel("Refunds", id="panel-refunds"):
                 yield RefundFiguresView(id="refund-figures")
         yield KeyFooter()
@@ -261,8 +279,8 @@ class DashboardScreen(WorkstationScreen):
                            ("Chat answers", "chat_answers"), ("Chat $", "chat_cost"), ("Total $", "total")):  # fmt: skip
             cost.add_column(Text(label, justify="right"), key=key)
         calibration: DataTable[str | Text] = self.query_one("#calibration-table", DataTable)
-        for label, key in CALIBRATION_COLUMNS:
-            calibration.add_column(label, key=key)
+        for label, key, width in CALIBRATION_COLUMNS:
+            calibration.add_column(label, key=key, width=width)
         self.query_one("#dashboard", VerticalScroll).focus()
         self.refresh_panels()
         self.set_interval(REFRESH_SECONDS, self._tick)
@@ -306,6 +324,7 @@ class DashboardScreen(WorkstationScreen):
             "daily": (period, partial(self._load_daily, period)),
             "calibration": (period, partial(self._load_calibration, period)),
             "refunds": (period, partial(self._load_refunds, period)),
+            "reviewers": (period, partial(self._load_reviewers, period)),
         }
         for name, (subject, load) in loaders.items():
             panel = self.panel(name)
@@ -369,6 +388,14 @@ class DashboardScreen(WorkstationScreen):
     async def _load_refunds(self, period: Period) -> None:
         self.query_one("#refund-figures", RefundFiguresView).show(await refund_figures(self.ctx, period))
         self.panel("refunds").shown(period)
+
+    @work(exclusive=True, group="panel-reviewers", exit_on_error=False)
+    async def _load_reviewers(self, period: Period) -> None:
+        rows = await reviewer_performance(self.ctx, period)
+        self.query_one("#reviewers-table", ReviewerPerformanceTable).show(rows)
+        caption = REVIEWERS_LEGEND if rows else "Nobody decided or corrected anything in this period."
+        self.query_one("#reviewers-caption", Static).update(caption)
+        self.panel("reviewers").shown(period)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A panel's failure stays in that panel (no notification every 30 s); an ended session logs out."""
@@ -555,6 +582,7 @@ class DashboardScreen(WorkstationScreen):
         table.clear()
         for row in calibration_rows(report):
             table.add_row(*row)
+        self.query_one("#calibration-chart", ReliabilityChart).show(reliability_series(report))
         self.query_one("#calibration-caption", Static).update(calibration_caption(report))
 
     # --- keys ----------------------------------------------------------------------------------------

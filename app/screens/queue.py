@@ -55,6 +55,11 @@ def age_text(since: dt.datetime, now: dt.datetime) -> str:
     return f"{seconds // 86400}d"
 
 
+def below_label(counts: QueueCounts) -> str:
+    """What the below-threshold count was counted against: the global threshold only when it is the only one."""
+    return "below field thresholds" if counts.own_thresholds else f"below threshold ({counts.threshold})"
+
+
 class QueueScreen(WorkstationScreen):
     """Pending extractions with their weakest field, each field's confidence, age and holder."""
 
@@ -167,13 +172,19 @@ class QueueScreen(WorkstationScreen):
             confidence,
             age_text(item.extracted_at, now),
             plain(held),
-            *(self._field_confidence(item, name, threshold) for name in FIELD_NAMES),
+            *(
+                self._field_confidence(
+                    item, name, self.session.settings.field_threshold(name, item.llm_provider)
+                )
+                for name in FIELD_NAMES
+            ),
             plain(item.customer_name),
             item.llm_provider,
         ]
 
     @staticmethod
     def _field_confidence(item: QueueItem, name: FieldName, threshold: int) -> Text:
+        """A field's confidence, red below ``threshold``: its own, as the routing applies it."""
         if item.qa_sample:
             return Text("·", style="dim")
         confidence = item.confidences[name]
@@ -188,7 +199,7 @@ class QueueScreen(WorkstationScreen):
     def _counts_text(counts: QueueCounts) -> Text:
         text = Text.assemble(
             ("Pending ", "bold"), f"{counts.total_pending:,}",
-            ("   below threshold (", ""), f"{counts.threshold}", ") ", (f"{counts.below_threshold:,}", "bold red"),
+            f"   {below_label(counts)} ", (f"{counts.below_threshold:,}", "bold red"),
             "   claimed now ", f"{counts.claimed_now:,}",
         )  # fmt: skip
         for band, count in counts.by_band.items():

@@ -327,6 +327,15 @@ class ReviewScreen(WorkstationScreen):
             await self._next()
 
     def _decided(self, decision: Decision, verb: str) -> None:
+        if decision.double_check:
+            # Back in the queue for a second reviewer: nothing of one's own is left to undo.
+            self.session.last_decision = None
+            notify_plain(
+                self,
+                f"{verb} {decision.contract_id}. It was drawn for a double check by a second reviewer.",
+                timeout=4,
+            )
+            return
         self.session.last_decision = decision
         self._footer_state = ()  # undo is now on offer
         notify_plain(self, f"{verb} {decision.contract_id}. Press u to undo.", timeout=4)

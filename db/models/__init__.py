@@ -18,6 +18,7 @@ from db.models.contracts import (
     SystemConfig,
 )
 from db.models.people import AuthSecret, LoginThrottle, Session, User
+from db.models.quality import QaDoubleCheck
 from db.models.refunds import JurisdictionRuleRow, RefundRequest
 from db.models.views import (
     VIEW_NAMES,
@@ -42,6 +43,7 @@ __all__ = [
     "ExtractionMetric",
     "JurisdictionRuleRow",
     "LoginThrottle",
+    "QaDoubleCheck",
     "RefundRequest",
     "Session",
     "SystemConfig",

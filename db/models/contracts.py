@@ -96,9 +96,16 @@ class Extraction(Base):
             postgresql_where=text("status = 'pending'::text"),
         ),
         Index(
+            "extractions_rank_queue_idx",
+            "queue_rank",
+            "extracted_at",
+            "id",
+            postgresql_where=text("status = 'pending'::text"),
+        ),
+        Index(
             "extractions_provider_queue_idx",
             "llm_provider",
-            "min_confidence",
+            "queue_rank",
             "extracted_at",
             "id",
             postgresql_where=text("status = 'pending'::text"),
@@ -107,6 +114,7 @@ class Extraction(Base):
             "extractions_routing_idx",
             "min_confidence",
             postgresql_include=[
+                "llm_provider",
                 "gap_insurance_premium_confidence",
                 "refund_calculation_method_confidence",
                 "cancellation_fee_confidence",
@@ -179,6 +187,19 @@ class Extraction(Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
     extracted_at: Mapped[dt.datetime] = mapped_column(server_default=NOW)
     qa_sample: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Where the queue places an extraction (schema/v0013): a QA sample by a random key drawn when it was
+    # made, so that its place does not give its hidden confidence away; any other by its weakest field.
+    queue_key: Mapped[int] = mapped_column(
+        SmallInteger, server_default=text("(floor((random() * (100)::double precision)))::smallint")
+    )
+    queue_rank: Mapped[int | None] = mapped_column(
+        SmallInteger,
+        Computed(
+            "CASE WHEN qa_sample THEN queue_key ELSE LEAST(gap_insurance_premium_confidence, "
+            "refund_calculation_method_confidence, cancellation_fee_confidence) END",
+            persisted=True,
+        ),
+    )
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _created()
 

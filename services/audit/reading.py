@@ -54,6 +54,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "rules_changed", "refund_requested", "refund_approved", "refund_paid", "refunds_exported",  # schema/v0009
     "auto_approve",  # schema/v0010
     "refund_rejected",  # schema/v0012
+    "qa_double_check",  # schema/v0013
 )  # fmt: skip
 
 MAX_PAGE = 1000

@@ -173,6 +173,9 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"exported {_shown(d.get('count'))} approved refunds as {_shown(d.get('format'))} (cursor {_shown(d.get('cursor'))})"
     ),
     "auto_approve": lambda d: _with("approved automatically", _value(d, "thresholds"), ", thresholds {}"),
+    "qa_double_check": lambda d: _with(
+        "sent the QA item back for a second reviewer", _value(d, "rate"), " (rate {})"
+    ),
     "rules_changed": lambda d: (
         f"changed the jurisdiction rules from {_shown(d.get('source'))}: "
         f"{len(d.get('added') or [])} added, {len(d.get('changed') or [])} changed"

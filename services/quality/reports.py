@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import text
+from sqlalchemy import column, table, text
 
 from services.access import authorize
 from services.context import ServiceContext
@@ -32,16 +32,20 @@ from services.quality.calibration import (
     suggested_threshold,
     weighted_rate,
 )
-from services.system_settings import load_system_settings
+from services.quality.routing import below_thresholds_sql
+from services.system_settings import SystemSettings, load_system_settings, sql_text
+
+# Written over FIELD_NAMES, so that a field added to the extraction is calibrated too.
+_EXTRACTIONS = table("e", column("llm_provider"), *(column(f"{name}_confidence") for name in FIELD_NAMES))
+_FIELD_ROWS = ",\n".join(f"('{name}', e.{name}_confidence)" for name in FIELD_NAMES)
 
 # One row per (provider, model, field, confidence, stratum, reviewed, right): at most a few thousand rows
-# whatever the period, so the grouping is PostgreSQL's and the statistics are Python's.
+# whatever the period, so the grouping is PostgreSQL's and the statistics are Python's. "Trusted" is the
+# routing's own rule (each field against its threshold for the extraction's provider), negated.
 _OBSERVATIONS = text(
-    """
+    f"""
     SELECT e.llm_provider AS provider, e.model_version AS model, f.name AS field, f.confidence,
-           (e.gap_insurance_premium_confidence >= :t_premium
-            AND e.refund_calculation_method_confidence >= :t_method
-            AND e.cancellation_fee_confidence >= :t_fee) AS trusted,
+           NOT {sql_text(below_thresholds_sql(_EXTRACTIONS))} AS trusted,
            (e.status = 'approved' AND e.reviewed_by IS NOT NULL) AS reviewed,
            e.qa_sample,
            NOT EXISTS (
@@ -50,9 +54,7 @@ _OBSERVATIONS = text(
            ) AS right_value,
            count(*) AS n
       FROM extractions e
-     CROSS JOIN LATERAL (VALUES ('gap_insurance_premium', e.gap_insurance_premium_confidence),
-                                ('refund_calculation_method', e.refund_calculation_method_confidence),
-                                ('cancellation_fee', e.cancellation_fee_confidence)) AS f(name, confidence)
+     CROSS JOIN LATERAL (VALUES {_FIELD_ROWS}) AS f(name, confidence)
      WHERE e.extracted_at >= :start AND e.extracted_at < :end
      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
     """
@@ -150,25 +152,13 @@ async def calibration_report(ctx: ServiceContext, period: Period) -> Calibration
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.VIEW_DASHBOARD)
         settings = await load_system_settings(uow.session)
-        thresholds = settings.thresholds()
-        rows = (
-            await uow.session.execute(
-                _OBSERVATIONS,
-                {
-                    "t_premium": thresholds["gap_insurance_premium"],
-                    "t_method": thresholds["refund_calculation_method"],
-                    "t_fee": thresholds["cancellation_fee"],
-                    "start": period.start,
-                    "end": period.end,
-                },
-            )
-        ).all()
+        rows = (await uow.session.execute(_OBSERVATIONS, {"start": period.start, "end": period.end})).all()
         await uow.commit()
     groups = [Group.model_validate(row._mapping) for row in rows]
     return build_report(
         groups,
         period=period,
-        thresholds=thresholds,
+        settings=settings,
         target_error_rate=float(settings.target_error_rate),
         qa_sample_rate=float(settings.qa_sample_rate),
     )
@@ -178,11 +168,16 @@ def build_report(
     groups: list[Group],
     *,
     period: Period,
-    thresholds: dict[FieldName, int],
+    settings: SystemSettings,
     target_error_rate: float,
     qa_sample_rate: float,
 ) -> CalibrationReport:
-    """The report from grouped counts: weights per stratum, then per field the table, error and suggestion."""
+    """The report from grouped counts: weights per stratum, then per field the table, error and suggestion.
+
+    Each row names the threshold its values were trusted by: the provider's own (``field_thresholds``)
+    on a provider's rows, the thresholds of no particular provider on the rows of all of them.
+    """
+    thresholds = settings.thresholds()
     # Every extraction has one row per field: count the strata on one field.
     counting = [g for g in groups if g.field == FIELD_NAMES[0]]
     population = {True: 0, False: 0}
@@ -202,7 +197,12 @@ def build_report(
             observed[key].append((observation, group.trusted))
     fields = [
         _field(
-            provider, model, field, observed[(provider, model, field)], thresholds[field], target_error_rate
+            provider,
+            model,
+            field,
+            observed[(provider, model, field)],
+            settings.field_threshold(field, None if provider == "all" else provider),
+            target_error_rate,
         )
         for provider, model, field in sorted(
             observed, key=lambda k: (k[0] != "all", k[0], k[1], FIELD_NAMES.index(k[2]))

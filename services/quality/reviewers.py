@@ -6,8 +6,11 @@ re-extracted item forgets the earlier one), while the log keeps every ``approve`
 time from the reviewer's claim to their decision, which the decision statement computes from
 ``claimed_at`` (absent when a supervisor decided an item they had not claimed).
 
-Agreement on QA items needs a second reviewer re-checking them (``qa_double_check_rate`` in the issue);
-the product does not draw double checks yet, so agreement is reported as "n/a" rather than guessed.
+Agreement on QA items: a share of decided QA samples is decided again, blind, by a second reviewer
+(``qa_double_check_rate``, services/quality/double_checks.py). A reviewer's ``qa_double_checked`` counts the
+double checks completed in the period (second decision in it) where they made the first or the second
+decision, ``qa_agreement`` the share of those where both agreed — both rejected, or both approved with
+every field left at the same value; None (an empty CSV cell) when there were none.
 An event that names no extraction (older or imported events) counts as an item of its own.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -29,7 +32,6 @@ from services.permissions import Permission
 
 ReviewerFormat = Literal["csv", "json"]
 REVIEWER_FORMATS: tuple[ReviewerFormat, ...] = ("csv", "json")
-QA_AGREEMENT_UNAVAILABLE = "n/a"
 
 _PERFORMANCE = text(
     """
@@ -56,9 +58,22 @@ _PERFORMANCE = text(
     """
 )
 
+# Per person, the double checks completed in the period they took part in, and how many agreed.
+_AGREEMENT = text(
+    """
+    SELECT u.username, count(*) AS checked,
+           count(*) FILTER (WHERE d.first_decision = d.second_decision
+                              AND (d.first_decision = 'rejected' OR d.first_values = d.second_values)) AS agreed
+      FROM qa_double_checks d
+      JOIN users u ON u.id IN (d.first_reviewer, d.second_reviewer)
+     WHERE d.second_decided_at >= :start AND d.second_decided_at < :end
+     GROUP BY u.username
+    """
+)
+
 
 class ReviewerPerformance(BaseModel):
-    """One reviewer's period. ``qa_agreement`` is "n/a" until QA items are double-checked."""
+    """One reviewer's period; ``qa_agreement`` is a share (0-1) of ``qa_double_checked``, None without any."""
 
     username: str
     full_name: str
@@ -70,7 +85,8 @@ class ReviewerPerformance(BaseModel):
     rejections: int
     median_seconds: float | None
     qa_items: int
-    qa_agreement: str = QA_AGREEMENT_UNAVAILABLE
+    qa_double_checked: int = 0
+    qa_agreement: float | None = None
 
 
 CSV_COLUMNS: tuple[str, ...] = tuple(ReviewerPerformance.model_fields)
@@ -80,9 +96,20 @@ async def reviewer_performance(ctx: ServiceContext, period: Period) -> list[Revi
     """Every person who decided or corrected something in ``period``, by username (supervisors, admins)."""
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.VIEW_ALL_ACTIVITY)
-        rows = (await uow.session.execute(_PERFORMANCE, {"start": period.start, "end": period.end})).all()
+        bounds = {"start": period.start, "end": period.end}
+        rows = (await uow.session.execute(_PERFORMANCE, bounds)).all()
+        agreement = {row.username: row for row in (await uow.session.execute(_AGREEMENT, bounds)).all()}
         await uow.commit()
-    return [ReviewerPerformance.model_validate(row._mapping) for row in rows]
+    return [_with_agreement(ReviewerPerformance.model_validate(row._mapping), agreement) for row in rows]
+
+
+def _with_agreement(row: ReviewerPerformance, agreement: dict[str, Any]) -> ReviewerPerformance:
+    checks = agreement.get(row.username)
+    if checks is None:
+        return row
+    return row.model_copy(
+        update={"qa_double_checked": checks.checked, "qa_agreement": checks.agreed / checks.checked}
+    )
 
 
 def render_performance(rows: list[ReviewerPerformance], fmt: ReviewerFormat) -> str:
@@ -95,11 +122,13 @@ def render_performance(rows: list[ReviewerPerformance], fmt: ReviewerFormat) -> 
     for row in rows:
         values = row.model_dump()
         writer.writerow(
-            csv_cell(_seconds(values[column]) if column == "median_seconds" else values[column])
+            csv_cell(
+                _figure(values[column]) if column in {"median_seconds", "qa_agreement"} else values[column]
+            )
             for column in CSV_COLUMNS
         )
     return buffer.getvalue()
 
 
-def _seconds(value: float | None) -> str | None:
+def _figure(value: float | None) -> str | None:
     return None if value is None else f"{value:g}"

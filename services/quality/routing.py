@@ -1,7 +1,7 @@
 """Where a new extraction goes: to a reviewer, to a reviewer as a QA sample, or straight to approved.
 
 An extraction passes when every field is at or above its threshold (``SystemSettings.field_threshold``:
-the field's own entry in ``field_thresholds``, else ``confidence_threshold``). One that passes is drawn for
+its provider's own entry in ``field_thresholds``, else the field's, else ``confidence_threshold``). One that passes is drawn for
 QA with probability ``qa_sample_rate`` — at extraction time, so the draw is recorded with the extraction
 and cannot be redone by re-reading — and, when ``auto_approve`` is on, one that passes and was not drawn
 is approved by the system in the same transaction. An extraction missing a value a refund needs (premium,
@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Integer, cast, func, or_, select
+from sqlalchemy import Integer, case, cast, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.models import Extraction, SystemConfig
-from services.domain import FIELD_LABELS, FIELD_NAMES, FieldName
+from services.domain import FIELD_LABELS, FIELD_NAMES, PROVIDER_NAMES, FieldName
 from services.system_settings import SystemSettings, setting_sql
 
 Route = Literal["review", "qa_sample", "auto_approve", "passes"]
@@ -52,12 +52,14 @@ def route(
     rng: random.Random | None = None,
     *,
     missing: tuple[FieldName, ...] = (),
+    provider: str | None = None,
 ) -> Routing:
-    """Route one extraction by its field confidences; ``missing`` names needed fields without a value.
+    """Route one extraction by its field confidences; ``missing`` names needed fields without a value;
+    ``provider`` (who extracted it) picks its own thresholds where ``field_thresholds`` gives it some.
 
     ``rng`` defaults to the module's ``QA_RANDOM``, read at each call so that a test can seed or replace it.
     """
-    thresholds = settings.thresholds()
+    thresholds = settings.thresholds(provider)
     below = [name for name in FIELD_NAMES if confidences[name] < thresholds[name]]
     if below:
         shown = ", ".join(f"{FIELD_LABELS[n]} {confidences[n]} < {thresholds[n]}" for n in below)
@@ -74,18 +76,51 @@ def route(
     return Routing("auto_approve", "every field passes and auto_approve is on", thresholds)
 
 
-def field_threshold_sql(name: FieldName) -> Any:
-    """The threshold of ``name`` inline in a statement: its ``field_thresholds`` entry, else the global one."""
-    own = (
-        select(cast(cast(SystemConfig.value, JSONB)[name].astext, Integer))
+def _named_threshold(*path: str) -> Any:
+    """The whole number at ``path`` in ``field_thresholds`` (NULL when absent), read once per statement."""
+    value: Any = cast(SystemConfig.value, JSONB)
+    for step in path:
+        value = value[step]
+    return select(cast(value.astext, Integer)).where(SystemConfig.key == "field_thresholds").scalar_subquery()
+
+
+def field_threshold_sql(name: FieldName, provider: Any = Extraction.llm_provider) -> Any:
+    """The threshold of ``name`` inline in a statement, by the rule of ``SystemSettings.field_threshold``:
+    the provider's own entry, else the field's, else the global threshold.
+
+    ``provider`` is the column naming the extraction's provider (a ``literal_column("e.llm_provider")``
+    where a text() statement aliases the table). One CASE branch per known provider, each reading the
+    setting in an uncorrelated subquery, so the setting is read once per statement, not once per row.
+    """
+    field_wide = func.coalesce(_named_threshold(name), setting_sql("confidence_threshold"))
+    return case(
+        *(
+            (provider == each, func.coalesce(_named_threshold(each, name), field_wide))
+            for each in PROVIDER_NAMES
+        ),
+        else_=field_wide,
+    )
+
+
+def own_thresholds_sql() -> Any:
+    """Whether ``field_thresholds`` names any threshold, i.e. the global one is not the only one in force."""
+    named = (
+        select(cast(SystemConfig.value, JSONB) != literal_column("'{}'::jsonb"))
         .where(SystemConfig.key == "field_thresholds")
         .scalar_subquery()
     )
-    return func.coalesce(own, setting_sql("confidence_threshold"))
+    return func.coalesce(named, False)
 
 
-def below_thresholds_sql() -> Any:
-    """Whether a pending extraction has a field below its threshold: what routes it to a person."""
+def below_thresholds_sql(table: Any = Extraction.__table__) -> Any:
+    """Whether an extraction has a field below its threshold: what routes it to a person.
+
+    ``table`` is the extractions table or an alias of it (``sqlalchemy.table("e", ...)`` for a text()
+    statement that names it ``e``).
+    """
     return or_(
-        *(getattr(Extraction, f"{name}_confidence") < field_threshold_sql(name) for name in FIELD_NAMES)
+        *(
+            table.c[f"{name}_confidence"] < field_threshold_sql(name, table.c.llm_provider)
+            for name in FIELD_NAMES
+        )
     )

@@ -34,6 +34,7 @@ from services.access import authorize
 from services.context import Actor, ServiceContext
 from services.errors import Conflict
 from services.permissions import Permission
+from services.quality.double_checks import awaiting_other_than, refuse_first_reviewer
 from services.review.detail import reload_after_commit
 from services.review.queue import NO_FILTER, QUEUE_ORDER, QueueFilter
 from services.review.state import claimed_conflict, decided_conflict, load_state
@@ -84,6 +85,7 @@ def _claim_next_statement(wanted: QueueFilter = NO_FILTER) -> Update:
             IS_PENDING,
             or_(Extraction.claimed_by.is_(None), Extraction.claim_expires_at <= func.now()),
             Extraction.id != all_(bindparam("skip", type_=ARRAY(PG_UUID(as_uuid=True)))),
+            ~awaiting_other_than(ACTOR),
             ~select(mine.c.id).exists(),
             *wanted.conditions(),
         )
@@ -104,7 +106,7 @@ def _claim_next_statement(wanted: QueueFilter = NO_FILTER) -> Update:
 
 _CLAIM_ONE = (
     update(Extraction)
-    .where(Extraction.id == ITEM, IS_PENDING, claim_open_to(ACTOR))
+    .where(Extraction.id == ITEM, IS_PENDING, claim_open_to(ACTOR), ~awaiting_other_than(ACTOR))
     .values(_claim(ACTOR))
     .returning(*_CLAIMED)
     .execution_options(synchronize_session=False)
@@ -167,6 +169,7 @@ async def claim_extraction(ctx: ServiceContext, extraction_id: uuid.UUID) -> Ext
                 raise decided_conflict(state, ctx.actor)
             if state.held_by_other(uid):
                 raise claimed_conflict(state, ctx.actor)
+            await refuse_first_reviewer(uow.session, extraction_id, state.contract_id, ctx.actor)
             raise Conflict(f"{state.contract_id} changed while you were claiming it — try again.")
         return await _claimed(ctx, uow, row)
 

@@ -23,6 +23,7 @@ from services.extraction.amounts import AmountError, parse_amount
 from services.extraction.methods import canonical_method
 from services.input_text import typed_text
 from services.permissions import Permission
+from services.quality.double_checks import refuse_first_reviewer
 from services.review.detail import reload_after_commit
 from services.review.state import ensure_writable, load_state
 from services.review.statements import ACTOR, ITEM, lease_end
@@ -129,6 +130,7 @@ async def correct_field(
         session = uow.session
         state = await load_state(session, extraction_id, lock=True)
         await ensure_writable(session, state, ctx.actor, expected_version)
+        await refuse_first_reviewer(session, extraction_id, state.contract_id, ctx.actor)
         old = state.values[name]
         if old == value:
             raise InvalidInput(

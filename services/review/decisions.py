@@ -24,6 +24,7 @@ from services.domain import FIELD_LABELS, ExtractionStatus, FieldName
 from services.errors import Conflict, Forbidden, InvalidInput
 from services.input_text import typed_text
 from services.permissions import Permission
+from services.quality.double_checks import awaiting_other_than, refuse_first_reviewer, settle_double_check
 from services.review.detail import reload_after_commit
 from services.review.state import changed_conflict, ensure_writable, load_state, who
 from services.review.statements import ACTOR, IS_PENDING, ITEM, claim_open_to, lease_end
@@ -92,6 +93,7 @@ def _decide_statement(status: Literal["approved", "rejected"]) -> Update:
             Extraction.version == bindparam("version", type_=Integer),
             IS_PENDING,
             claim_open_to(ACTOR),
+            ~awaiting_other_than(ACTOR),
             *complete,
         )
         .values(
@@ -117,6 +119,7 @@ def _decide_statement(status: Literal["approved", "rejected"]) -> Update:
             Extraction.version,
             Extraction.updated_at,
             Extraction.review_seconds,
+            Extraction.qa_sample,
         )
         .execution_options(synchronize_session=False)
     )
@@ -147,6 +150,7 @@ async def _decide(
         if row is None:
             state = await load_state(uow.session, extraction_id)
             await ensure_writable(uow.session, state, actor, expected_version)
+            await refuse_first_reviewer(uow.session, extraction_id, state.contract_id, actor)
             missing = [FIELD_LABELS[n] for n in _NEEDED_FOR_APPROVAL if state.values[n] is None]
             if missing:
                 raise InvalidInput(
@@ -161,6 +165,22 @@ async def _decide(
         uow.record(
             actor.event("approve" if status == "approved" else "reject", contract_id=row.contract_id, **data)
         )
+        # Only a QA sample can be double-checked: the hot path of every other decision stays three statements.
+        checked = (
+            await settle_double_check(uow.session, actor, extraction_id, status, row.review_seconds)
+            if row.qa_sample
+            else "none"
+        )
+        if checked == "sent_back":
+            uow.record(
+                actor.event(
+                    "qa_double_check",
+                    contract_id=row.contract_id,
+                    extraction_id=str(extraction_id),
+                    first_decision=status,
+                    version=row.version + 1,
+                )
+            )
         await uow.commit()
     return _decision(
         row,
@@ -168,7 +188,9 @@ async def _decide(
         status,
         review_seconds=row.review_seconds,
         reason=reason,
-        undo_until=row.updated_at + UNDO_WINDOW,
+        # Sent back for a second reviewer, it is pending again: there is no decision of one's own to undo.
+        undo_until=None if checked == "sent_back" else row.updated_at + UNDO_WINDOW,
+        double_check=checked == "sent_back",
     )
 
 

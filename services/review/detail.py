@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 from sqlalchemy import (
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -23,6 +25,8 @@ from services.review.types import ClaimInfo, CorrectionEntry, ExtractionDetail, 
 from services.system_settings import sql_text
 
 HISTORY_LIMIT = 50
+# What a QA item's history leaves out while it waits for its second reviewer: the first decision.
+FIRST_DECISION_EVENTS = frozenset({"approve", "reject", "correct", "qa_double_check"})
 
 
 _DETAIL_SQL = """
@@ -39,6 +43,7 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
        e.claimed_at, e.claim_expires_at,
        {thresholds},
        now() AS as_of,
+       first_check.first_decided_at AS double_check_since, first_check.username AS first_reviewer,
        (SELECT coalesce(json_agg(json_build_object(
                    'field', k.field_name, 'old', k.original_value, 'new', k.corrected_value,
                    'reason', k.reason_code, 'note', k.reason_note, 'by', u.username, 'at', k.corrected_at)
@@ -57,12 +62,18 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
   JOIN contracts c ON c.contract_id = e.contract_id
   LEFT JOIN users claimant ON claimant.id = e.claimed_by
   LEFT JOIN users reviewer ON reviewer.id = e.reviewed_by
+  LEFT JOIN LATERAL (
+        SELECT d.first_decided_at, u.username
+          FROM qa_double_checks d JOIN users u ON u.id = d.first_reviewer
+         WHERE d.extraction_id = e.id AND d.extracted_at = e.extracted_at AND d.second_decision IS NULL
+           AND e.status = 'pending') first_check ON true
  WHERE {key}
 """
 # Each field's own threshold (its field_thresholds entry, else confidence_threshold), the rule the routing
 # and the queue use, read in the same statement.
 _THRESHOLDS = ",\n       ".join(
-    f"{sql_text(field_threshold_sql(name))} AS {name}_threshold" for name in FIELD_NAMES
+    f"{sql_text(field_threshold_sql(name, literal_column('e.llm_provider')))} AS {name}_threshold"
+    for name in FIELD_NAMES
 )
 _JSON_COLUMNS = dict.fromkeys(
     (
@@ -94,6 +105,14 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
     if row is None:
         raise NotFound(f"There is no extraction for {key}. It may have been removed; reload the queue.")
     corrections = [CorrectionEntry.model_validate(c) for c in row["corrections"]]
+    # Waiting for its second reviewer, a QA item keeps its first decision to itself: the corrections made
+    # in this run before then (the first reviewer's, now undone) are not shown, nor are that decision's events.
+    first = row["first_reviewer"]
+
+    def first_decision(by: str | None, at: dt.datetime) -> bool:
+        return first is not None and by == first and at >= row["extracted_at"]
+
+    corrections = [c for c in corrections if not first_decision(c.by, c.at)]
     # A re-extraction replaces the values: only corrections made since then mark a field as corrected
     # (the older ones stay in the list, as history).
     corrected = {c.field for c in corrections if c.at >= row["extracted_at"]}
@@ -122,15 +141,19 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
     # its history must not give it away either (the extract event names the lowest confidence).
     hidden = row["qa_sample"] and row["status"] == "pending"
     history = [
-        HistoryEntry(
-            event_type=h["event_type"],
-            by=h["by"],
-            at=h["at"],
-            summary=summarize_event(h["event_type"], data),
-            data=data,
-        )
+        entry
         for h in row["history"]
         for data in [_without_confidence(h["data"]) if hidden else h["data"]]
+        for entry in [
+            HistoryEntry(
+                event_type=h["event_type"],
+                by=h["by"],
+                at=h["at"],
+                summary=summarize_event(h["event_type"], data),
+                data=data,
+            )
+        ]
+        if not (entry.event_type in FIRST_DECISION_EVENTS and first_decision(entry.by, entry.at))
     ]
     built = {"fields", "claim", "corrections", "history"}
     plain = {k: row[k] for k in ExtractionDetail.model_fields if k in row and k not in built}

@@ -1,6 +1,6 @@
 """The review queue: pending extractions, weakest first, a page at a time, and its totals.
 
-Pages follow the order of the partial index extractions_queue_idx (min_confidence, extracted_at, id)
+Pages follow the order of the partial index extractions_rank_queue_idx (queue_rank, extracted_at, id)
 with a keyset cursor and a LIMIT, so a page costs the same at the head of a 300,000-item queue as at its
 tail; the totals are a separate call that the screen refreshes less often.
 """
@@ -32,7 +32,7 @@ from services.context import ServiceContext
 from services.domain import FIELD_NAMES, PROVIDER_NAMES, ConfidenceBand, FieldName, ProviderName
 from services.errors import InvalidInput
 from services.permissions import Permission
-from services.quality.routing import below_thresholds_sql, field_threshold_sql
+from services.quality.routing import below_thresholds_sql, field_threshold_sql, own_thresholds_sql
 from services.review.statements import IS_PENDING
 from services.review.types import checked_field
 from services.system_settings import setting_sql
@@ -43,7 +43,7 @@ MAX_PAGE_SIZE = 200
 class QueueCursor(BaseModel):
     """Where the next page starts: the sort key of the last item of the previous page."""
 
-    min_confidence: int
+    queue_rank: int
     extracted_at: dt.datetime
     extraction_id: uuid.UUID
 
@@ -65,11 +65,13 @@ class QueueItem(BaseModel):
     version: int
     # A QA sample: the queue shows "QA" instead of its confidence (see ExtractionDetail.qa_sample).
     qa_sample: bool = False
+    # Its place in the queue: the weakest field's confidence, or for a QA sample a random key (QUEUE_ORDER).
+    queue_rank: int = 0
 
     @property
     def cursor(self) -> QueueCursor:
         return QueueCursor(
-            min_confidence=self.min_confidence,
+            queue_rank=self.queue_rank,
             extracted_at=self.extracted_at,
             extraction_id=self.extraction_id,
         )
@@ -85,6 +87,9 @@ class QueueCounts(BaseModel):
     total_pending: int
     below_threshold: int
     threshold: int
+    # Whether some field (or provider) has a threshold of its own (field_thresholds): then `threshold`, the
+    # global one, is not what `below_threshold` was counted against, and the header must not say it is.
+    own_thresholds: bool = False
     by_band: dict[ConfidenceBand, int]
     claimed_now: int
     # Pending extractions that passed every threshold but were drawn for a person to check (QA sample).
@@ -121,8 +126,10 @@ def _band(band: str | None) -> ConfidenceBand | None:
 _CLAIMANT = aliased(User)
 
 
-# Queue order: weakest field first, then oldest; the id makes it total (keyset pagination).
-QUEUE_ORDER = (Extraction.min_confidence, Extraction.extracted_at, Extraction.id)
+# Queue order: weakest field first, then oldest; the id makes it total (keyset pagination). A QA sample's
+# rank is a random key drawn when it was made (schema/v0013), not its confidence, which the reviewer must
+# not learn from where it sits among the others.
+QUEUE_ORDER = (Extraction.queue_rank, Extraction.extracted_at, Extraction.id)
 
 
 def _page_head() -> Select[Any]:
@@ -143,6 +150,7 @@ def _page_head() -> Select[Any]:
             case((live, Extraction.claim_expires_at)).label("claim_expires_at"),
             Extraction.version,
             Extraction.qa_sample,
+            Extraction.queue_rank,
         )
         .join(Contract, Contract.contract_id == Extraction.contract_id)
         .outerjoin(claimant, and_(claimant.id == Extraction.claimed_by, live))
@@ -157,7 +165,7 @@ _PAGE_HEAD = _page_head()
 _PAGE_AFTER = _PAGE_HEAD.where(
     tuple_(*QUEUE_ORDER)
     > tuple_(
-        bindparam("after_confidence", type_=Integer),
+        bindparam("after_rank", type_=Integer),
         bindparam("after_extracted_at", type_=Extraction.extracted_at.type),
         bindparam("after_id", type_=PG_UUID(as_uuid=True)),
     )
@@ -192,9 +200,7 @@ class QueueFilter(BaseModel):
         """The WHERE conditions of this filter over `extractions`."""
         conditions: list[ColumnElement[bool]] = []
         if self.field is not None:
-            threshold = field_threshold_sql(self.field)
-            # The second condition is implied by the first; it bounds the index scan.
-            conditions += [_confidence(self.field) < threshold, Extraction.min_confidence < threshold]
+            conditions.append(_confidence(self.field) < field_threshold_sql(self.field))
         if self.provider is not None:
             conditions.append(Extraction.llm_provider == self.provider)
         if self.band is not None:
@@ -225,7 +231,7 @@ async def queue_page(
         parameters: dict[str, Any] = {"rows": limit + 1}
         if after is not None:
             parameters |= {
-                "after_confidence": after.min_confidence,
+                "after_rank": after.queue_rank,
                 "after_extracted_at": after.extracted_at,
                 "after_id": after.extraction_id,
             }
@@ -249,6 +255,7 @@ async def queue_page(
                 claim_expires_at=row.claim_expires_at,
                 version=row.version,
                 qa_sample=row.qa_sample,
+                queue_rank=row.queue_rank,
             )
         )
     return QueuePage(items=items, next_cursor=items[-1].cursor if len(rows) > limit else None)
@@ -282,6 +289,7 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
         func.count().filter(Extraction.qa_sample).label("qa_samples"),
         *bands,
         threshold.label("threshold"),
+        own_thresholds_sql().label("own_thresholds"),
         claimed.label("claimed"),
     ).where(IS_PENDING)
     async with ctx.unit_of_work() as uow:
@@ -292,6 +300,7 @@ async def queue_counts(ctx: ServiceContext) -> QueueCounts:
         total_pending=row.total,
         below_threshold=row.below,
         threshold=row.threshold,
+        own_thresholds=row.own_thresholds,
         by_band={band: getattr(row, band.name) for band in ConfidenceBand},
         claimed_now=row.claimed,
         qa_samples=row.qa_samples,

@@ -111,6 +111,9 @@ class ExtractionDetail(BaseModel):
     # Drawn for QA although every field passed its threshold (routing.py): its confidence is kept from the
     # reviewer until it is decided, so that the QA outcome measures the values, not the stated figure.
     qa_sample: bool
+    # When its first decision was made, while a QA item waits for its second reviewer (double_checks.py):
+    # that decision and its corrections are then left out of `corrections` and `history`.
+    double_check_since: dt.datetime | None = None
     claim: ClaimInfo | None
     reviewed_by: str | None
     reviewed_at: dt.datetime | None
@@ -148,6 +151,8 @@ class Decision(BaseModel):
     review_seconds: int | None = None
     reason: str | None = None
     undo_until: dt.datetime | None = None
+    # A QA item's first decision drawn for a double check: it is back in the queue for someone else.
+    double_check: bool = False
 
 
 def display_value(value: Decimal | str | None) -> str:

@@ -4,8 +4,10 @@
 this. Contracts come from the compact synthetic generator and go in by COPY;
 extractions, corrections and audit events are derived from them with a
 realistic shape: about 30% of extractions pending, confidences spread so that
-a fifth fall below the review threshold, reviews spread over reviewers and
-months, and an audit log over 24 monthly partitions whose hash chain is
+a fifth fall below the review threshold, each reviewed value wrong (and
+corrected) with a chance that falls with its stated confidence — somewhat
+overconfident, as extractors are (``error_scale``) — so that the calibration
+report shows a curve, reviews spread over reviewers and months, and an audit log over 24 monthly partitions whose hash chain is
 computed here, exactly as the database trigger would, so that
 `refund-review audit verify` passes on the result.
 """
@@ -53,6 +55,8 @@ EXTRACTION_COLUMNS = (
     "completion_tokens", "cost_usd", "status", "reviewed_by", "reviewed_at", "review_seconds",
     "rejection_reason", "extracted_at", "created_at", "updated_at",
 )  # fmt: skip
+_FIELDS = ("gap_insurance_premium", "refund_calculation_method", "cancellation_fee")
+REJECTED_SHARE = 0.08
 CORRECTION_COLUMNS = (
     "extraction_id", "field_name", "original_value", "corrected_value", "reason_code", "reason_note",
     "corrected_by", "corrected_at",
@@ -121,11 +125,42 @@ def _method_span(text: str, method: str) -> dict[str, object] | None:
     return None
 
 
+_LOW, _HIGH = (25, 79), (80, 99)
+_REVIEWED_LOW_SHARE = 0.12
+# How much likelier a value is to be wrong than its stated confidence says, by default: a stated 90 is
+# right about 85 times in 100. Real extractors are overconfident; the calibration report should show it.
+OVERCONFIDENCE = 1.5
+_MOST_WRONG = 0.95
+
+
 def _confidence(rng: random.Random, low_share: float) -> int:
     """Most fields are confident; a share sits below the threshold, as with a real extractor."""
     if rng.random() < low_share:
-        return rng.randint(25, 79)
-    return rng.randint(80, 99)
+        return rng.randint(*_LOW)
+    return rng.randint(*_HIGH)
+
+
+def _mean_doubt(low_share: float) -> float:
+    """The mean of 1 - confidence/100 over ``_confidence``'s distribution: a field's chance of being wrong
+    were the stated confidence exact."""
+
+    def mean(low: int, high: int) -> float:
+        return 1 - (low + high) / 200
+
+    return low_share * mean(*_LOW) + (1 - low_share) * mean(*_HIGH)
+
+
+def error_scale_for(corrections: int | None, contracts: int, pending_share: float) -> float:
+    """The factor on ``1 - confidence/100`` that gives a value's chance of being wrong (and corrected).
+
+    Without a number of corrections, OVERCONFIDENCE; with one, the factor that makes the reviewed fields'
+    expected errors that number, so that ``--corrections`` keeps its meaning while the errors still fall
+    where the confidence is low.
+    """
+    if corrections is None:
+        return OVERCONFIDENCE
+    approved_fields = contracts * (1 - pending_share) * (1 - REJECTED_SHARE) * len(_FIELDS)
+    return corrections / max(approved_fields * _mean_doubt(_REVIEWED_LOW_SHARE), 1)
 
 
 class _Timeline:
@@ -167,7 +202,7 @@ async def _ensure_users(conn: asyncpg.Connection, password_hash: str) -> dict[st
 
 def _contract_and_extraction_rows(
     count: int, start: int, seed: int, pending_share: float, timeline: _Timeline, reviewers: list[uuid.UUID],
-    correction_share: float, contract_rows: list[tuple], extraction_rows: list[tuple], correction_rows: list[tuple],
+    error_scale: float, contract_rows: list[tuple], extraction_rows: list[tuple], correction_rows: list[tuple],
 ) -> None:  # fmt: skip
     """Fill the three row lists (kept in memory in batches by the caller)."""
     rng = random.Random(seed * 1_000_003 + start)
@@ -195,7 +230,7 @@ def _contract_and_extraction_rows(
         seq_fraction = rng.random()
         extracted_at = timeline.at(seq_fraction + rng.uniform(-0.01, 0.01))
         pending = rng.random() < pending_share
-        low = 0.35 if pending else 0.12
+        low = 0.35 if pending else _REVIEWED_LOW_SHARE
         p_conf, m_conf, f_conf = _confidence(rng, low), _confidence(rng, low), _confidence(rng, low)
         premium_src = _line_span(text, f"${premium:,.2f}")
         if premium_src is None:
@@ -204,20 +239,23 @@ def _contract_and_extraction_rows(
         ext_id = uuid.UUID(int=rng.getrandbits(128))
         status, reviewer, reviewed_at, seconds, reason = "pending", None, None, None, None
         if not pending:
-            status = "rejected" if rng.random() < 0.08 else "approved"
+            status = "rejected" if rng.random() < REJECTED_SHARE else "approved"
             reviewer = reviewers[rng.randrange(len(reviewers))]
             reviewed_at = extracted_at + dt.timedelta(minutes=rng.randint(5, 4_000))
             seconds = int(rng.lognormvariate(4.2, 0.6))
             reason = (
                 REJECTION_REASONS[rng.randrange(len(REJECTION_REASONS))] if status == "rejected" else None
             )
-            if status == "approved" and rng.random() < correction_share:
-                field, original, corrected = _correction(rng, premium, method, fee)
-                correction_rows.append(
-                    (ext_id, field, original, corrected, REASON_CODES[rng.randrange(len(REASON_CODES))],
-                     "Checked against the contract text.", reviewer,
-                     reviewed_at - dt.timedelta(seconds=rng.randint(5, max(seconds, 6))))
-                )  # fmt: skip
+            # A value is wrong (and its reviewer corrects it) with a chance that falls with its confidence.
+            stated = dict(zip(_FIELDS, (p_conf, m_conf, f_conf), strict=True))
+            for field in _FIELDS if status == "approved" else ():
+                if rng.random() < min(_MOST_WRONG, error_scale * (1 - stated[field] / 100)):
+                    original, corrected = _wrong_value(rng, field, premium, method, fee)
+                    correction_rows.append(
+                        (ext_id, field, original, corrected, REASON_CODES[rng.randrange(len(REASON_CODES))],
+                         "Checked against the contract text.", reviewer,
+                         reviewed_at - dt.timedelta(seconds=rng.randint(5, max(seconds, 6))))
+                    )  # fmt: skip
         tokens = (p_tok + rng.randint(-400, 400), c_tok + rng.randint(-60, 60)) if p_tok else (0, 0)
         extraction_rows.append(
             (ext_id, cid,
@@ -230,21 +268,17 @@ def _contract_and_extraction_rows(
         )  # fmt: skip
 
 
-def _correction(
-    rng: random.Random, premium: Decimal, method: str, fee: Decimal | None
-) -> tuple[str, str | None, str | None]:
-    """A plausible AI mistake a reviewer fixed: (field, what the AI said, what is right)."""
-    pick = rng.random()
-    if pick < 0.5:
-        return "gap_insurance_premium", f"{premium + rng.choice((-100, 100, 50)):.2f}", f"{premium:.2f}"
-    if pick < 0.8:
-        wrong = rng.choice([m for m in ("Pro-Rata", "Rule of 78s", "Actuarial", "Short-Rate") if m != method])
-        return "refund_calculation_method", wrong, method
-    return (
-        "cancellation_fee",
-        "75.00" if fee != Decimal("75.00") else "50.00",
-        None if fee is None else f"{fee:.2f}",
-    )
+def _wrong_value(
+    rng: random.Random, field: str, premium: Decimal, method: str, fee: Decimal | None
+) -> tuple[str | None, str | None]:
+    """A plausible AI mistake in ``field`` that a reviewer fixed: (what the AI said, what is right)."""
+    if field == "gap_insurance_premium":
+        return f"{premium + rng.choice((-100, 100, 50)):.2f}", f"{premium:.2f}"
+    if field == "refund_calculation_method":
+        return rng.choice(
+            [m for m in ("Pro-Rata", "Rule of 78s", "Actuarial", "Short-Rate") if m != method]
+        ), method
+    return "75.00" if fee != Decimal("75.00") else "50.00", None if fee is None else f"{fee:.2f}"
 
 
 async def _require_superuser(conn: asyncpg.Connection) -> None:
@@ -272,7 +306,7 @@ class ContractJob:
     ranges: list[tuple[int, int]]
     seed: int
     pending_share: float
-    correction_share: float
+    error_scale: float
     months: int
     now: dt.datetime
     reviewers: list[uuid.UUID]
@@ -291,7 +325,7 @@ async def _load_contract_ranges(url: str, job: ContractJob, queue: Any) -> tuple
             e_rows: list[tuple] = []
             k_rows: list[tuple] = []
             _contract_and_extraction_rows(
-                count, start, job.seed, job.pending_share, timeline, job.reviewers, job.correction_share,
+                count, start, job.seed, job.pending_share, timeline, job.reviewers, job.error_scale,
                 c_rows, e_rows, k_rows,
             )  # fmt: skip
             async with conn.transaction():
@@ -381,7 +415,6 @@ async def seed_scale(
         raise InvalidInput("The numbers of contracts and audit events cannot be negative.")
     started = time.perf_counter()
     now = dt.datetime.now(dt.UTC)
-    corrections = contracts // 10 if corrections is None else corrections
     url = ctx.db.owner.url.render_as_string(hide_password=False)  # the bulk loaders need the owner
     async with raw_connection(ctx.db.owner) as conn:
         await _require_superuser(conn)
@@ -406,7 +439,7 @@ async def seed_scale(
             ranges=[(existing + 1 + offset, step) for offset, step in _batches(contracts, BATCH)],
             seed=seed,
             pending_share=pending_share,
-            correction_share=corrections / max(contracts * (1 - pending_share), 1),
+            error_scale=error_scale_for(corrections, contracts, pending_share),
             months=months,
             now=now,
             reviewers=reviewers,

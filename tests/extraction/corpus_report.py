@@ -2,7 +2,9 @@
 
 Accuracy alone is not enough: a wrong value is harmless if its confidence sends it to a reviewer, and a
 right value costs a reviewer's time if its confidence is needlessly low. So the report also gives the share of
-wrong fields below the review threshold (should be high) and of right fields below it (should be low).
+wrong fields below the review threshold (should be high) and of right fields below it (should be low), and per
+field the stated confidence against the observed accuracy (mean, then per bucket with its 95% Wilson
+interval, as ``refund-review report calibration`` computes them from reviews).
 
 Run it from the repository root: ``python -m tests.extraction.corpus_report``.
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from services.extraction.rules import RulesExtractor
 from services.extraction.types import FIELD_NAMES, ExtractionResult, FieldName, FieldResult
+from services.quality.calibration import BucketRow, Observation, reliability
 
 CORPUS = Path(__file__).parent / "corpus"
 REVIEW_THRESHOLD = 80
@@ -57,6 +60,8 @@ class CorpusReport:
     mean_document_kb: float
     typical_docs_per_second: float
     typical_document_kb: float
+    mean_stated: dict[FieldName, float]
+    stated_vs_observed: dict[FieldName, list[BucketRow]]
 
     def lines(self) -> list[str]:
         wrong_share = (
@@ -73,7 +78,24 @@ class CorpusReport:
             f"throughput: {self.docs_per_second:.0f} docs/s (CPU time, one core)",
             f"throughput at typical size: {self.typical_docs_per_second:.0f} docs/s "
             f"(mean {self.typical_document_kb:.1f} KB: four corpus contracts joined as one document)",
+            *(line for name in FIELD_NAMES for line in self._calibration_lines(name)),
         ]
+
+    def _calibration_lines(self, name: FieldName) -> list[str]:
+        """Stated against observed for one field: the means, then each bucket that has values."""
+        lines = [
+            f"stated vs observed {name}: mean stated {self.mean_stated[name]:.1f}, "
+            f"observed {100 * self.field_accuracy[name]:.1f}%"
+        ]
+        for row in self.stated_vs_observed[name]:
+            if not row.count or row.accuracy.rate is None or row.accuracy.interval is None:
+                continue
+            interval = row.accuracy.interval
+            lines.append(
+                f"    {row.low:>3}-{row.high:<3} {row.count:>4} values, mean stated {row.mean_confidence:5.1f}, "
+                f"observed {100 * row.accuracy.rate:5.1f}% [{100 * interval.low:.1f}%, {100 * interval.high:.1f}%]"
+            )
+        return lines
 
 
 def load_corpus() -> list[CorpusCase]:
@@ -127,6 +149,17 @@ def corpus_report(repeats: int = 3) -> CorpusReport:
         mean_document_kb=mean_kb(texts),
         typical_docs_per_second=len(typical) / best_typical,
         typical_document_kb=mean_kb(typical),
+        mean_stated={
+            name: sum(o.result.confidence for o in outcomes if o.result.name == name)
+            / max(1, sum(o.result.name == name for o in outcomes))
+            for name in FIELD_NAMES
+        },
+        stated_vs_observed={
+            name: reliability(
+                [Observation(o.result.confidence, o.right) for o in outcomes if o.result.name == name]
+            )
+            for name in FIELD_NAMES
+        },
     )
 
 

@@ -101,3 +101,9 @@ def test_the_corpus_report_gives_the_figures_the_product_needs() -> None:
     assert report.right_below_threshold <= 0.25
     assert report.docs_per_second > 0
     assert any("docs/s" in line for line in report.lines())
+    # Stated against observed per field: every field's values fall in the buckets, the means agree.
+    for name, rows in report.stated_vs_observed.items():
+        assert sum(row.count for row in rows) == report.documents
+        right = sum(row.count - row.errors for row in rows)
+        assert right / report.documents == report.field_accuracy[name]
+        assert any(line.startswith(f"stated vs observed {name}: mean stated") for line in report.lines())

@@ -21,6 +21,7 @@ from services.quality.calibration import (
     wilson,
 )
 from services.quality.reports import Group, build_report, calibration_report
+from services.system_settings import SystemSettings
 from tests.services.conftest import MakeContext
 
 AddContract = Callable[..., Awaitable[Extraction]]
@@ -154,7 +155,7 @@ def test_build_report_weights_by_stratum_and_has_the_documented_shape() -> None:
     report = build_report(
         groups,
         period=Period.last_days(30, dt.date(2026, 1, 30)),
-        thresholds=THRESHOLDS,  # type: ignore[arg-type]
+        settings=SystemSettings(),
         target_error_rate=0.01,
         qa_sample_rate=0.05,
     )

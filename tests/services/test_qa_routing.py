@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 from collections.abc import Awaitable, Callable
@@ -226,3 +227,130 @@ async def test_each_detail_field_and_the_dashboard_use_the_fields_own_threshold(
     health = await queue_health(await make_context("supervisor"))
     assert counts.below_threshold == 2
     assert health.below_threshold == counts.below_threshold
+
+
+async def test_a_pending_qa_sample_is_placed_by_its_random_key_not_by_its_confidence(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    weak = await add_contract(premium_confidence=40)
+    middling = await add_contract(premium_confidence=70)
+    confident = await add_contract(premium_confidence=99, method_confidence=98, fee_confidence=97)
+    sampled = await add_contract(premium_confidence=99, method_confidence=98, fee_confidence=97)
+    # Drawn for QA with the key 55: between the items at 40 and 70, where its 97 would never sit.
+    await superuser.execute(
+        "UPDATE extractions SET qa_sample = true, queue_key = 55 WHERE id = $1", sampled.id
+    )
+    reviewer = await make_context("reviewer")
+    items = (await queue_page(reviewer)).items
+    assert [item.extraction_id for item in items] == [weak.id, sampled.id, middling.id, confident.id]
+    assert [item.queue_rank for item in items] == [40, 55, 70, 97]
+    # Page by page, the keyset cursor follows the same order.
+    first = await queue_page(reviewer, limit=2)
+    rest = await queue_page(reviewer, after=first.next_cursor, limit=2)
+    assert [i.extraction_id for i in first.items + rest.items] == [i.extraction_id for i in items]
+    # Every extraction draws its key when it is made, spread over 0-99.
+    keys = await superuser.fetchval("SELECT count(DISTINCT queue_key) FROM extractions")
+    assert keys > 1
+
+
+async def test_the_queue_header_names_the_thresholds_it_counted_against(
+    make_context: MakeContext, add_contract: AddContract
+) -> None:
+    from app.screens.queue import below_label
+
+    await add_contract(method_confidence=75)
+    reviewer = await make_context("reviewer")
+    counts = await queue_counts(reviewer)
+    assert (below_label(counts), counts.below_threshold) == ("below threshold (80)", 1)
+    await update_config(await make_context("admin"), "field_thresholds", '{"refund_calculation_method": 70}')
+    counts = await queue_counts(reviewer)
+    assert (below_label(counts), counts.below_threshold) == ("below field thresholds", 0)
+
+
+def test_a_providers_own_threshold_wins_over_the_fields_which_wins_over_the_global_one() -> None:
+    settings = SystemSettings(
+        qa_sample_rate=Decimal("0"),
+        field_thresholds={"gap_insurance_premium": 85, "anthropic": {"gap_insurance_premium": 95}},
+    )
+    assert settings.field_threshold("gap_insurance_premium") == 85
+    assert settings.field_threshold("gap_insurance_premium", "rules") == 85
+    assert settings.field_threshold("gap_insurance_premium", "anthropic") == 95
+    assert settings.field_threshold("cancellation_fee", "anthropic") == 80
+    assert settings.providers_with_thresholds() == ["anthropic"]
+    # The same confidences pass for one provider and go to a person for the other.
+    assert route(PASSING, settings, provider="rules").route == "passes"
+    decided = route(PASSING, settings, provider="anthropic")
+    assert decided.reason == "below its threshold: GAP premium 94 < 95"
+
+
+@pytest.mark.parametrize(
+    ("value", "sentence"),
+    [
+        ('{"premium": 70}', "field_thresholds: 'premium' is neither a field (gap_insurance_premium"),
+        (
+            '{"cancellation_fee": 170}',
+            "The threshold of cancellation_fee is a whole number from 0 to 100, not 170",
+        ),
+        (
+            '{"cancellation_fee": true}',
+            "The threshold of cancellation_fee is a whole number from 0 to 100, not True",
+        ),
+        (
+            '{"anthropic": 90}',
+            "The thresholds of the provider anthropic are an object of fields and thresholds",
+        ),
+        ('{"openai": {"fee": 90}}', "The provider openai names 'fee', which is not a field: use one of"),
+        (
+            '{"openai": {"cancellation_fee": -1}}',
+            "The threshold of openai cancellation_fee is a whole number",
+        ),
+        ("[80]", "field_thresholds: type a JSON object such as"),
+    ],
+)
+async def test_field_thresholds_are_refused_with_a_sentence_that_says_what_to_type(
+    make_context: MakeContext, value: str, sentence: str
+) -> None:
+    admin = await make_context("admin")
+    with pytest.raises(InvalidInput) as refused:
+        await update_config(admin, "field_thresholds", value)
+    assert sentence in refused.value.message
+
+
+async def test_per_provider_thresholds_change_the_queue_the_detail_and_the_calibration_report(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    from services.metrics import Period
+    from services.quality.reports import calibration_report
+
+    by_rules = await add_contract(provider="rules", premium_confidence=88)
+    by_anthropic = await add_contract(provider="anthropic", premium_confidence=88)
+    reviewer = await make_context("reviewer")
+    assert (await queue_counts(reviewer)).below_threshold == 0
+    admin = await make_context("admin")
+    await update_config(admin, "field_thresholds", '{"anthropic": {"gap_insurance_premium": 90}}')
+    counts = await queue_counts(reviewer)
+    assert (counts.below_threshold, counts.own_thresholds) == (1, True)
+    filtered = await queue_page(reviewer, field="gap_insurance_premium")
+    assert [item.extraction_id for item in filtered.items] == [by_anthropic.id]
+    health = await queue_health(await make_context("supervisor"))
+    assert health.below_threshold == 1
+    premium = {
+        item.id: next(
+            f for f in (await get_detail(reviewer, item.id)).fields if f.name == "gap_insurance_premium"
+        )
+        for item in (by_rules, by_anthropic)
+    }
+    assert (premium[by_rules.id].threshold, premium[by_rules.id].below_threshold) == (80, False)
+    assert (premium[by_anthropic.id].threshold, premium[by_anthropic.id].below_threshold) == (90, True)
+    # The report's rows name the threshold each provider's values are trusted by; the anthropic item is
+    # no longer auto-trusted, the rules one still is.
+    from tests.services.test_metrics import decide
+
+    for item in (by_rules, by_anthropic):
+        await decide(superuser, item, "approved", reviewer, at=dt.datetime.now(dt.UTC))
+    report = await calibration_report(await make_context("supervisor"), Period.last_days(30))
+    thresholds = {(f.provider, f.field): f.threshold for f in report.fields}
+    assert (report.extractions, report.auto_trusted, report.thresholds["gap_insurance_premium"]) == (2, 1, 80)
+    assert thresholds[("anthropic", "gap_insurance_premium")] == 90
+    assert thresholds[("rules", "gap_insurance_premium")] == 80
+    assert thresholds[("all", "gap_insurance_premium")] == 80

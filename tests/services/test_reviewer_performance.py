@@ -67,17 +67,18 @@ async def test_each_reviewer_gets_their_decisions_corrections_and_median_time(
     assert ana_row.median_seconds == pytest.approx(50, abs=1)
     assert (bo_row.items, bo_row.approvals, bo_row.rejections, bo_row.corrections) == (1, 0, 1, 0)
     assert bo_row.median_seconds == pytest.approx(20, abs=1)
-    assert ana_row.qa_agreement == "n/a"
+    # No QA item was double-checked by a second reviewer in the period: no agreement to give.
+    assert (ana_row.qa_double_checked, ana_row.qa_agreement) == (0, None)
 
     table = list(csv.reader(io.StringIO(render_performance(list(rows.values()), "csv"))))
     assert tuple(table[0]) == CSV_COLUMNS == (
         "username", "full_name", "role", "items", "approvals", "corrections", "corrected_items",
-        "rejections", "median_seconds", "qa_items", "qa_agreement",
+        "rejections", "median_seconds", "qa_items", "qa_double_checked", "qa_agreement",
     )  # fmt: skip
     assert table[1][:2] == ["ana", ana_row.full_name]
     assert table[1][3:8] == ["3", "3", "2", "1", "0"]
     assert float(table[1][8]) == pytest.approx(50, abs=1)
-    assert table[1][9:] == ["1", "n/a"]
+    assert table[1][9:] == ["1", "0", ""]
     assert json.loads(render_performance([bo_row], "json"))[0]["rejections"] == 1
 
     assert (

@@ -22,6 +22,7 @@ from db.url import asyncpg_connect_args
 from services.config import update_config
 from services.metrics.period import Period
 from services.quality.reports import Group, build_report
+from services.system_settings import SystemSettings
 from tests.tui.pilot import open_area, wait_until
 
 
@@ -328,10 +329,14 @@ def test_the_suggestion_names_each_fields_threshold_from_the_calibration_report(
     report = build_report(
         groups,
         period=Period.last_days(30),
-        thresholds={premium: 80, "refund_calculation_method": 75, "cancellation_fee": 80},
+        settings=SystemSettings(field_thresholds={"refund_calculation_method": 75, "rules": {premium: 70}}),
         target_error_rate=0.01,
         qa_sample_rate=0.05,
     )
     text = suggestion_text(report).plain
     assert "GAP premium 61 (now 80)" in text
     assert "refund method not enough data (now 75)" in text
+    # The one provider with enough reviews gets its own line, beside its own threshold.
+    assert text.endswith(
+        "By provider and model, where their reviews suffice: rules / rules-1 GAP premium 61 (now 70)"
+    )

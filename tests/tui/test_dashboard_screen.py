@@ -37,6 +37,7 @@ from services.metrics import (
 )
 from services.quality.reports import calibration_report
 from services.refunds.figures import refund_figures
+from services.quality.reviewers import reviewer_performance
 from services.review import approve, claim_next, correct_field, reject
 from tests.services.conftest import MakeContext
 from tests.services.test_metrics import correct, decide
@@ -45,11 +46,12 @@ from tests.tui.conftest import PASSWORD
 from tests.tui.pilot import log_in, wait_until
 from widgets.big_number import BigNumber
 from widgets.charts import DailyChart, Histogram, ShareBars, share_axis
+from widgets.reliability import ReliabilityChart
 
 AddContract = Callable[..., Awaitable[Extraction]]
 FIXED_NOW = dt.datetime(2024, 5, 15, 14, 30, tzinfo=dt.UTC)  # a Wednesday
 TODAY = FIXED_NOW.date()
-PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily", "calibration", "refunds")
+PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily", "calibration", "refunds", "reviewers")
 
 
 def at(days_ago: int, hour: int) -> dt.datetime:
@@ -284,6 +286,10 @@ async def test_a_supervisor_lands_on_the_dashboard_and_sees_what_the_services_sa
         assert "5 decided · 4 approved · 1 rejected · 4 corrections" in totals[1]
         await assert_period_panels_match_the_services(screen, team.sue, today)
         assert rows_of(screen, "#activity-table")[0] == ["ann", "4", "3", "1", "3", "2", "30"]
+        # The team's decisions here were written straight into the rows, not the audit log that the
+        # performance panel reads: it says there is nothing, rather than showing an empty table.
+        assert rows_of(screen, "#reviewers-table") == []
+        assert text_of(screen, "#reviewers-caption") == "Nobody decided or corrected anything in this period."
 
 
 async def test_the_period_keys_re_query_the_period_panels(
@@ -443,6 +449,43 @@ async def test_decisions_made_through_the_review_services_reach_the_dashboard(
         assert screen.query_one("#tile-pending", BigNumber).value == "1"
 
 
+async def test_the_reviewer_performance_panel_shows_the_report_of_the_period_with_agreement(
+    workstation: RefundReviewApp,
+    make_context: MakeContext,
+    add_contract: AddContract,
+    superuser: asyncpg.Connection,
+) -> None:
+    """ann approves one item and rejects another through the services; one QA item she decided first
+    was double-checked by bo, who agreed: 1 of 1 (100%). bo made no decision the log holds: no row."""
+    sue = await make_context("supervisor", username="sue")
+    ann = await make_context("reviewer", username="ann")
+    bo = await make_context("reviewer", username="bo")
+    for confidence in (40, 50):
+        await add_contract(premium_confidence=confidence)
+    for decide_it in (lambda d: approve(ann, d.extraction_id, d.version),
+                      lambda d: reject(ann, d.extraction_id, d.version, "unreadable scan")):  # fmt: skip
+        detail = await claim_next(ann)
+        assert detail is not None
+        await decide_it(detail)
+    checked = await add_contract(qa_sample=True)
+    values = {"gap_insurance_premium": "1250.00"}
+    await superuser.execute(
+        """INSERT INTO qa_double_checks (extraction_id, extracted_at, first_reviewer, first_decision,
+               first_values, second_reviewer, second_decision, second_values, second_decided_at)
+           VALUES ($1, $2, $3, 'approved', $5, $4, 'approved', $5, now())""",
+        checked.id, checked.extracted_at, ann.actor.user_id, bo.actor.user_id, values,
+    )  # fmt: skip
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        rows = rows_of(screen, "#reviewers-table")
+        expected = await reviewer_performance(sue, screen.period)
+        assert [row[0] for row in rows] == [row.username for row in expected] == ["ann"]
+        assert rows[0][:5] == ["ann", "2", "1", "0", "1"]
+        assert rows[0][5].isdigit()
+        assert rows[0][6:] == ["0", "1", "100%"]
+        assert "Agreement" in text_of(screen, "#reviewers-caption")
+
+
 async def test_the_calibration_panel_shows_the_report_of_the_period(
     workstation: RefundReviewApp, team: Team, frozen_clock: None
 ) -> None:
@@ -452,16 +495,24 @@ async def test_the_calibration_panel_shows_the_report_of_the_period(
         screen = await open_dashboard(pilot)
         rows = rows_of(screen, "#calibration-table")
         assert rows[:3] == [
-            ["GAP premium", "0-49", "1", "0.0%", "0.0%–79.3%"],
-            ["", "70-79", "1", "100.0%", "20.7%–100.0%"],
-            ["", "80-89", "1", "100.0%", "20.7%–100.0%"],
+            ["all", "GAP premium", "0-49", "1", "0.0%", "0.0%–79.3%"],
+            ["", "", "70-79", "1", "100.0%", "20.7%–100.0%"],
+            ["", "", "80-89", "1", "100.0%", "20.7%–100.0%"],
         ]
         # Two of the three fees were corrected, but on items below the thresholds (3 extracted today, 2
         # reviewed: weight 1.5 each) while the right one stands for the auto-trusted (3 extracted, 1
         # reviewed: weight 3): weighted accuracy 3 / 6.
-        assert ["Cancellation fee", "90-100", "3", "50.0%", "11.6%–88.4%"] in rows
+        assert ["", "Cancellation fee", "90-100", "3", "50.0%", "11.6%–88.4%"] in rows
         report = await calibration_report(team.sue, screen.period)
         assert rows == [[str(cell) for cell in row] for row in calibration_rows(report)]
+        # Each provider and model follows, as the command line lists them: here anthropic alone.
+        assert [row[0] for row in rows if row[0]] == ["all", "anthropic", "anthropic-1"]
+        # The chart: per field, each bucket's midpoint against its observed accuracy.
+        chart = screen.query_one("#calibration-chart", ReliabilityChart)
+        premium = next(series for series in chart.series if series.label == "GAP premium")
+        assert premium.points == ((24.5, 0.0), (74.5, 100.0), (84.5, 100.0))
+        fee = next(series for series in chart.series if series.label == "Cancellation fee")
+        assert fee.points == ((95.0, 50.0),)
         caption = text_of(screen, "#calibration-caption")
         assert "Estimated error of auto-trusted values" in caption
         assert f"All fields: {error_rate(report.auto_trusted_error)}" in caption
@@ -504,8 +555,8 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-# 120x64: every panel in sight, the Refunds panel across the bottom.
-@pytest.mark.parametrize("size", [(120, 40), (80, 24), (120, 64)], ids=["120x40", "80x24", "120x64"])
+# 120x80: every panel in sight, reviewer performance and the Refunds panel across the bottom.
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (120, 80)], ids=["120x40", "80x24", "120x80"])
 def test_dashboard_snapshot(
     workstation: RefundReviewApp,
     team: Team,
