@@ -107,8 +107,35 @@ async def test_an_unwritable_output_marks_nothing_exported(
     database: Database, database_url: URL, superuser: asyncpg.Connection, password_hash: str, tmp_path: Path
 ) -> None:
     await _approved_refund(database, superuser, password_hash)
-    code, _, err = await _run(
-        database_url, "refunds", "export", "--output", str(tmp_path / "missing" / "x.csv")
-    )
+    blocker = tmp_path / "a-file"
+    blocker.write_text("where a folder is wanted", encoding="utf-8")
+    code, _, err = await _run(database_url, "refunds", "export", "--output", str(blocker / "x.csv"))
     assert code == 2 and err.startswith("Error: Cannot write")
     assert await superuser.fetchval("SELECT count(*) FROM refund_requests WHERE exported_at IS NOT NULL") == 0
+
+
+async def test_an_existing_output_file_is_never_overwritten(
+    database: Database, database_url: URL, superuser: asyncpg.Connection, password_hash: str, tmp_path: Path
+) -> None:
+    """The file an earlier export wrote is what the payment system was handed: `--output` refuses it (as
+    the screen does) rather than truncating it, and marks nothing exported."""
+    request = await _approved_refund(database, superuser, password_hash)
+    earlier = tmp_path / "refunds.csv"
+    earlier.write_text("what the payment system was handed yesterday\n", encoding="utf-8")
+    code, out, err = await _run(database_url, "refunds", "export", "--output", str(earlier))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"Error: {earlier} exists already; an earlier export is never overwritten. Choose another file name.\n"
+    )
+    assert earlier.read_text(encoding="utf-8") == "what the payment system was handed yesterday\n"
+    assert await superuser.fetchval("SELECT count(*) FROM refund_requests WHERE exported_at IS NOT NULL") == 0
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refunds_exported'")
+        == 0
+    )
+
+    fresh = tmp_path / "refunds-2.csv"
+    code, out, _ = await _run(database_url, "refunds", "export", "--output", str(fresh))
+    assert code == 0 and out.endswith(f"Written to {fresh}.\n")
+    assert str(request.id) in fresh.read_text(encoding="utf-8")
+    assert not await asyncio.to_thread(lambda: list(tmp_path.glob(".*.partial")))

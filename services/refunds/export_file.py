@@ -61,34 +61,48 @@ def _remove(partial: Path) -> None:
 
 
 async def export_refunds_to_file(
-    ctx: ServiceContext, *, fmt: ExportFormat, destination: str | Path
+    ctx: ServiceContext, *, fmt: ExportFormat, destination: str | Path, since: int | None = None
 ) -> RefundFileExport:
-    """Export every approved refund not exported yet to `destination` (a new file), audited.
+    """Export every approved refund not exported yet (or, with `since`, those after that cursor again)
+    to `destination` (a new file), audited.
 
     Folders on the way are created: the person confirmed the path. A file that cannot be written is a
-    sentence naming it, and no refund is marked exported.
+    sentence naming it, and no refund is marked exported. Only a partial file this call created is ever
+    taken away: another export writing to the same name at the same moment keeps its own.
     """
     path = _checked_destination(destination)
     partial = path.with_name(f".{path.name}.partial")
+    created = False
 
     def write(export: RefundExport) -> None:
+        nonlocal created
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with partial.open("x", encoding="utf-8", newline="") as handle:
+            try:
+                handle = partial.open("x", encoding="utf-8", newline="")
+            except FileExistsError as exc:
+                raise InvalidInput(
+                    f"Another export is writing {path} right now (or one stopped half-way and left "
+                    f"{partial}). Nothing was exported; choose another file name."
+                ) from exc
+            created = True
+            with handle:
                 handle.write(export.text)
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
-            _remove(partial)
+            if created:
+                _remove(partial)
             raise InvalidInput(
                 f"Cannot write {path}: {exc.strerror or exc}. Nothing was exported; check the folder and "
                 "the free space, or choose another file."
             ) from exc
 
     try:
-        export = await export_refunds(ctx, fmt=fmt, before_commit=write)
+        export = await export_refunds(ctx, fmt=fmt, since=since, before_commit=write)
     except BaseException:
-        _remove(partial)
+        if created:
+            _remove(partial)
         raise
     try:
         # A hard link puts the file in place without replacing one that appeared meanwhile.
