@@ -207,6 +207,14 @@ async def open_refund_request(
             raise InvalidInput(
                 f"{wanted} has no contract date, so no term can be counted; add it to the contract first."
             )
+        # The request date starts the payment deadline: one in the future would push the deadline out
+        # and keep a late refund off the overdue list.
+        today = await uow.session.scalar(select(func.current_date()))
+        if request_date > today:
+            raise InvalidInput(
+                f"The written request cannot have been received after today ({today}); {request_date} "
+                "is in the future. Give the day it arrived."
+            )
         live = await uow.session.scalar(
             select(RefundRequest.status).where(
                 RefundRequest.contract_id == wanted,
