@@ -7,6 +7,10 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import sys
+from asyncio.subprocess import Process
+from collections.abc import Awaitable
 from pathlib import Path
 
 import asyncpg
@@ -139,3 +143,57 @@ async def test_an_existing_output_file_is_never_overwritten(
     assert code == 0 and out.endswith(f"Written to {fresh}.\n")
     assert str(request.id) in fresh.read_text(encoding="utf-8")
     assert not await asyncio.to_thread(lambda: list(tmp_path.glob(".*.partial")))
+
+
+def _export_process(url: URL, *args: str, stdout: int | None = asyncio.subprocess.PIPE) -> Awaitable[Process]:
+    """The command in a process of its own, as the payment system's job would run it."""
+    return asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from app.cli import main; main()",
+        *("--database-url", url.render_as_string(hide_password=False), "refunds", "export", *args),
+        stdout=stdout,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_two_export_processes_at_once_hand_each_refund_over_exactly_once(
+    database: Database, database_url: URL, superuser: asyncpg.Connection, password_hash: str
+) -> None:
+    approved = [await _approved_refund(database, superuser, password_hash) for _ in range(6)]
+
+    processes = [await _export_process(database_url, "--format", "jsonl") for _ in range(2)]
+    outputs = [await process.communicate() for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0]
+    handed = [json.loads(line)["request_id"] for out, _ in outputs for line in out.decode().splitlines()]
+    assert sorted(handed) == sorted(str(request.id) for request in approved)
+    counts = await superuser.fetch(
+        "SELECT (event_data->>'count')::int AS count FROM audit_events WHERE event_type = 'refunds_exported'"
+    )
+    assert sum(event["count"] for event in counts) == 6 and len(counts) == 2
+
+
+async def test_a_reader_that_went_away_leaves_the_refunds_to_the_next_export(
+    database: Database, database_url: URL, superuser: asyncpg.Connection, password_hash: str
+) -> None:
+    """`refunds export | payment-tool` where the tool died: before, the refunds were marked exported and
+    the rows lost (with a traceback and no cursor to replay from); now nothing is marked."""
+    request = await _approved_refund(database, superuser, password_hash)
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        process = await _export_process(database_url, stdout=writer)
+    finally:
+        os.close(writer)
+    _, err = await process.communicate()
+
+    assert process.returncode == 2
+    assert err.decode().startswith("Error: Cannot write the refunds to standard output (Broken pipe)")
+    assert (
+        await superuser.fetchval("SELECT exported_at FROM refund_requests WHERE id = $1", request.id) is None
+    )
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refunds_exported'")
+        == 0
+    )

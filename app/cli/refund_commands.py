@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from app import exit_codes
 from app.cli.runner import CliState, echo, fail, run
+from services.errors import InvalidInput
 from services.extraction.amounts import AmountError, parse_amount
 from services.extraction.types import REFUND_METHODS
 from services.refunds.calculation import money, quote_refund
@@ -208,11 +209,23 @@ def export_command(
         )
         return
 
+    def write(export: RefundExport) -> None:
+        """The rows go out before the refunds are marked exported: a reader that went away (a closed
+        pipe, a full disk) leaves them to the next export instead of losing them."""
+        try:
+            click.echo(export.text, nl=False)  # flushes
+        except OSError as exc:
+            raise InvalidInput(
+                f"Cannot write the refunds to standard output ({exc.strerror or exc}); nothing was marked "
+                "exported, so the next export hands them over again."
+            ) from exc
+
     async def body(runtime: Runtime) -> RefundExport:
-        return await export_refunds(runtime.system_context("refunds-export"), fmt=fmt, since=since)
+        return await export_refunds(
+            runtime.system_context("refunds-export"), fmt=fmt, since=since, before_commit=write
+        )
 
     result = run(state, body)
-    click.echo(result.text, nl=False)
     echo(
         f"Exported {result.count} approved refunds; cursor {result.cursor} (resume with --since {result.cursor}).",
         err=True,
