@@ -239,11 +239,14 @@ async def open_refund_request(
         )
         rule, rule_id = None, None
         if inputs.state is not None:
+            # Shared locks: a rule being corrected waits for this request to commit (and then refuses,
+            # the rule being used), and this request waits for a correction in progress and reads the
+            # corrected rule. Without them a refund could be stored under a rule changed meanwhile.
             rows = (
                 await uow.session.scalars(
-                    select(JurisdictionRuleRow).where(
-                        JurisdictionRuleRow.state.in_((inputs.state, DEFAULT_STATE))
-                    )
+                    select(JurisdictionRuleRow)
+                    .where(JurisdictionRuleRow.state.in_((inputs.state, DEFAULT_STATE)))
+                    .with_for_update(read=True)
                 )
             ).all()
             ids = {(row.state, row.effective_from): row.id for row in rows}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -177,3 +178,27 @@ async def test_an_export_never_takes_away_the_partial_file_of_another(
     assert (
         await superuser.fetchval("SELECT exported_at FROM refund_requests WHERE id = $1", approved.id) is None
     )
+
+
+async def test_a_request_opened_while_its_rule_is_corrected_is_decided_under_the_rule_it_names(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    """An admin's correction of Arkansas's fee cap (75 to 10) is in flight when a request for an Arkansas
+    contract (fee $50) is opened. Before, the request was computed under the old cap while its rule_id
+    named the row that then said 10: an auditor would read a rule the refund was not decided under."""
+    reviewer = await make_context("reviewer")
+    contract = await _approved_contract(add_contract, superuser)
+    correction = superuser.transaction()
+    await correction.start()
+    await superuser.execute("UPDATE jurisdiction_rules SET fee_cap = 10 WHERE state = 'AR'")
+
+    opening = asyncio.ensure_future(_open(reviewer, contract))
+    await asyncio.sleep(0.5)
+    await correction.commit()
+    request = await opening
+
+    stored = await superuser.fetchrow(
+        "SELECT r.fee_applied, j.fee_cap FROM refund_requests r JOIN jurisdiction_rules j ON j.id = r.rule_id"
+    )
+    assert stored["fee_cap"] == Decimal("10.00")
+    assert request.fee_applied == stored["fee_applied"] == Decimal("10.00")
