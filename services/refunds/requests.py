@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Sequence, case, func, select
+from sqlalchemy.exc import IntegrityError
 
 from db.models import Contract, Extraction, JurisdictionRuleRow, RefundRequest, User
 from db.uow import UnitOfWork
@@ -277,7 +278,16 @@ async def open_refund_request(
             requested_by=ctx.actor.user_id,
         )
         uow.session.add(row)
-        await uow.session.flush()
+        try:
+            await uow.session.flush()
+        except IntegrityError as exc:
+            # Two people opening a request for one contract at the same moment: the unique index decides.
+            original = getattr(exc.orig, "__cause__", None) or exc.orig
+            if getattr(original, "constraint_name", None) == "refund_requests_one_live_per_contract":
+                raise Conflict(
+                    f"Someone else opened a refund request for {wanted} a moment ago; open that one instead."
+                ) from exc
+            raise
         await uow.session.refresh(row)
         uow.record(
             ctx.actor.event(

@@ -202,3 +202,22 @@ async def test_a_request_opened_while_its_rule_is_corrected_is_decided_under_the
     )
     assert stored["fee_cap"] == Decimal("10.00")
     assert request.fee_applied == stored["fee_applied"] == Decimal("10.00")
+
+
+async def test_two_people_opening_a_request_for_one_contract_at_once_get_one_request_and_a_sentence(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    """Before, the loser of the race met the unique index as a database error ("Unexpected error")."""
+    contract = await _approved_contract(add_contract, superuser)
+    people = [await make_context("reviewer") for _ in range(4)]
+
+    results = await asyncio.gather(*(_open(person, contract) for person in people), return_exceptions=True)
+
+    assert sum(isinstance(result, RefundRequestInfo) for result in results) == 1
+    refusals = [result for result in results if not isinstance(result, RefundRequestInfo)]
+    assert all(isinstance(refusal, Conflict) and contract in refusal.message for refusal in refusals)
+    assert await superuser.fetchval("SELECT count(*) FROM refund_requests") == 1
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refund_requested'")
+        == 1
+    )
