@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from services.context import ServiceContext
 from services.errors import InvalidInput
+from services.input_text import has_hidden_characters
+from services.refunds.quoting import shorter
 from services.refunds.requests import ExportFormat, RefundExport, export_refunds
 
 
@@ -44,8 +46,20 @@ def _checked_destination(raw: str | Path) -> Path:
     text = str(raw).strip()
     if not text:
         raise InvalidInput("Give the file to write the refunds to.")
+    if has_hidden_characters(text):
+        # A NUL cannot be in a file name at all, and an escape or a bidi override in one would show a
+        # different name than the file has.
+        raise InvalidInput(
+            "The file name holds a control or invisible character; type the path again, in plain characters."
+        )
     path = Path(text).expanduser()
-    if path.exists():
+    try:
+        taken = path.exists() or path.is_symlink()
+    except OSError as exc:
+        raise InvalidInput(
+            f"Cannot use {shorter(str(path), 120)}: {exc.strerror or exc}. Choose another file name."
+        ) from exc
+    if taken:
         raise InvalidInput(
             f"{path} exists already; an earlier export is never overwritten. Choose another file name."
         )

@@ -139,3 +139,31 @@ async def test_a_logged_out_session_cannot_act_on_refunds_or_rules(
             await call(person)
         assert await _count(superuser, "audit_events") == events, name
     assert await superuser.fetchval("SELECT (status, version) FROM refund_requests") == ("open", 1)
+
+
+async def test_a_hostile_export_path_is_a_sentence_and_nothing_is_exported(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection, tmp_path: Any
+) -> None:
+    """A NUL in the path raised Python's ValueError, a name too long an OSError: both reached the person
+    as "Unexpected error". A dangling link at the destination was found only after the refunds were
+    marked exported (the link refused to be replaced); now it is refused before."""
+    reviewer, supervisor = await make_context("reviewer"), await make_context("supervisor")
+    request = await _open(reviewer, await _approved_contract(add_contract, superuser))
+    await approve_refund(supervisor, request.id, request.version)
+    dangling = tmp_path / "link.csv"
+    dangling.symlink_to(tmp_path / "nowhere" / "target.csv")
+    attempts = {
+        str(tmp_path / "a\x00b.csv"): "control or invisible character",
+        str(tmp_path / "\x1b[2J\u202e.csv"): "control or invisible character",
+        str(tmp_path / ("a" * 5000 + ".csv")): "File name too long",
+        str(dangling): "exists already",
+    }
+    for destination, sentence in attempts.items():
+        with pytest.raises(InvalidInput, match=sentence) as refused:
+            await export_refunds_to_file(supervisor, fmt="csv", destination=destination)
+        assert len(refused.value.message) < 300
+    assert await superuser.fetchval("SELECT count(*) FROM refund_requests WHERE exported_at IS NOT NULL") == 0
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refunds_exported'")
+        == 0
+    )
