@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
+from tests.hostile import hidden_characters
 
 WORKED_EXAMPLE = (
     *("refund-quote", "--premium", "500", "--term-months", "60"),
@@ -91,6 +92,23 @@ def test_missing_information_and_ineligibility_have_null_and_false() -> None:
         ({"state": "ZZ"}, "--state: 'ZZ' is not a US state code"),
         ({"apr": "lots"}, "give the APR in percent"),
         ({"method": "Rule of 79s"}, "Invalid value for '--method'"),
+        # A date a calculation cannot count from: a sentence, never a traceback (a term ending past the
+        # year 9999 broke the calculation).
+        (
+            {"contract_date": "9999-01-15", "cancel_date": "9999-06-15", "term_months": "600"},
+            "the contract date 9999-01-15 is outside the years 1900 to 2199; check the date",
+        ),
+        ({"contract_date": "0001-01-01"}, "the contract date 0001-01-01 is outside the years 1900 to 2199"),
+        ({"cancel_date": "9999-12-31"}, "the cancellation date 9999-12-31 is outside the years"),
+        ({"request_date": "9999-12-31"}, "the request date 9999-12-31 is outside the years"),
+        ({"premium": "1e999999"}, "Invalid value for '--premium'"),
+        ({"premium": "NaN"}, "Invalid value for '--premium'"),
+        ({"premium": "Infinity"}, "Invalid value for '--premium'"),
+        ({"premium": "500.001"}, "at most two decimal places"),
+        ({"fee": "1e999999"}, "Invalid value for '--fee'"),
+        ({"apr": "1e999999"}, "between 0 and 100"),
+        ({"apr": "NaN"}, "between 0 and 100"),
+        ({"apr": "-Infinity"}, "between 0 and 100"),
     ],
 )
 def test_malformed_input_gets_a_sentence_and_a_non_zero_exit(changes: dict[str, str], message: str) -> None:
@@ -98,3 +116,41 @@ def test_malformed_input_gets_a_sentence_and_a_non_zero_exit(changes: dict[str, 
     assert code == 2
     assert out == ""
     assert message in err
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        "\x1b]0;pwned\x07",
+        "O\x9b2JH",
+        "\u202eHO",
+        "[link=file:///etc/passwd]OH[/link]",
+        "\x00OH",
+        "O" * 100_000,
+    ],
+)
+def test_hostile_input_never_reaches_the_terminal_raw_and_the_sentence_stays_short(state: str) -> None:
+    code, out, err = _quote(*_with(state=state), "--json")
+    assert (code, out) == (2, "")
+    assert hidden_characters(err, allowed="\n") == [] and len(err) < 400
+    assert "is not a US state code" in err
+
+
+def test_json_never_holds_a_raw_control_character() -> None:
+    code, out, _ = _quote(*_with(state="AR", fee="100", request_date="2026-06-01"), "--json")
+    assert code == 0
+    assert hidden_characters(out, allowed="\n") == []
+
+
+def test_a_request_received_before_the_cancellation_is_due_counted_from_the_cancellation() -> None:
+    """Asked in advance (a payoff arranged for next month): the refund cannot fall due before the contract
+    ends, so the deadline counts from the cancellation (California: 60 days); before, it counted from
+    the request and the refund was "overdue" before the loan was even paid off."""
+    early = _with(state="CA", request_date="2025-12-01")
+    code, out, _ = _quote(*early, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["pay_by"] == "2026-03-16"
+    assert "60 days after the cancellation under California" in data["steps"][-1]["text"]
+    code, out, _ = _quote(*_with(state="CA", request_date="2026-01-20"), "--json")
+    assert json.loads(out)["pay_by"] == "2026-03-21"

@@ -7,6 +7,10 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import sys
+from asyncio.subprocess import Process
+from collections.abc import Awaitable
 from pathlib import Path
 
 import asyncpg
@@ -107,8 +111,89 @@ async def test_an_unwritable_output_marks_nothing_exported(
     database: Database, database_url: URL, superuser: asyncpg.Connection, password_hash: str, tmp_path: Path
 ) -> None:
     await _approved_refund(database, superuser, password_hash)
-    code, _, err = await _run(
-        database_url, "refunds", "export", "--output", str(tmp_path / "missing" / "x.csv")
-    )
+    blocker = tmp_path / "a-file"
+    blocker.write_text("where a folder is wanted", encoding="utf-8")
+    code, _, err = await _run(database_url, "refunds", "export", "--output", str(blocker / "x.csv"))
     assert code == 2 and err.startswith("Error: Cannot write")
     assert await superuser.fetchval("SELECT count(*) FROM refund_requests WHERE exported_at IS NOT NULL") == 0
+
+
+async def test_an_existing_output_file_is_never_overwritten(
+    database: Database, database_url: URL, superuser: asyncpg.Connection, password_hash: str, tmp_path: Path
+) -> None:
+    """The file an earlier export wrote is what the payment system was handed: `--output` refuses it (as
+    the screen does) rather than truncating it, and marks nothing exported."""
+    request = await _approved_refund(database, superuser, password_hash)
+    earlier = tmp_path / "refunds.csv"
+    earlier.write_text("what the payment system was handed yesterday\n", encoding="utf-8")
+    code, out, err = await _run(database_url, "refunds", "export", "--output", str(earlier))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"Error: {earlier} exists already; an earlier export is never overwritten. Choose another file name.\n"
+    )
+    assert earlier.read_text(encoding="utf-8") == "what the payment system was handed yesterday\n"
+    assert await superuser.fetchval("SELECT count(*) FROM refund_requests WHERE exported_at IS NOT NULL") == 0
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refunds_exported'")
+        == 0
+    )
+
+    fresh = tmp_path / "refunds-2.csv"
+    code, out, _ = await _run(database_url, "refunds", "export", "--output", str(fresh))
+    assert code == 0 and out.endswith(f"Written to {fresh}.\n")
+    assert str(request.id) in fresh.read_text(encoding="utf-8")
+    assert not await asyncio.to_thread(lambda: list(tmp_path.glob(".*.partial")))
+
+
+def _export_process(url: URL, *args: str, stdout: int | None = asyncio.subprocess.PIPE) -> Awaitable[Process]:
+    """The command in a process of its own, as the payment system's job would run it."""
+    return asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from app.cli import main; main()",
+        *("--database-url", url.render_as_string(hide_password=False), "refunds", "export", *args),
+        stdout=stdout,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_two_export_processes_at_once_hand_each_refund_over_exactly_once(
+    database: Database, database_url: URL, superuser: asyncpg.Connection, password_hash: str
+) -> None:
+    approved = [await _approved_refund(database, superuser, password_hash) for _ in range(6)]
+
+    processes = [await _export_process(database_url, "--format", "jsonl") for _ in range(2)]
+    outputs = [await process.communicate() for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0]
+    handed = [json.loads(line)["request_id"] for out, _ in outputs for line in out.decode().splitlines()]
+    assert sorted(handed) == sorted(str(request.id) for request in approved)
+    counts = await superuser.fetch(
+        "SELECT (event_data->>'count')::int AS count FROM audit_events WHERE event_type = 'refunds_exported'"
+    )
+    assert sum(event["count"] for event in counts) == 6 and len(counts) == 2
+
+
+async def test_a_reader_that_went_away_leaves_the_refunds_to_the_next_export(
+    database: Database, database_url: URL, superuser: asyncpg.Connection, password_hash: str
+) -> None:
+    """`refunds export | payment-tool` where the tool died: before, the refunds were marked exported and
+    the rows lost (with a traceback and no cursor to replay from); now nothing is marked."""
+    request = await _approved_refund(database, superuser, password_hash)
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        process = await _export_process(database_url, stdout=writer)
+    finally:
+        os.close(writer)
+    _, err = await process.communicate()
+
+    assert process.returncode == 2
+    assert err.decode().startswith("Error: Cannot write the refunds to standard output (Broken pipe)")
+    assert (
+        await superuser.fetchval("SELECT exported_at FROM refund_requests WHERE id = $1", request.id) is None
+    )
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refunds_exported'")
+        == 0
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import asyncpg
@@ -11,6 +12,7 @@ from sqlalchemy.engine import URL
 
 from app.cli import main
 from services.refunds.jurisdictions import CSV_COLUMNS
+from tests.hostile import hidden_characters
 
 HEADER = ",".join(CSV_COLUMNS)
 
@@ -70,3 +72,59 @@ async def test_a_bad_file_is_refused_whole_and_nothing_is_written(
         await superuser.fetchval("SELECT count(*) FROM jurisdiction_rules WHERE state IN ('TX', 'NV')") == 0
     )
     assert await superuser.fetchval("SELECT count(*) FROM audit_events") == 0
+
+
+async def test_a_hostile_rules_file_gets_a_sentence_never_a_traceback_and_nothing_is_written(
+    database_url: URL, superuser: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """A cell beyond the csv module's limit, megabytes of state code, a device and a pipe: each is one
+    short sentence on stderr (exit 2), read no further than the size limit, and the database untouched."""
+    huge_cell = tmp_path / "huge-cell.csv"
+    huge_cell.write_text(f"{HEADER}\nTX,2025-09-01,,,,,,,,,{'A' * 200_000},,\n", encoding="utf-8")
+    huge_state = tmp_path / "huge-state.csv"
+    huge_state.write_text(
+        f"{HEADER}\n{chr(0x1B) + '[2J' * 30_000},2025-09-01,,,,,,,,,c,,\n", encoding="utf-8"
+    )
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    expected = {
+        huge_cell: "Error: The rules file cannot be read as CSV (field larger than field limit (131072)); "
+        "check that it is the rules file, saved as CSV.\n",
+        Path("/dev/zero"): "Error: /dev/zero is not a regular file; give the CSV file of rules.\n",
+        pipe: f"Error: {pipe} is not a regular file; give the CSV file of rules.\n",
+    }
+    for path, sentence in expected.items():
+        code, out, err = await asyncio.wait_for(_run(database_url, "rules", "import", str(path)), 60)
+        assert (code, out, err) == (2, "", sentence)
+    code, _, err = await _run(database_url, "rules", "import", str(huge_state))
+    assert code == 2 and len(err) < 300 and "…' is not a US state code" in err
+    assert "\x1b" not in err
+    assert await superuser.fetchval("SELECT count(*) FROM audit_events") == 0
+    assert await superuser.fetchval("SELECT count(*) FROM jurisdiction_rules WHERE state = 'TX'") == 0
+
+
+async def test_rules_list_never_writes_a_terminal_escape_from_a_row_written_around_the_program(
+    database_url: URL, superuser: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """The workstation login may INSERT into jurisdiction_rules (schema/v0009), so a citation can hold
+    what the import would have cleaned; the operator's terminal must not obey it."""
+    await superuser.execute(
+        "INSERT INTO jurisdiction_rules (state, effective_from, citation, notes) "
+        "VALUES ('TX', '2025-09-01', $1, '')",
+        "Tex. \x1b]0;pwned\x07\x1b[2J\u202e\x9b31m [link=file:///etc/passwd]x[/link]",
+    )
+    code, out, _ = await _run(database_url, "rules", "list", "--state", "TX")
+    assert code == 0
+    assert hidden_characters(out) == [] and "\u202e" not in out
+    assert "[link=file:///etc/passwd]x[/link]" in out  # plain text on a terminal: shown as written
+
+
+async def test_the_audited_source_of_an_import_is_the_cleaned_file_name(
+    database_url: URL, superuser: asyncpg.Connection, tmp_path: Path
+) -> None:
+    rules_file = tmp_path / "evil\x1b[2J\u202e.csv"
+    rules_file.write_text(f"{HEADER}\nTX,2025-09-01,,,,,,,,,c,,\n", encoding="utf-8")
+    code, out, _ = await _run(database_url, "rules", "import", str(rules_file))
+    assert code == 0 and "\x1b" not in out
+    source = await superuser.fetchval("SELECT event_data->>'source' FROM audit_events")
+    assert source == "evil[2J.csv"

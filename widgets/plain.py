@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.content import Content
 from textual.notifications import SeverityLevel
@@ -66,3 +67,16 @@ def notify_plain(
 ) -> None:
     """A notification whose message holds data (a contract id, a service's sentence quoting input)."""
     target.notify(shown(message), title=shown(title), severity=severity, timeout=timeout, markup=False)
+
+
+class PlainHighlighter(Highlighter):
+    """Draws an Input's value with its controls made visible; the value itself stays as typed or pasted.
+
+    An Input draws its value as it is, and a paste (a line copied from a contract, a spreadsheet cell) or
+    a value filled in from a stored row can hold ESC or a bidi override: the terminal would obey them.
+    One character becomes one, so the cursor stays where the person put it; the service cleans the value
+    (services/input_text.py) when it is saved.
+    """
+
+    def highlight(self, text: Text) -> None:
+        text.plain = shown(text.plain)

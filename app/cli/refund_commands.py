@@ -18,10 +18,12 @@ import click
 from pydantic import ValidationError
 
 from app import exit_codes
-from app.cli.runner import CliState, fail, run
+from app.cli.runner import CliState, echo, fail, run
+from services.errors import InvalidInput
 from services.extraction.amounts import AmountError, parse_amount
 from services.extraction.types import REFUND_METHODS
 from services.refunds.calculation import money, quote_refund
+from services.refunds.export_file import RefundFileExport, export_refunds_to_file
 from services.refunds.jurisdictions import rule_in_force, starter_rules
 from services.refunds.requests import EXPORT_FORMATS, ExportFormat, RefundExport, export_refunds
 from services.refunds.types import REFUND_REASONS, RefundInputs, RefundQuote
@@ -183,7 +185,8 @@ def refunds() -> None:
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: standard output, with the summary on standard error).",
+    help="A new file to write (an existing one is never overwritten; default: standard output, with the "
+    "summary on standard error).",
 )
 @click.pass_obj
 def export_command(
@@ -192,29 +195,38 @@ def export_command(
     """Write approved refunds for the payment system, each once; audited, and the cursor printed."""
     del status  # the one choice there is; named so the command reads as what it hands over
 
-    # The file is opened before the refunds are marked exported, so an unwritable path costs nothing.
-    try:
-        handle = output.open("w", encoding="utf-8") if output else None
-    except OSError as exc:
-        fail(f"Cannot write {output}: {exc.strerror}.", exit_codes.INVALID_INPUT)
-        raise AssertionError("unreachable") from exc
+    if output is not None:
+
+        async def to_file(runtime: Runtime) -> RefundFileExport:
+            return await export_refunds_to_file(
+                runtime.system_context("refunds-export"), fmt=fmt, destination=output, since=since
+            )
+
+        done = run(state, to_file)
+        echo(
+            f"Exported {done.count} approved refunds; cursor {done.cursor} (resume with --since {done.cursor}). "
+            f"Written to {done.path}."
+        )
+        return
+
+    def write(export: RefundExport) -> None:
+        """The rows go out before the refunds are marked exported: a reader that went away (a closed
+        pipe, a full disk) leaves them to the next export instead of losing them."""
+        try:
+            click.echo(export.text, nl=False)  # flushes
+        except OSError as exc:
+            raise InvalidInput(
+                f"Cannot write the refunds to standard output ({exc.strerror or exc}); nothing was marked "
+                "exported, so the next export hands them over again."
+            ) from exc
 
     async def body(runtime: Runtime) -> RefundExport:
-        return await export_refunds(runtime.system_context("refunds-export"), fmt=fmt, since=since)
+        return await export_refunds(
+            runtime.system_context("refunds-export"), fmt=fmt, since=since, before_commit=write
+        )
 
     result = run(state, body)
-    summary = f"Exported {result.count} approved refunds; cursor {result.cursor} (resume with --since {result.cursor})."
-    if handle is None:
-        click.echo(result.text, nl=False)
-        click.echo(summary, err=True)
-        return
-    try:
-        with handle:
-            handle.write(result.text)
-    except OSError as exc:
-        replay = (result.first_seq or 1) - 1
-        fail(
-            f"The refunds were marked exported but writing {output} failed ({exc.strerror}); "
-            f"export them again with --since {replay}."
-        )
-    click.echo(f"{summary} Written to {output}.")
+    echo(
+        f"Exported {result.count} approved refunds; cursor {result.cursor} (resume with --since {result.cursor}).",
+        err=True,
+    )

@@ -7,28 +7,43 @@ from pathlib import Path
 import click
 
 from app import exit_codes
-from app.cli.runner import CliState, fail, run
+from app.cli.runner import CliState, echo, fail, run
 from services.errors import InvalidInput
+from services.input_text import without_control_characters
 from services.refunds.calculation import money
 from services.refunds.jurisdictions import read_rules_csv
+from services.refunds.quoting import shorter
 from services.refunds.rules import ImportSummary, RuleRecord, import_rules, list_rules
 from services.refunds.types import JurisdictionRule
 from services.runtime import Runtime
 
 # A rules file holds a few hundred rows; a file far larger is the wrong file.
 MAX_FILE_BYTES = 5_000_000
+MAX_SOURCE_CHARS = 200
 
 
 def _read_rules_file(path: Path) -> list[JurisdictionRule]:
-    """The file's rules, checked whole before the database is touched."""
-    if path.stat().st_size > MAX_FILE_BYTES:
+    """The file's rules, checked whole before the database is touched.
+
+    At most MAX_FILE_BYTES are read, whatever the size the file claims: a device (/dev/zero) or a file
+    growing while it is read would otherwise be read until memory runs out, and a pipe never ends.
+    """
+    if not path.is_file():
+        fail(f"{path} is not a regular file; give the CSV file of rules.", exit_codes.INVALID_INPUT)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        fail(f"Cannot read {path}: {exc.strerror or exc}.", exit_codes.INVALID_INPUT)
+        raise AssertionError("unreachable") from exc
+    if len(data) > MAX_FILE_BYTES:
         fail(
             f"{path} is larger than {MAX_FILE_BYTES:,} bytes; a rules file is far smaller.",
             exit_codes.INVALID_INPUT,
         )
     try:
         # utf-8-sig: spreadsheets save CSV with a byte-order mark.
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         fail(f"{path} is not UTF-8 text; save the CSV as UTF-8 and try again.", exit_codes.INVALID_INPUT)
         raise AssertionError("unreachable") from exc
@@ -73,10 +88,11 @@ def list_command(state: CliState, only: str | None) -> None:
     async def body(runtime: Runtime) -> list[RuleRecord]:
         return await list_rules(runtime.system_context("rules-list"), only)
 
+    # A row written around the program (SQL with the workstation login) may hold a terminal escape.
     for record in run(state, body):
         rule = record.rule
-        click.echo(f"{rule.state:<2}  from {rule.effective_from}  {_describe(rule)}")
-        click.echo(f"    {rule.citation}")
+        echo(f"{rule.state:<2}  from {rule.effective_from}  {_describe(rule)}")
+        echo(f"    {rule.citation}")
 
 
 @rules.command("import")
@@ -87,9 +103,11 @@ def import_command(state: CliState, file: Path) -> None:
     loaded = _read_rules_file(file)
 
     async def body(runtime: Runtime) -> ImportSummary:
-        return await import_rules(runtime.system_context("rules-import"), loaded, source=file.name)
+        return await import_rules(runtime.system_context("rules-import"), loaded, source=source)
 
+    # The file's name goes into the audit log: cleaned and bounded like any text from outside.
+    source = shorter(without_control_characters(file.name), MAX_SOURCE_CHARS) or "a rules file"
     summary = run(state, body)
-    click.echo(
+    echo(
         f"Imported {file}: {summary.added} added, {summary.changed} changed, {summary.unchanged} already as given."
     )

@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from textual.screen import ModalScreen
+from textual.widgets import Input
 
 from app.caller import ServiceCaller
+from widgets.plain import PlainHighlighter
 
 ResultType = TypeVar("ResultType")
 
 
 class WorkstationDialog(ServiceCaller, ModalScreen[ResultType], Generic[ResultType]):
     """A dialog over a screen."""
+
+    def _on_mount(self) -> None:
+        # Every input of every dialog draws pasted or prefilled text safely (widgets.plain); an input
+        # that brings its own highlighter keeps it.
+        for field in self.query(Input):
+            if field.highlighter is None:
+                field.highlighter = PlainHighlighter()

@@ -27,7 +27,8 @@ def optional_whole_number(raw: str, name: str) -> int | None:
     text = raw.strip()
     if not text:
         return None
-    if not text.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" (which int() then refuses with Python's words).
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"The {name} is a whole number, such as 60; {text[:20]!r} is not.")
     return int(text)
 

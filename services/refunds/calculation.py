@@ -442,11 +442,15 @@ def quote_refund(inputs: RefundInputs, rule: JurisdictionRule | None) -> RefundQ
     flags.extend(window_flags)
     pay_by = None
     if rule.payment_due_days is not None:
-        pay_by = (inputs.request_date or inputs.cancel_date) + dt.timedelta(days=rule.payment_due_days)
+        # Counted from the request; a request received before the cancellation (asked in advance) counts
+        # from the cancellation: a refund is never due before the contract has ended.
+        from_request = inputs.request_date is not None and inputs.request_date >= inputs.cancel_date
+        start = max(inputs.request_date or inputs.cancel_date, inputs.cancel_date)
+        pay_by = start + dt.timedelta(days=rule.payment_due_days)
         steps.append(
             Step(
                 text=f"Payment due by {pay_by}: {rule.payment_due_days} days after the "
-                f"{'request' if inputs.request_date else 'cancellation'} under {rule.name}.",
+                f"{'request' if from_request else 'cancellation'} under {rule.name}.",
                 values={"pay_by": str(pay_by)},
             )
         )

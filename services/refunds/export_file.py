@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from services.context import ServiceContext
 from services.errors import InvalidInput
+from services.input_text import has_hidden_characters
+from services.refunds.quoting import shorter
 from services.refunds.requests import ExportFormat, RefundExport, export_refunds
 
 
@@ -44,8 +46,20 @@ def _checked_destination(raw: str | Path) -> Path:
     text = str(raw).strip()
     if not text:
         raise InvalidInput("Give the file to write the refunds to.")
+    if has_hidden_characters(text):
+        # A NUL cannot be in a file name at all, and an escape or a bidi override in one would show a
+        # different name than the file has.
+        raise InvalidInput(
+            "The file name holds a control or invisible character; type the path again, in plain characters."
+        )
     path = Path(text).expanduser()
-    if path.exists():
+    try:
+        taken = path.exists() or path.is_symlink()
+    except OSError as exc:
+        raise InvalidInput(
+            f"Cannot use {shorter(str(path), 120)}: {exc.strerror or exc}. Choose another file name."
+        ) from exc
+    if taken:
         raise InvalidInput(
             f"{path} exists already; an earlier export is never overwritten. Choose another file name."
         )
@@ -61,34 +75,48 @@ def _remove(partial: Path) -> None:
 
 
 async def export_refunds_to_file(
-    ctx: ServiceContext, *, fmt: ExportFormat, destination: str | Path
+    ctx: ServiceContext, *, fmt: ExportFormat, destination: str | Path, since: int | None = None
 ) -> RefundFileExport:
-    """Export every approved refund not exported yet to `destination` (a new file), audited.
+    """Export every approved refund not exported yet (or, with `since`, those after that cursor again)
+    to `destination` (a new file), audited.
 
     Folders on the way are created: the person confirmed the path. A file that cannot be written is a
-    sentence naming it, and no refund is marked exported.
+    sentence naming it, and no refund is marked exported. Only a partial file this call created is ever
+    taken away: another export writing to the same name at the same moment keeps its own.
     """
     path = _checked_destination(destination)
     partial = path.with_name(f".{path.name}.partial")
+    created = False
 
     def write(export: RefundExport) -> None:
+        nonlocal created
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with partial.open("x", encoding="utf-8", newline="") as handle:
+            try:
+                handle = partial.open("x", encoding="utf-8", newline="")
+            except FileExistsError as exc:
+                raise InvalidInput(
+                    f"Another export is writing {path} right now (or one stopped half-way and left "
+                    f"{partial}). Nothing was exported; choose another file name."
+                ) from exc
+            created = True
+            with handle:
                 handle.write(export.text)
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
-            _remove(partial)
+            if created:
+                _remove(partial)
             raise InvalidInput(
                 f"Cannot write {path}: {exc.strerror or exc}. Nothing was exported; check the folder and "
                 "the free space, or choose another file."
             ) from exc
 
     try:
-        export = await export_refunds(ctx, fmt=fmt, before_commit=write)
+        export = await export_refunds(ctx, fmt=fmt, since=since, before_commit=write)
     except BaseException:
-        _remove(partial)
+        if created:
+            _remove(partial)
         raise
     try:
         # A hard link puts the file in place without replacing one that appeared meanwhile.

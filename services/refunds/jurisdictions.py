@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from services.errors import InvalidInput
 from services.input_text import without_control_characters
+from services.refunds.quoting import shorter
 from services.refunds.types import DEFAULT_STATE, JurisdictionRule
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -39,6 +40,8 @@ CSV_COLUMNS: tuple[str, ...] = (
 STARTER_RULES_FILE = "starter_rules.csv"
 # A rules file is a few hundred rows at most; anything far larger is a wrong file, refused before parsing.
 MAX_RULES = 10_000
+# What one line's problems may take in the sentence: a huge cell is named, not repeated.
+MAX_PROBLEM_CHARS = 300
 
 
 def _row_values(row: Mapping[str, str | None]) -> dict[str, Any]:
@@ -76,9 +79,19 @@ def read_rules_csv(text: str) -> list[JurisdictionRule]:
 
     The whole file is refused when one line is wrong, so an import never half-loads a set of rules.
     """
+    try:
+        return _read_rules(text)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"The rules file cannot be read as CSV ({exc}); check that it is the rules file, saved as CSV."
+        ) from exc
+
+
+def _read_rules(text: str) -> list[JurisdictionRule]:
     reader = csv.DictReader(io.StringIO(text))
     header = tuple(name.strip() for name in reader.fieldnames or ())
-    unknown = sorted(set(header) - set(CSV_COLUMNS))
+    # Quoted short: a wrong file's first line can be megabytes long.
+    unknown = sorted({shorter(name) for name in set(header) - set(CSV_COLUMNS)})[:20]
     missing = [column for column in ("state", "effective_from", "citation") if column not in header]
     if unknown or missing:
         raise InvalidInput(
@@ -98,7 +111,7 @@ def read_rules_csv(text: str) -> list[JurisdictionRule]:
         try:
             rules.append(JurisdictionRule.model_validate(_row_values(row)))
         except ValidationError as exc:
-            problems.append(f"line {reader.line_num}: {_describe(exc)}")
+            problems.append(f"line {reader.line_num}: {shorter(_describe(exc), MAX_PROBLEM_CHARS)}")
     if problems:
         raise InvalidInput("The rules file was not loaded: " + "; ".join(problems[:10]) + ".")
     seen: set[tuple[str, dt.date]] = set()

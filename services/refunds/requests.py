@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Sequence, case, func, select
+from sqlalchemy.exc import IntegrityError
 
 from db.models import Contract, Extraction, JurisdictionRuleRow, RefundRequest, User
 from db.uow import UnitOfWork
@@ -207,6 +208,14 @@ async def open_refund_request(
             raise InvalidInput(
                 f"{wanted} has no contract date, so no term can be counted; add it to the contract first."
             )
+        # The request date starts the payment deadline: one in the future would push the deadline out
+        # and keep a late refund off the overdue list.
+        today = await uow.session.scalar(select(func.current_date()))
+        if request_date > today:
+            raise InvalidInput(
+                f"The written request cannot have been received after today ({today}); {request_date} "
+                "is in the future. Give the day it arrived."
+            )
         live = await uow.session.scalar(
             select(RefundRequest.status).where(
                 RefundRequest.contract_id == wanted,
@@ -231,11 +240,14 @@ async def open_refund_request(
         )
         rule, rule_id = None, None
         if inputs.state is not None:
+            # Shared locks: a rule being corrected waits for this request to commit (and then refuses,
+            # the rule being used), and this request waits for a correction in progress and reads the
+            # corrected rule. Without them a refund could be stored under a rule changed meanwhile.
             rows = (
                 await uow.session.scalars(
-                    select(JurisdictionRuleRow).where(
-                        JurisdictionRuleRow.state.in_((inputs.state, DEFAULT_STATE))
-                    )
+                    select(JurisdictionRuleRow)
+                    .where(JurisdictionRuleRow.state.in_((inputs.state, DEFAULT_STATE)))
+                    .with_for_update(read=True)
                 )
             ).all()
             ids = {(row.state, row.effective_from): row.id for row in rows}
@@ -266,7 +278,16 @@ async def open_refund_request(
             requested_by=ctx.actor.user_id,
         )
         uow.session.add(row)
-        await uow.session.flush()
+        try:
+            await uow.session.flush()
+        except IntegrityError as exc:
+            # Two people opening a request for one contract at the same moment: the unique index decides.
+            original = getattr(exc.orig, "__cause__", None) or exc.orig
+            if getattr(original, "constraint_name", None) == "refund_requests_one_live_per_contract":
+                raise Conflict(
+                    f"Someone else opened a refund request for {wanted} a moment ago; open that one instead."
+                ) from exc
+            raise
         await uow.session.refresh(row)
         uow.record(
             ctx.actor.event(

@@ -6,6 +6,8 @@ rather than silently falling back to the default rule.
 
 from __future__ import annotations
 
+from services.refunds.quoting import shorter
+
 STATE_NAMES: dict[str, str] = {
     "AL": "Alabama",
     "AK": "Alaska",
@@ -65,5 +67,5 @@ def state_code(value: str) -> str:
     """The upper-case code for a state given in any case; ValueError naming the value when unknown."""
     code = value.strip().upper()
     if code not in STATE_NAMES:
-        raise ValueError(f"{value!r} is not a US state code (two letters, such as OH or CA)")
+        raise ValueError(f"{shorter(value)!r} is not a US state code (two letters, such as OH or CA)")
     return code

@@ -39,6 +39,12 @@ REASON_LABELS: dict[RefundReason, str] = {
     "repossession": "repossession or default",
 }
 
+# The days a quote can be asked about. A term (at most 600 months) and a payment deadline (at most 3650
+# days) counted from them stay far inside what a date can hold: without a bound, a contract dated in the
+# year 9999 broke the calculation (a date past the year 9999) instead of getting a sentence.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2199, 12, 31)
+
 ProRataBasis = Literal["days", "months"]
 Verdict = Literal["eligible", "not eligible", "needs information"]
 
@@ -115,6 +121,16 @@ class RefundInputs(BaseModel):
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
+        for name, day in (
+            ("contract date", self.contract_date),
+            ("cancellation date", self.cancel_date),
+            ("request date", self.request_date),
+        ):
+            if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+                raise ValueError(
+                    f"the {name} {day} is outside the years {EARLIEST_DAY.year} to {LATEST_DAY.year}; "
+                    "check the date"
+                )
         if self.cancel_date < self.contract_date:
             raise ValueError(
                 f"the cancellation date {self.cancel_date} is before the contract date {self.contract_date}"
