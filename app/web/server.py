@@ -167,6 +167,9 @@ class WorkstationServer(Server):
         if self.full:
             return self._busy(request)
         response: web.StreamResponse = await super().handle_index(request)
+        # Not kept in the browser's back-forward cache: a page left for another would keep its socket,
+        # and with it a workstation process and a logged-in session, alive behind the browser's back.
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     def connection(self, request: web.Request) -> dict[str, str]:
