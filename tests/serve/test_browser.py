@@ -14,7 +14,8 @@ import psutil
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from tests.serve.conftest import PASSWORD, START_SECONDS, Tab, http_status, open_tab, poll, wait_for
+from benchmarks.browser import START_SECONDS, Tab, open_tab, wait_for
+from tests.serve.conftest import PASSWORD, http_status, poll
 
 pytestmark = pytest.mark.slow
 
