@@ -45,6 +45,14 @@ CLIENT_AGENT_VARIABLE = "REFUND_REVIEW_CLIENT_AGENT"
 MAX_CLIENT_AGENT_CHARS = 300
 
 
+def served_to_a_browser() -> bool:
+    """Whether this workstation is a browser tab's, run by `refund-review serve` for whoever opened the
+    page: the login screen then says nothing of where the database is, and a connection failure only
+    that there is one (the details go to the host's error log). Before logging in, that person is
+    nobody the host knows."""
+    return CLIENT_AGENT_VARIABLE in os.environ
+
+
 def clean_client_agent(text: str) -> str:
     """A browser's User-Agent as it may stand in a session: printable characters only, spaces collapsed,
     bounded. It is data from outside: whatever it holds cannot reach a terminal or a log as a control."""

@@ -15,6 +15,7 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from benchmarks.browser import START_SECONDS, Tab, open_tab, wait_for
+from tests.conftest import WORKSTATION
 from tests.serve.conftest import PASSWORD, http_status, poll
 
 pytestmark = pytest.mark.slow
@@ -54,8 +55,12 @@ async def test_a_reviewer_logs_in_claims_and_approves_in_the_browser(
     (reviewer,) = await seed(reviewers=1, items=1)
     served = serve()
     tab = open_tab(browser, served.url, new=False)
+    tab.wait_for_text("Connected to the host's database.")
     log_in(tab, reviewer)
     assert claim_next(tab) == "GAP-2024-000001"
+    # Nothing of the database's URL reached the browser: not its scheme, login, or socket directory.
+    for part in ("postgresql", WORKSTATION, "pgdata"):
+        assert part not in tab.output()
     tab.type("a")
 
     decided = await poll(
