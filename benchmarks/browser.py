@@ -48,16 +48,18 @@ CHROMIUM_FLAGS = (
 START_SECONDS = 60.0
 
 # Kept by the page: the decoded terminal output, [painted at (ms), output length then] per message (two
-# animation frames after it arrived: xterm.js has drawn it by then), and when each key went down.
+# animation frames after it arrived: xterm.js has drawn it by then), when the websocket opened and when
+# each key went down.
 STREAM_HOOK = """
 (() => {
   const Native = window.WebSocket;
   const decoder = new TextDecoder();
-  const seen = { text: "", painted: [], keys: [], closed: false };
+  const seen = { text: "", painted: [], keys: [], opened: null, closed: false };
   window.__refundReview = seen;
   document.addEventListener("keydown", () => { seen.keys.push(performance.now()); }, true);
   function Hooked(url, protocols) {
     const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    socket.addEventListener("open", () => { seen.opened = performance.now(); });
     socket.addEventListener("close", () => { seen.closed = true; });
     socket.addEventListener("message", (event) => {
       if (typeof event.data === "string") return;
@@ -202,6 +204,11 @@ class Tab:
             (float(at), int(length))
             for at, length in self.driver.execute_script("return window.__refundReview.painted")
         ]
+
+    def socket_opened(self) -> float:
+        """When the page's websocket opened (the server then starts the tab's process), in ms."""
+        self.focus()
+        return float(self.driver.execute_script("return window.__refundReview.opened"))
 
     def key_times(self) -> list[float]:
         """When each key went down, in ms since the page was opened."""

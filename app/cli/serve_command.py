@@ -14,10 +14,18 @@ import sys
 
 import click
 
-from app.cli.runner import CliState, fail
+from app.cli.runner import CliState, fail, run
+from services.runtime import Runtime
 
 # The owner's URL is for migrations and maintenance, never for a workstation (services/settings.py).
 NOT_FOR_WORKSTATIONS = ("REFUND_REVIEW_OWNER_DATABASE_URL",)
+
+
+async def _database_location(runtime: Runtime) -> str:
+    """Reach the database once before serving. A host that cannot should say so now, once, rather than
+    in every tab; and the embedded server (no DATABASE_URL), started here, then stays up while `serve`
+    runs, instead of starting with each first tab and stopping with each last."""
+    return runtime.db.location
 
 
 def is_loopback(host: str) -> bool:
@@ -89,6 +97,7 @@ def serve(
     except ValueError as exc:
         fail(str(exc), 2)
     settings = state.settings()
+    location = run(state, _database_location)
     from app.web.server import WorkstationServer
 
     environment: dict[str, str | None] = dict.fromkeys(NOT_FOR_WORKSTATIONS)
@@ -105,6 +114,7 @@ def serve(
         trusted_proxies=proxies,
         environment=environment,
         home=settings.home,
+        database=location,
     )
     try:
         server.serve()

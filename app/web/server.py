@@ -7,6 +7,8 @@ What it adds to textual-serve (1.1.3, pinned; these hooks are its methods, check
   audit events; the address is the peer's, or X-Forwarded-For's from a trusted proxy (client_address.py);
 - a limit on the processes running at once: past it, the next tab gets a page that says so (HTTP 503)
   instead of a process that would exhaust the host;
+- a websocket opened by another site's page (its Origin is not this server's) is refused, so a page
+  elsewhere cannot use a visitor's browser to reach the workstation;
 - a process that does not quit when its tab closes is stopped (SIGTERM, then SIGKILL), and the
   workstation's web driver quits when its input ends (driver.py), so no process outlives its tab;
 - the page loads nothing from outside the host (templates/app_index.html).
@@ -24,6 +26,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -39,8 +42,30 @@ TEMPLATES = Path(__file__).parent / "templates"
 DRIVER = "app.web.driver:WorkstationWebDriver"
 # How long a tab's process may take to quit (ending its session in the database) before it is stopped.
 QUIT_SECONDS = 15.0
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 # What a busy host asks the browser to wait before trying again.
 RETRY_AFTER_SECONDS = 60
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, as a browser's Origin header gives it (no default port)."""
+    parts = urlsplit(url.lower())
+    host = parts.netloc.rpartition("@")[2]
+    default = {"http": ":80", "https": ":443"}.get(parts.scheme, "")
+    return f"{parts.scheme}://{host.removesuffix(default) if default else host}"
+
+
+def own_origins(public_url: str) -> frozenset[str]:
+    """The Origins of this server's own page: its public URL's, and on a loopback address, the same
+    port under each loopback name (a person may open http://localhost:8000 for http://127.0.0.1:8000)."""
+    origin = _origin(public_url)
+    parts = urlsplit(origin)
+    if parts.hostname not in LOOPBACK_NAMES:
+        return frozenset({origin})
+    port = f":{parts.port}" if parts.port else ""
+    return frozenset(
+        {origin} | {f"{parts.scheme}://{name}{port}" for name in ("localhost", "127.0.0.1", "[::1]")}
+    )
 
 
 def busy_sentence(limit: int) -> str:
@@ -114,6 +139,7 @@ class WorkstationServer(Server):
         trusted_proxies: Sequence[Network],
         environment: Mapping[str, str | None],
         home: Path | None = None,
+        database: str = "the configured database",
     ) -> None:
         # `exec`: the shell textual-serve starts the command with becomes the workstation, so each tab
         # is one process (what --max-sessions counts and a signal reaches).
@@ -130,7 +156,9 @@ class WorkstationServer(Server):
         # What every process's environment gets on top of this one's (None: taken out).
         self.environment = dict(environment)
         self.running: set[WorkstationProcess] = set()
+        self._own_origins = own_origins(self.public_url)
         self._home = home
+        self._database = database
 
     def initialize_logging(self) -> None:
         """textual-serve's console log, and warnings in the data home's error log like every command's."""
@@ -155,7 +183,7 @@ class WorkstationServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(
             f"Refund Review: serving the workstation on {self.public_url} "
-            f"(at most {self.max_sessions} at once). Ctrl+C stops.",
+            f"(at most {self.max_sessions} at once), on {self._database}. Ctrl+C stops.",
             highlight=False,
         )
 
@@ -186,8 +214,17 @@ class WorkstationServer(Server):
             CLIENT_AGENT_VARIABLE: request.headers.get("User-Agent", ""),
         }
 
+    def _from_another_site(self, request: web.Request) -> bool:
+        """A page of another site opening this host's websocket in a visitor's browser (a browser always
+        sends Origin for a websocket; a program that sends none is no browser and holds no one's place)."""
+        origin = request.headers.get("Origin")
+        return origin is not None and origin.rstrip("/").lower() not in self._own_origins
+
     async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
         """textual-serve's handler, with the limit and the connection's facts (the rest as it does it)."""
+        if self._from_another_site(request):
+            log.warning("refused a websocket from another site's page: %s", request.headers.get("Origin"))
+            raise web.HTTPForbidden(text="This workstation opens only from its own page.")
         if self.full:
             return self._busy(request)
         websocket = web.WebSocketResponse(heartbeat=15)

@@ -93,6 +93,23 @@ async def test_a_killed_server_leaves_no_workstation_holding_a_claim(
     await poll(gone, START_SECONDS, "the orphaned workstation to exit")
 
 
+async def test_another_sites_page_cannot_open_a_workstation(serve, seed) -> None:
+    await seed(reviewers=0, items=0)
+    served = serve()
+    async with aiohttp.ClientSession() as client:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect(f"{served.url}/ws", headers={"Origin": "https://elsewhere.example"})
+        assert refused.value.status == 403
+        assert served.workstation_pids() == []  # nothing was started for it
+        # The server's own page, under any loopback name, may.
+        port = served.url.rsplit(":", 1)[1]
+        tab = await SocketTab.open(client, served.url, {"Origin": f"http://localhost:{port}"})
+        try:
+            await tab.wait_for_text("Connected to the host's database.")
+        finally:
+            await tab.close()
+
+
 @pytest.mark.parametrize(
     ("arguments", "said"),
     [
@@ -106,3 +123,11 @@ def test_serve_refuses_what_it_should_and_says_why(arguments: list[str], said: s
     result = CliRunner().invoke(main, ["serve", *arguments])
     assert result.exit_code == 2
     assert said in " ".join(result.output.split())
+
+
+def test_serve_will_not_start_without_its_database() -> None:
+    result = CliRunner().invoke(
+        main, ["--database-url", "postgresql://ws:pw@127.0.0.1:1/refund_review", "serve"]
+    )
+    assert result.exit_code == 7
+    assert "Cannot connect to the database at" in " ".join(result.output.split())
