@@ -64,6 +64,8 @@ SESSION_CHECK_SECONDS = 60
 IDLE_CHECK_SECONDS = 15
 # After this long without a key, the garbage is collected (see _collect_in_pause).
 COLLECT_AFTER_SECONDS = 0.5
+# How long quitting waits for the database to end the session and release the claims.
+EXIT_LOGOUT_SECONDS = 5.0
 
 
 def _login_screen() -> Screen:
@@ -124,8 +126,24 @@ class RefundReviewApp(KeysInTypedOrder):
         loop = asyncio.get_running_loop()
         for each in STOP_SIGNALS:
             loop.remove_signal_handler(each)
+        await self._end_session_on_exit()
         if self.runtime is not None:
             await self.runtime.close()
+
+    async def _end_session_on_exit(self) -> None:
+        """Leaving the program ends the session and gives back its claims, whatever the way out: ctrl+q,
+        a closed terminal (SIGHUP), a SIGTERM, or a browser tab closed (`refund-review serve` then asks
+        the process to quit, or its input ends). Nobody can come back to a session whose process has
+        gone, so its items must not wait for the claim to run out. A database that does not answer
+        within a few seconds does not hold the exit: the claims then run out as they would after a crash.
+        """
+        if self._session is None:
+            return
+        from services.auth import logout
+
+        with contextlib.suppress(ServiceError, TimeoutError):
+            await asyncio.wait_for(logout(self.context), EXIT_LOGOUT_SECONDS)
+        self._session = None
 
     def _stop_signal(self, signum: int) -> None:
         """Quit as ctrl+q does, with the shell's code for the signal, so the process exits normally

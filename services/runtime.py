@@ -7,6 +7,7 @@ one of them runs the same wiring.
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import os
 import platform
 import socket
@@ -31,17 +32,65 @@ def program_version() -> str:
         return "0+unknown"
 
 
+# Set by `refund-review serve` for each browser tab's workstation process: the browser's address (from the
+# connection, or X-Forwarded-For from a trusted proxy) and its cleaned HTTP User-Agent. They are facts about
+# the connection handed over by the launcher, as sshd hands over SSH_CLIENT, not configuration.
+#
+# A person who sets them by hand gains nothing: whoever can set a workstation's environment already runs it
+# with that host's database credentials, and could write any address into the session directly. Over SSH
+# the launcher is sshd and the person must not be able to set them: keep `PermitUserEnvironment no` and
+# accept no REFUND_REVIEW_* variables (no `AcceptEnv` for them) in sshd_config.
+CLIENT_IP_VARIABLE = "REFUND_REVIEW_CLIENT_IP"
+CLIENT_AGENT_VARIABLE = "REFUND_REVIEW_CLIENT_AGENT"
+# The browser's own User-Agent is kept to this many characters inside the session's user agent.
+MAX_CLIENT_AGENT_CHARS = 300
+
+
+def served_to_others() -> bool:
+    """Whether this workstation runs on a host for whoever reaches it: a browser tab's, run by
+    `refund-review serve`, or an SSH login's (the recipe of `ssh-recipe`). The login screen then says
+    nothing of where the database is, and a connection failure only that there is one (the details go
+    to the host's error log). Before logging in, that person is nobody the host knows."""
+    return CLIENT_AGENT_VARIABLE in os.environ or bool(
+        os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION")
+    )
+
+
+def clean_client_agent(text: str) -> str:
+    """A browser's User-Agent as it may stand in a session: printable characters only, spaces collapsed,
+    bounded. It is data from outside: whatever it holds cannot reach a terminal or a log as a control."""
+    printable = "".join(char if char.isprintable() else " " for char in text)
+    return " ".join(printable.split())[:MAX_CLIENT_AGENT_CHARS]
+
+
 def user_agent(component: str = "cli") -> str:
-    """Program version, terminal and host: what an auditor needs to place a session."""
-    term = os.environ.get("TERM_PROGRAM") or os.environ.get("TERM") or "unknown-terminal"
+    """Program version, terminal and host: what an auditor needs to place a session.
+
+    In a browser tab served by `refund-review serve`, the terminal is the browser: its User-Agent follows,
+    after the words "via refund-review serve".
+    """
     host = socket.gethostname()
+    browser = os.environ.get(CLIENT_AGENT_VARIABLE)
+    if browser is not None:
+        shown = clean_client_agent(browser) or "a browser that sent no User-Agent"
+        return f"refund-review/{program_version()} ({component}; via refund-review serve; {host}; {platform.system()}) {shown}"
+    term = os.environ.get("TERM_PROGRAM") or os.environ.get("TERM") or "unknown-terminal"
     return f"refund-review/{program_version()} ({component}; {term}; {host}; {platform.system()})"
 
 
 def client_ip() -> str | None:
-    """The remote address when running over ssh; None on a local terminal."""
-    ssh = os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION")
-    return ssh.split()[0] if ssh else None
+    """The remote address: the browser's when served by `refund-review serve`, the SSH client's over ssh;
+    None on a local terminal. Something that is not an address is not passed on (the column is `inet`)."""
+    given = os.environ.get(CLIENT_IP_VARIABLE)
+    if given is None:
+        ssh = os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION")
+        given = ssh.split()[0] if ssh and ssh.split() else None
+    if given is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(given.strip()))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from app.cli.report_commands import report
 from app.cli.rules_commands import rules
 from app.cli.runner import CliState, run_workstation
 from app.cli.seed_command import seed
+from app.cli.serve_command import serve
 from app.cli.ssh_recipe_command import ssh_recipe_command
 from app.cli.user_commands import user
 from services.runtime import program_version
@@ -97,4 +98,5 @@ main.add_command(refund_quote)
 main.add_command(refunds)
 main.add_command(rules)
 main.add_command(report)
+main.add_command(serve)
 main.add_command(ssh_recipe_command)

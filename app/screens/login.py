@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,9 +14,18 @@ from textual.widgets import Button, Input, Label, Static
 from app.screens.base import WorkstationScreen
 from services.auth import login
 from services.errors import AccountLocked, AuthenticationFailed, ServiceError, Unavailable
-from services.runtime import client_ip, user_agent
+from services.runtime import client_ip, served_to_others, user_agent
 from widgets.key_footer import KeyFooter
 from widgets.plain import plain
+
+log = logging.getLogger(__name__)
+
+
+def _where(location: str) -> str:
+    """The database's location as the login screen says it: in full on a terminal of the host's users,
+    who hold its settings anyway; to a browser tab or an SSH login served by the host, nothing of its
+    address or login."""
+    return "the host's database" if served_to_others() else location
 
 
 class Connected(Message):
@@ -63,14 +74,18 @@ class LoginScreen(WorkstationScreen):
 
     def _ready(self, location: str) -> None:
         self.query_one("#login-button", Button).disabled = False
-        self.show_message(f"Connected to {location}.", error=False)
+        self.show_message(f"Connected to {_where(location)}.", error=False)
 
     def on_connected(self, message: Connected) -> None:
         self._ready(message.location)
 
     def on_connection_failed(self, message: ConnectionFailed) -> None:
         self.query_one("#login-button", Button).disabled = True
-        self.show_message(f"{message.reason}\nPress ctrl+r to try again.")
+        reason = message.reason
+        if served_to_others():
+            log.warning("cannot connect to the database: %s", reason)
+            reason = "Cannot reach the database; if it lasts, tell your administrator (the host's error log says why)."
+        self.show_message(f"{reason}\nPress ctrl+r to try again.")
 
     def action_reconnect(self) -> None:
         if self.workstation.runtime is None:
@@ -126,7 +141,7 @@ class LoginScreen(WorkstationScreen):
             self.query_one("#password", Input).focus()
             return
         except Unavailable as exc:
-            self.show_message(f"{exc.message}\nDatabase: {runtime.db.location}")
+            self.show_message(f"{exc.message}\nDatabase: {_where(runtime.db.location)}")
             return
         except ServiceError as exc:
             self.show_message(exc.message)

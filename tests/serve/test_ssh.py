@@ -212,6 +212,9 @@ async def test_a_reviewer_reaches_the_workstation_over_ssh_and_their_address_is_
     try:
         terminal.wait_for("Connected to")
         assert "Log in" in terminal.screen and "Username" in terminal.screen
+        # Whoever reaches the host over SSH learns nothing of where the database is before logging in.
+        terminal.wait_for("the host's database")
+        assert "127.0.0.1:" not in terminal.screen
         assert WORKSTATION_PASSWORD not in terminal.screen
         terminal.type("sshreviewer\r")
         await asyncio.sleep(0.3)
