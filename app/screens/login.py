@@ -40,6 +40,21 @@ class ConnectionFailed(Message):
         self.reason = reason
 
 
+class UsernameInput(Input):
+    """The username box, whose Enter moves to the password box before the next key is read.
+
+    People type "name, Enter, password, Enter" in one burst, and a browser tab or an SSH link delivers it
+    in one packet. Input's own Enter only posts a message, and a focus change made by its handler comes
+    after keys already waiting: the first letters of the password landed in the username. A priority
+    binding runs while the app reads the Enter, so the keys after it go to the password box.
+    """
+
+    BINDINGS = [Binding("enter", "to_password", show=False, priority=True)]
+
+    def action_to_password(self) -> None:
+        self.screen.set_focus(self.screen.query_one("#password", Input))
+
+
 class LoginScreen(WorkstationScreen):
     """Username and password; clear messages for every way a login can fail."""
 
@@ -51,7 +66,7 @@ class LoginScreen(WorkstationScreen):
         with Center(id="login-box"), Vertical(id="login-form"):
             yield Static("[b]Refund Review[/b]\nGAP contract extraction review", id="login-title")
             yield Label("Username")
-            yield Input(placeholder="username", id="username", max_length=64)
+            yield UsernameInput(placeholder="username", id="username", max_length=64)
             yield Label("Password")
             yield Input(placeholder="password", password=True, id="password", max_length=200)
             yield Button("Log in", id="login-button", variant="primary", disabled=True)
@@ -103,10 +118,6 @@ class LoginScreen(WorkstationScreen):
         message.update(plain(text))
         message.set_class(error, "error")
         self.query_one("#password", Input).value = ""
-
-    @on(Input.Submitted, "#username")
-    def _to_password(self) -> None:
-        self.query_one("#password", Input).focus()
 
     @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#login-button")

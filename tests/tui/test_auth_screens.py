@@ -6,6 +6,7 @@ import html
 import re
 
 import asyncpg
+from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input
 
@@ -169,3 +170,17 @@ async def test_logout_releases_the_claim(
         r["event_type"] for r in await superuser.fetch("SELECT event_type FROM audit_events ORDER BY seq")
     ]
     assert events[-2:] == ["release", "logout"]
+
+
+async def test_username_enter_password_typed_in_one_burst_logs_in(
+    workstation: RefundReviewApp, make_context
+) -> None:
+    """A browser tab or an SSH link delivers a fast typist's keys together: none may land in the wrong box."""
+    await make_context("reviewer", username="rita")
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: workstation.runtime is not None)
+        burst = [*"rita", "enter", *PASSWORD, "enter"]
+        for key in burst:  # posted together, not one at a time as Pilot.press would (it waits for each)
+            workstation.post_message(events.Key(key, key if len(key) == 1 else None))
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        assert workstation.logged_in
