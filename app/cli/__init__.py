@@ -13,41 +13,47 @@ import importlib
 
 import click
 
-from app.cli.audit_commands import audit
-from app.cli.db_commands import db
-from app.cli.demo_command import demo
-from app.cli.extract_commands import extract, extract_file
-from app.cli.ingest_command import ingest
-from app.cli.maintain_command import maintain
-from app.cli.refund_commands import refund_quote, refunds
-from app.cli.report_commands import report
-from app.cli.rules_commands import rules
 from app.cli.runner import CliState, run_workstation
-from app.cli.seed_command import seed
-from app.cli.serve_command import serve
-from app.cli.ssh_recipe_command import ssh_recipe_command
-from app.cli.user_commands import user
 from services.runtime import program_version
 
 
 class CommandLine(click.Group):
-    """The subcommands, with those that live outside the product loaded by name when they are asked for.
+    """The subcommands, each loaded by name when it is asked for.
 
-    `bench` belongs to benchmarks/, which the product must not import: loading it here on demand keeps the
-    dependency one way (benchmarks may use app, never the reverse) and the workstation's start-up free of it.
+    Opening the workstation (no subcommand) is what people do all day, in a terminal, over SSH and in
+    every browser tab `serve` starts: it should not pay for importing every operator command (seeding,
+    archiving, S3, the extraction providers) before the login screen is drawn. `bench` belongs to
+    benchmarks/, which the product must not import: loaded the same way, the dependency stays one way.
     """
 
-    OUTSIDE_THE_PRODUCT: dict[str, tuple[str, str]] = {"bench": ("benchmarks.command", "bench")}
+    COMMANDS: dict[str, tuple[str, str]] = {
+        "audit": ("app.cli.audit_commands", "audit"),
+        "bench": ("benchmarks.command", "bench"),
+        "db": ("app.cli.db_commands", "db"),
+        "demo": ("app.cli.demo_command", "demo"),
+        "extract": ("app.cli.extract_commands", "extract"),
+        "extract-file": ("app.cli.extract_commands", "extract_file"),
+        "ingest": ("app.cli.ingest_command", "ingest"),
+        "maintain": ("app.cli.maintain_command", "maintain"),
+        "refund-quote": ("app.cli.refund_commands", "refund_quote"),
+        "refunds": ("app.cli.refund_commands", "refunds"),
+        "report": ("app.cli.report_commands", "report"),
+        "rules": ("app.cli.rules_commands", "rules"),
+        "seed": ("app.cli.seed_command", "seed"),
+        "serve": ("app.cli.serve_command", "serve"),
+        "ssh-recipe": ("app.cli.ssh_recipe_command", "ssh_recipe_command"),
+        "user": ("app.cli.user_commands", "user"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.OUTSIDE_THE_PRODUCT])
+        return sorted(self.COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.OUTSIDE_THE_PRODUCT:
-            module, name = self.OUTSIDE_THE_PRODUCT[cmd_name]
-            command: click.Command = getattr(importlib.import_module(module), name)
-            return command
-        return super().get_command(ctx, cmd_name)
+        if cmd_name not in self.COMMANDS:
+            return None
+        module, name = self.COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), name)
+        return command
 
 
 @click.group(
@@ -83,20 +89,3 @@ def main(
     ctx.obj = CliState(database_url=database_url, owner_url=owner_url, database_url_file=database_url_file)
     if ctx.invoked_subcommand is None:
         run_workstation(ctx.obj.settings())
-
-
-main.add_command(db)
-main.add_command(demo)
-main.add_command(maintain)
-main.add_command(audit)
-main.add_command(seed)
-main.add_command(user)
-main.add_command(ingest)
-main.add_command(extract)
-main.add_command(extract_file)
-main.add_command(refund_quote)
-main.add_command(refunds)
-main.add_command(rules)
-main.add_command(report)
-main.add_command(serve)
-main.add_command(ssh_recipe_command)
