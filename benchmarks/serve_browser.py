@@ -109,8 +109,8 @@ def _log_in(tab: Tab, username: str) -> None:
 
     tab.wait_for_text(CONNECTED)
     tab.mark()
-    tab.type(username + Keys.TAB + SCALE_PASSWORD + Keys.ENTER)
-    tab.wait_for_text("Review queue")
+    tab.type(username + Keys.ENTER + SCALE_PASSWORD + Keys.ENTER)
+    tab.wait_for_text("Weakest field")  # the queue's column heading
 
 
 def _claim(tab: Tab) -> float:

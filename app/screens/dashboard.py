@@ -55,8 +55,8 @@ from services.metrics import (
 )
 from services.permissions import Permission, allowed
 from services.quality.reports import CalibrationReport, calibration_report
-from services.refunds.figures import refund_figures
 from services.quality.reviewers import reviewer_performance
+from services.refunds.figures import refund_figures
 from widgets.big_number import BigNumber, compact_count
 from widgets.charts import DailyChart, Histogram, ShareBars
 from widgets.confidence import confidence_style

@@ -119,9 +119,8 @@ class SocketTab:
 
     async def log_in(self, username: str, password: str) -> None:
         await self.wait_for_text("Connected to")
-        # Tab between the two, as in test_browser.log_in.
-        await self.type(username + "\t" + password + "\r")
-        await self.wait_for_text("Review queue")
+        await self.type(username + "\r" + password + "\r")
+        await self.wait_for_text("Weakest field")  # the queue's column heading
 
     async def close(self) -> None:
         await self.socket.close()

@@ -36,8 +36,8 @@ from services.metrics import (
     reviewer_activity,
 )
 from services.quality.reports import calibration_report
-from services.refunds.figures import refund_figures
 from services.quality.reviewers import reviewer_performance
+from services.refunds.figures import refund_figures
 from services.review import approve, claim_next, correct_field, reject
 from tests.services.conftest import MakeContext
 from tests.services.test_metrics import correct, decide
@@ -51,7 +51,17 @@ from widgets.reliability import ReliabilityChart
 AddContract = Callable[..., Awaitable[Extraction]]
 FIXED_NOW = dt.datetime(2024, 5, 15, 14, 30, tzinfo=dt.UTC)  # a Wednesday
 TODAY = FIXED_NOW.date()
-PANELS = ("queue", "activity", "accuracy", "cost", "confidence", "daily", "calibration", "refunds", "reviewers")
+PANELS = (
+    "queue",
+    "activity",
+    "accuracy",
+    "cost",
+    "confidence",
+    "daily",
+    "calibration",
+    "refunds",
+    "reviewers",
+)
 
 
 def at(days_ago: int, hour: int) -> dt.datetime:
