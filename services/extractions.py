@@ -430,6 +430,7 @@ async def _store(
         {field.name: field.confidence for field in result.fields()},
         settings,
         missing=tuple(field.name for field in result.fields() if field.value is None),
+        method=result.method,
     )
     values: dict[str, Any] = {
         "qa_sample": routing.qa_sample,

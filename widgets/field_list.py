@@ -21,7 +21,8 @@ class FieldView:
     name: str
     label: str
     value: str
-    confidence: int
+    # None: not yet extracted (the extraction predates the field).
+    confidence: int | None
     threshold: int
     alignment: str | None
     note: str | None
@@ -58,10 +59,16 @@ class FieldList(OptionList):
         title = plain(field.label, style="bold")
         if field.corrected:
             title.append("  ✎ corrected", style="cyan")
-        weak = field.confidence < field.threshold and not field.confidence_hidden
+        weak = (
+            field.confidence is not None
+            and field.confidence < field.threshold
+            and not field.confidence_hidden
+        )
         value = plain(field.value, style="bold reverse" if weak else "bold")
         if field.confidence_hidden:
             facts = Text(CONFIDENCE_HIDDEN, style="dim italic")
+        elif field.confidence is None:
+            facts = Text("no confidence: extract the contract again to read it", style="dim italic")
         else:
             facts = confidence_bar(field.confidence, field.threshold)
         if field.alignment != "unaligned" and field.alignment is not None and field.note:

@@ -177,6 +177,8 @@ class QueueScreen(WorkstationScreen):
         if item.qa_sample:
             return Text("·", style="dim")
         confidence = item.confidences[name]
+        if confidence is None:
+            return Text("—", style="dim")  # not yet extracted (an extraction older than the field)
         return Text(str(confidence), style="red" if confidence < threshold else "")
 
     @work(exclusive=True, group="queue-counts", exit_on_error=False)

@@ -45,7 +45,7 @@ from widgets.document_view import DocumentView
 from widgets.field_list import FieldList, FieldView
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain, shown
-from widgets.values import sentence_case, shown_value
+from widgets.values import NOT_YET_EXTRACTED, sentence_case, shown_value
 
 T = TypeVar("T")
 
@@ -55,7 +55,7 @@ def field_view(field: FieldDetail, *, confidence_hidden: bool = False) -> FieldV
     return FieldView(
         name=field.name,
         label=sentence_case(field.label),
-        value=shown_value(field.value),
+        value=shown_value(field.value, field.name) if field.extracted else NOT_YET_EXTRACTED,
         confidence=field.confidence,
         threshold=field.threshold,
         alignment=None if source is None else source.alignment,
@@ -72,7 +72,15 @@ def weakest_field(detail: ExtractionDetail) -> int:
     """
     if detail.confidence_hidden:
         return 0
-    return min(range(len(detail.fields)), key=lambda index: detail.fields[index].confidence)
+    # A field not yet extracted has no confidence and is not where doubt lies.
+    return min(range(len(detail.fields)), key=lambda index: _doubt(detail.fields[index]))
+
+
+def _doubt(field: FieldDetail) -> int:
+    """The confidence of a field that counts in the weakest-field order; after them, the others."""
+    if field.confidence is None:
+        return 1000
+    return field.confidence if field.weighed else 200 + field.confidence
 
 
 def source_caption(field: FieldDetail) -> Text:

@@ -110,6 +110,10 @@ class Extraction(Base):
                 "gap_insurance_premium_confidence",
                 "refund_calculation_method_confidence",
                 "cancellation_fee_confidence",
+                "term_months_confidence",
+                "governing_state_confidence",
+                "apr_confidence",
+                "refund_calculation_method",
                 "qa_sample",
             ],
             postgresql_where=text("status = 'pending'::text"),
@@ -130,6 +134,9 @@ class Extraction(Base):
                 "gap_insurance_premium_confidence",
                 "refund_calculation_method_confidence",
                 "cancellation_fee_confidence",
+                "term_months_confidence",
+                "governing_state_confidence",
+                "apr_confidence",
             ],
         ),
         Index("extractions_updated_at_idx", "updated_at"),
@@ -151,11 +158,23 @@ class Extraction(Base):
     cancellation_fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     cancellation_fee_confidence: Mapped[int] = mapped_column(SmallInteger, server_default=FIELD_CONFIDENCE)
     cancellation_fee_source: Mapped[dict[str, Any] | None]
+    # Migration 0011: NULL confidence = not yet extracted (an extraction older than these fields).
+    term_months: Mapped[int | None]
+    term_months_confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    term_months_source: Mapped[dict[str, Any] | None]
+    governing_state: Mapped[str | None]
+    governing_state_confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    governing_state_source: Mapped[dict[str, Any] | None]
+    apr: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    apr_confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    apr_source: Mapped[dict[str, Any] | None]
+    # The weighed fields' weakest confidence (services/domain.py weighed_fields), rebuilt by migration 0011.
     min_confidence: Mapped[int | None] = mapped_column(
         SmallInteger,
         Computed(
             "LEAST(gap_insurance_premium_confidence, refund_calculation_method_confidence, "
-            "cancellation_fee_confidence)",
+            "cancellation_fee_confidence, term_months_confidence, governing_state_confidence, "
+            "CASE WHEN (refund_calculation_method = 'Actuarial'::text) THEN apr_confidence ELSE NULL::smallint END)",
             persisted=True,
         ),
     )

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Integer, cast, func, or_, select
+from sqlalchemy import Integer, and_, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.models import Extraction, SystemConfig
-from services.domain import FIELD_LABELS, FIELD_NAMES, FieldName
+from services.domain import COUNTS_ONLY_FOR_METHOD, FIELD_LABELS, FIELD_NAMES, FieldName, weighed_fields
 from services.system_settings import SystemSettings, setting_sql
 
 Route = Literal["review", "qa_sample", "auto_approve", "passes"]
@@ -52,13 +52,21 @@ def route(
     rng: random.Random | None = None,
     *,
     missing: tuple[FieldName, ...] = (),
+    method: str | None = None,
 ) -> Routing:
     """Route one extraction by its field confidences; ``missing`` names needed fields without a value.
+
+    Only the weighed fields count (``services.domain.weighed_fields``: the APR only for ``method``
+    Actuarial), and a field without a confidence (not yet extracted) is not below anything.
 
     ``rng`` defaults to the module's ``QA_RANDOM``, read at each call so that a test can seed or replace it.
     """
     thresholds = settings.thresholds()
-    below = [name for name in FIELD_NAMES if confidences[name] < thresholds[name]]
+    below = [
+        name
+        for name in weighed_fields(method)
+        if (confidence := confidences.get(name)) is not None and confidence < thresholds[name]
+    ]
     if below:
         shown = ", ".join(f"{FIELD_LABELS[n]} {confidences[n]} < {thresholds[n]}" for n in below)
         return Routing("review", f"below its threshold: {shown}", thresholds)
@@ -86,6 +94,14 @@ def field_threshold_sql(name: FieldName) -> Any:
 
 def below_thresholds_sql() -> Any:
     """Whether a pending extraction has a field below its threshold: what routes it to a person."""
-    return or_(
-        *(getattr(Extraction, f"{name}_confidence") < field_threshold_sql(name) for name in FIELD_NAMES)
-    )
+    return or_(*(weighed_below_sql(name) for name in FIELD_NAMES))
+
+
+def weighed_below_sql(name: FieldName) -> Any:
+    """Whether field ``name`` is below its threshold and counts (``services.domain.weighed_fields``).
+
+    A NULL confidence (not yet extracted) makes the comparison NULL, which no filter or OR counts.
+    """
+    below = getattr(Extraction, f"{name}_confidence") < field_threshold_sql(name)
+    method = COUNTS_ONLY_FOR_METHOD.get(name)
+    return below if method is None else and_(Extraction.refund_calculation_method == method, below)

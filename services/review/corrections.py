@@ -17,9 +17,10 @@ from sqlalchemy import (
 from db.models import Correction, Extraction
 from services.access import authorize
 from services.context import ServiceContext
-from services.domain import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName, RefundMethod
+from services.domain import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName
 from services.errors import InvalidInput
 from services.extraction.amounts import AmountError, parse_amount
+from services.extraction.loan_terms import LOAN_TERM_READERS, LoanTermError
 from services.extraction.methods import canonical_method
 from services.input_text import typed_text
 from services.permissions import Permission
@@ -35,9 +36,20 @@ _NOT_STATED_SPELLINGS = frozenset({"", NOT_STATED, "not-stated", "n/a"})
 _AMBIGUOUS_FEE_WORDS = frozenset({"none", "no", "no fee", "nil", "null", "-"})
 
 
-def parse_field_value(field: FieldName, raw: str) -> Decimal | RefundMethod | None:
-    """The value a reviewer typed, in the field's stored type; InvalidInput says how to fix it."""
+def parse_field_value(field: FieldName, raw: str) -> Decimal | int | str | None:
+    """The value a reviewer typed, in the field's stored type; InvalidInput says how to fix it.
+
+    For the loan terms an empty value or "not stated" records that the contract does not state it.
+    """
     words = " ".join(raw.split()).lower()
+    reader = LOAN_TERM_READERS.get(field)
+    if reader is not None:
+        if words in _NOT_STATED_SPELLINGS:
+            return None
+        try:
+            return reader(raw)
+        except LoanTermError as exc:
+            raise InvalidInput(str(exc)) from exc
     if field == "refund_calculation_method":
         method = canonical_method(raw) if words else None
         if method is None:
@@ -72,7 +84,7 @@ def _reason_code(reason_code: str) -> CorrectionReason:
         raise InvalidInput(f"Choose a reason for the correction: one of {codes}.") from None
 
 
-def _stored_text(value: Decimal | str | None) -> str | None:
+def _stored_text(value: Decimal | int | str | None) -> str | None:
     return None if value is None else display_value(value)
 
 

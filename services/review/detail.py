@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.access import authorize
 from services.audit.summaries import summarize_event
 from services.context import ServiceContext
-from services.domain import FIELD_LABELS, FIELD_NAMES
+from services.domain import FIELD_LABELS, FIELD_NAMES, weighed_fields
 from services.errors import NotFound, SavedButNotReloaded
 from services.input_text import contract_id as checked_contract_id
 from services.permissions import Permission
@@ -28,9 +28,7 @@ HISTORY_LIMIT = 50
 _DETAIL_SQL = """
 SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, c.contract_type,
        c.contract_date, c.vehicle_info, c.page_count, c.document_text,
-       e.gap_insurance_premium, e.gap_insurance_premium_confidence, e.gap_insurance_premium_source,
-       e.refund_calculation_method, e.refund_calculation_method_confidence, e.refund_calculation_method_source,
-       e.cancellation_fee, e.cancellation_fee_confidence, e.cancellation_fee_source,
+       {fields},
        e.min_confidence, e.llm_provider, e.model_version, e.prompt_version, e.fallback_from,
        e.fallback_reason, e.processing_time_ms, e.prompt_tokens, e.completion_tokens, e.cost_usd,
        e.extracted_at, e.status, e.version, e.qa_sample, e.reviewed_at, e.review_seconds, e.rejection_reason,
@@ -64,21 +62,16 @@ SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, 
 _THRESHOLDS = ",\n       ".join(
     f"{sql_text(field_threshold_sql(name))} AS {name}_threshold" for name in FIELD_NAMES
 )
+_FIELDS = ",\n       ".join(f"e.{name}, e.{name}_confidence, e.{name}_source" for name in FIELD_NAMES)
 _JSON_COLUMNS = dict.fromkeys(
-    (
-        "vehicle_info",
-        "gap_insurance_premium_source",
-        "refund_calculation_method_source",
-        "cancellation_fee_source",
-        "corrections",
-        "history",
-    ),
-    JSONB,
+    ("vehicle_info", *(f"{name}_source" for name in FIELD_NAMES), "corrections", "history"), JSONB
 )
-_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key", thresholds=_THRESHOLDS)).columns(**_JSON_COLUMNS)
-_DETAIL_BY_CONTRACT = text(_DETAIL_SQL.format(key="e.contract_id = :key", thresholds=_THRESHOLDS)).columns(
+_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key", thresholds=_THRESHOLDS, fields=_FIELDS)).columns(
     **_JSON_COLUMNS
 )
+_DETAIL_BY_CONTRACT = text(
+    _DETAIL_SQL.format(key="e.contract_id = :key", thresholds=_THRESHOLDS, fields=_FIELDS)
+).columns(**_JSON_COLUMNS)
 
 
 async def load_detail(session: AsyncSession, extraction_id: uuid.UUID) -> ExtractionDetail:
@@ -97,6 +90,7 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
     # A re-extraction replaces the values: only corrections made since then mark a field as corrected
     # (the older ones stay in the list, as history).
     corrected = {c.field for c in corrections if c.at >= row["extracted_at"]}
+    weighed = weighed_fields(row["refund_calculation_method"])
     fields = [
         FieldDetail(
             name=name,
@@ -104,7 +98,10 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
             value=row[name],
             confidence=row[f"{name}_confidence"],
             threshold=row[f"{name}_threshold"],
-            below_threshold=row[f"{name}_confidence"] < row[f"{name}_threshold"],
+            below_threshold=name in weighed
+            and row[f"{name}_confidence"] is not None
+            and row[f"{name}_confidence"] < row[f"{name}_threshold"],
+            weighed=name in weighed,
             source=row[f"{name}_source"],
             corrected=name in corrected,
         )

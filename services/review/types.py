@@ -20,6 +20,9 @@ from services.extraction.types import SourceSpan
 
 # What a screen shows, and a reviewer types, for a cancellation fee the contract does not mention (NULL).
 NOT_STATED = "not stated"
+# What a screen shows for a field the extraction predates (migration 0011: NULL confidence); extracting the
+# contract again fills it.
+NOT_YET_EXTRACTED = "not yet extracted"
 
 
 class CorrectionReason(StrEnum):
@@ -41,18 +44,27 @@ class CorrectionReason(StrEnum):
 class FieldDetail(BaseModel):
     name: FieldName
     label: str
-    value: Decimal | str | None
-    confidence: int
+    value: Decimal | int | str | None
+    # None: not yet extracted (the extraction predates the field); a value then was typed by a reviewer.
+    confidence: int | None
     # The field's own threshold (field_thresholds, else confidence_threshold), as the routing applies it.
     threshold: int
+    # Below its threshold and weighed (services.domain.weighed_fields): what sends the item to a person.
     below_threshold: bool
+    # Whether its confidence counts in the item's weakest-field order (the APR only for Actuarial).
+    weighed: bool = True
     # Where the value was read from, as the extraction stored it (extractions.*_source).
     source: SourceSpan | None
     corrected: bool
 
     @property
+    def extracted(self) -> bool:
+        """False for a field the extraction predates and nobody has filled in since."""
+        return self.confidence is not None or self.value is not None
+
+    @property
     def display_value(self) -> str:
-        return display_value(self.value)
+        return display_value(self.value) if self.extracted else NOT_YET_EXTRACTED
 
 
 class ClaimInfo(BaseModel):
@@ -150,10 +162,10 @@ class Decision(BaseModel):
     undo_until: dt.datetime | None = None
 
 
-def display_value(value: Decimal | str | None) -> str:
+def display_value(value: Decimal | int | str | None) -> str:
     if value is None:
         return NOT_STATED
-    return format(value, "f") if isinstance(value, Decimal) else value
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 def clock(moment: dt.datetime) -> str:

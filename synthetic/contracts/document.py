@@ -29,6 +29,8 @@ class FullDocument(PageLayout):
         self.hard = difficulty == "hard"
         self.easy = difficulty == "easy"
         self.premium = PREMIUM_DECIMALS[ident.premium_cents]
+        # The APR the finance terms state (a lease states none): part of the ground truth, drawn here.
+        self.apr: Decimal | None = None
         self.fee = None if ident.fee_cents is None else FEE_DECIMALS[ident.fee_cents]
         self.width = rng.randint(76, 92)
         self.blocks: list[Block] = []
@@ -250,6 +252,7 @@ class FullDocument(PageLayout):
                 apr = rng.choice((0.0, 1.9, 2.9)) if rng.random() < 0.2 else rng.uniform(3.49, 9.99)
             else:
                 apr = rng.uniform(4.99, 21.99)
+            self.apr = Decimal(f"{apr:.2f}")
             balloon = (
                 round(principal * rng.uniform(0.25, 0.45), 2) if ident.contract_type == "balloon" else 0.0
             )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from decimal import Decimal
 
 from synthetic.contracts.compact import compact_record
 from synthetic.contracts.document import FullDocument
@@ -37,9 +38,11 @@ from synthetic.contracts.identity import (
 from synthetic.contracts.model import ContractTruth, SyntheticContract, VehicleInfo
 
 
-def _full_text(ident: Identity, difficulty: str, keys: SeedKeys) -> str:
+def _full_document(ident: Identity, difficulty: str, keys: SeedKeys) -> tuple[str, Decimal | None]:
+    """The full text and the APR it states (drawn with the wording, so it is known only once written)."""
     rng = random.Random(splitmix(keys.text ^ (ident.seq * GOLDEN & M64)))
-    return FullDocument(ident, difficulty, rng).build()
+    document = FullDocument(ident, difficulty, rng)
+    return document.build(), document.apr
 
 
 def generate_contract(
@@ -54,7 +57,7 @@ def generate_contract(
     keys = seed_keys(seed)
     ident = identity_of(seq, keys)
     level = difficulty or ident.difficulty
-    text = compact_record(ident, level)[6] if compact else _full_text(ident, level, keys)
+    text, apr = (compact_record(ident, level)[6], None) if compact else _full_document(ident, level, keys)
     return SyntheticContract(
         contract_id=ident.contract_id,
         account_number=ident.account_number,
@@ -67,6 +70,9 @@ def generate_contract(
             gap_insurance_premium=PREMIUM_DECIMALS[ident.premium_cents],
             refund_calculation_method=ident.method,
             cancellation_fee=None if ident.fee_cents is None else FEE_DECIMALS[ident.fee_cents],
+            term_months=None if compact else ident.term,
+            governing_state=ident.state.abbr,
+            apr=apr,
         ),
         difficulty=level,
     )

@@ -54,6 +54,11 @@ class ContractTruth(BaseModel):
     gap_insurance_premium: Decimal | None
     refund_calculation_method: str
     cancellation_fee: Decimal | None
+    # The loan terms as the text states them: a compact document names the state but no term or APR, a
+    # lease states no APR. The state is the parties' (dealer and buyer share it; no governing-law clause).
+    term_months: int | None = None
+    governing_state: str | None = None
+    apr: Decimal | None = None
 
 
 class SyntheticContract(BaseModel):
