@@ -55,6 +55,17 @@ def age_text(since: dt.datetime, now: dt.datetime) -> str:
     return f"{seconds // 86400}d"
 
 
+# Each field's confidence column, headed short so that the row fits beside the contract and its customer.
+_FIELD_COLUMNS: dict[str, str] = {
+    "gap_insurance_premium": "Prem",
+    "refund_calculation_method": "Meth",
+    "cancellation_fee": "Fee",
+    "term_months": "Term",
+    "governing_state": "St",
+    "apr": "APR",
+}
+
+
 class QueueScreen(WorkstationScreen):
     """Pending extractions with their weakest field, each field's confidence, age and holder."""
 
@@ -100,9 +111,8 @@ class QueueScreen(WorkstationScreen):
         table.add_column("Confidence", key="confidence")
         table.add_column("Age", key="age")
         table.add_column("Held by", key="holder")
-        table.add_column("Prem", key="premium")
-        table.add_column("Meth", key="method")
-        table.add_column("Fee", key="fee")
+        for name in FIELD_NAMES:
+            table.add_column(_FIELD_COLUMNS[name], key=name)
         table.add_column("Customer", key="customer")
         table.add_column("Provider", key="provider")
         table.focus()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from decimal import Decimal
 
 from synthetic.contracts.compact import compact_record
 from synthetic.contracts.document import FullDocument
@@ -29,6 +28,7 @@ from synthetic.contracts.identity import (
     PREMIUM_DECIMALS,
     Identity,
     SeedKeys,
+    apr_of,
     check_difficulty,
     identity_of,
     seed_keys,
@@ -38,11 +38,9 @@ from synthetic.contracts.identity import (
 from synthetic.contracts.model import ContractTruth, SyntheticContract, VehicleInfo
 
 
-def _full_document(ident: Identity, difficulty: str, keys: SeedKeys) -> tuple[str, Decimal | None]:
-    """The full text and the APR it states (drawn with the wording, so it is known only once written)."""
+def _full_text(ident: Identity, difficulty: str, keys: SeedKeys) -> str:
     rng = random.Random(splitmix(keys.text ^ (ident.seq * GOLDEN & M64)))
-    document = FullDocument(ident, difficulty, rng)
-    return document.build(), document.apr
+    return FullDocument(ident, difficulty, rng).build()
 
 
 def generate_contract(
@@ -57,7 +55,7 @@ def generate_contract(
     keys = seed_keys(seed)
     ident = identity_of(seq, keys)
     level = difficulty or ident.difficulty
-    text, apr = (compact_record(ident, level)[6], None) if compact else _full_document(ident, level, keys)
+    text = compact_record(ident, level)[6] if compact else _full_text(ident, level, keys)
     return SyntheticContract(
         contract_id=ident.contract_id,
         account_number=ident.account_number,
@@ -70,9 +68,9 @@ def generate_contract(
             gap_insurance_premium=PREMIUM_DECIMALS[ident.premium_cents],
             refund_calculation_method=ident.method,
             cancellation_fee=None if ident.fee_cents is None else FEE_DECIMALS[ident.fee_cents],
-            term_months=None if compact else ident.term,
+            term_months=ident.term,
             governing_state=ident.state.abbr,
-            apr=apr,
+            apr=apr_of(ident),
         ),
         difficulty=level,
     )
