@@ -65,10 +65,12 @@ class FieldList(OptionList):
             and not field.confidence_hidden
         )
         value = plain(field.value, style="bold reverse" if weak else "bold")
+        if field.confidence is None:
+            # Not yet extracted: no confidence to hide or show, no source to ground; re-extraction reads it.
+            facts = Text("no confidence: not read by this extraction", style="dim italic")
+            return Group(title, Text("  ").append(value), Text("  ").append(facts))
         if field.confidence_hidden:
             facts = Text(CONFIDENCE_HIDDEN, style="dim italic")
-        elif field.confidence is None:
-            facts = Text("no confidence: extract the contract again to read it", style="dim italic")
         else:
             facts = confidence_bar(field.confidence, field.threshold)
         if field.alignment != "unaligned" and field.alignment is not None and field.note:

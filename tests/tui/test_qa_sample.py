@@ -53,7 +53,7 @@ async def test_a_qa_item_hides_its_confidence_until_approved(
         await pilot.press("n")
         await wait_until(pilot, lambda: review.detail.extraction_id == qa.id)
         cards = cards_text(review)
-        assert cards.count(CONFIDENCE_HIDDEN) == 6  # every field card, the loan terms included
+        assert cards.count(CONFIDENCE_HIDDEN) == 3
         assert not any(figure in cards for figure in ("97", "93", "91", "█"))
         assert "QA" in str(review.query_one("#review-title", Static).render())
 
