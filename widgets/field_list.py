@@ -29,6 +29,8 @@ class FieldView:
     corrected: bool
     # A pending QA item: no figure, no bar, no below-threshold emphasis (nothing to anchor the reviewer).
     confidence_hidden: bool = False
+    # Findings about the value against the state's rule (a fee above its cap, a method it does not allow).
+    flags: tuple[str, ...] = ()
 
 
 CONFIDENCE_HIDDEN = "confidence hidden (QA)"
@@ -86,4 +88,5 @@ class FieldList(OptionList):
         lines: list[Text] = [title, Text("  ").append(value), Text("  ").append(facts)]
         if field.note:
             lines.append(plain(f"  ⚠ {field.note}", style="yellow"))
+        lines += [plain(f"  ⚑ {flag}", style="bold red") for flag in field.flags]
         return Group(*lines)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import (
-    text,
-)
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.models import JurisdictionRuleRow
 from services.access import authorize
 from services.audit.summaries import summarize_event
 from services.context import ServiceContext
@@ -19,6 +18,9 @@ from services.errors import NotFound, SavedButNotReloaded
 from services.input_text import contract_id as checked_contract_id
 from services.permissions import Permission
 from services.quality.routing import field_threshold_sql
+from services.refunds.preview import RefundPreview, preview_refund
+from services.refunds.rules import rule_of_row
+from services.refunds.types import DEFAULT_STATE
 from services.review.types import ClaimInfo, CorrectionEntry, ExtractionDetail, FieldDetail, HistoryEntry
 from services.system_settings import sql_text
 
@@ -78,6 +80,27 @@ async def load_detail(session: AsyncSession, extraction_id: uuid.UUID) -> Extrac
     return await _load_detail(session, _DETAIL_BY_ID, extraction_id)
 
 
+# The rules a state's contracts may fall under: its own versions and the default's (rule_in_force picks).
+_RULES = select(JurisdictionRuleRow).where(JurisdictionRuleRow.state.in_((bindparam("state"), DEFAULT_STATE)))
+
+
+async def _refund_preview(session: AsyncSession, row: Any) -> RefundPreview | None:
+    """What the refund would be if cancelled today, by the database's clock, under the rule in force."""
+    state = row["governing_state"]
+    rules = [] if state is None else [rule_of_row(r) for r in await session.scalars(_RULES, {"state": state})]
+    return preview_refund(
+        premium=row["gap_insurance_premium"],
+        method=row["refund_calculation_method"],
+        fee=row["cancellation_fee"],
+        term_months=row["term_months"],
+        state=state,
+        apr=row["apr"],
+        contract_date=row["contract_date"],
+        today=row["as_of"].date(),
+        rules=rules,
+    )
+
+
 async def _load_detail(session: AsyncSession, statement: Any, key: object) -> ExtractionDetail:
     params = {
         "key": key,
@@ -129,9 +152,12 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
         for h in row["history"]
         for data in [_without_confidence(h["data"]) if hidden else h["data"]]
     ]
-    built = {"fields", "claim", "corrections", "history"}
+    built = {"fields", "claim", "corrections", "history", "refund"}
     plain = {k: row[k] for k in ExtractionDetail.model_fields if k in row and k not in built}
-    return ExtractionDetail(**plain, fields=fields, claim=claim, corrections=corrections, history=history)
+    refund = await _refund_preview(session, row)
+    return ExtractionDetail(
+        **plain, fields=fields, claim=claim, corrections=corrections, history=history, refund=refund
+    )
 
 
 def _without_confidence(data: dict[str, Any]) -> dict[str, Any]:

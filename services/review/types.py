@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from services.domain import FIELD_NAMES, ExtractionStatus, FieldName
 from services.errors import InvalidInput
 from services.extraction.types import SourceSpan
+from services.refunds.preview import RefundPreview
 
 # What a screen shows, and a reviewer types, for a cancellation fee the contract does not mention (NULL).
 NOT_STATED = "not stated"
@@ -131,6 +132,9 @@ class ExtractionDetail(BaseModel):
     corrections: list[CorrectionEntry]
     history: list[HistoryEntry]
     as_of: dt.datetime
+    # The refund if cancelled today and the checks of the fields against the state's rule (None without a
+    # contract date); services/refunds/preview.py.
+    refund: RefundPreview | None = None
 
     def field(self, name: FieldName) -> FieldDetail:
         return next(f for f in self.fields if f.name == name)

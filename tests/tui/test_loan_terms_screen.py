@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import asyncpg
 from textual.widgets import Static
 
@@ -75,3 +77,27 @@ async def test_an_old_extraction_shows_its_loan_terms_as_not_yet_extracted(
         cards = cards_text(screen)
         assert cards.count("not yet extracted") == 3
         assert cards.count("no confidence: not read by this extraction") == 3
+
+
+async def test_the_refund_panel_flags_a_fee_above_the_state_cap_and_shows_its_steps(
+    workstation: RefundReviewApp, make_context, add_contract
+) -> None:
+    await make_context("reviewer", username="rita")
+    await add_contract(
+        fee=Decimal("100.00"), **{**LOAN_TERMS, "governing_state": "AR", "term_months_confidence": 90}
+    )
+    async with workstation.run_test(size=(120, 40)) as pilot:
+        screen = await _open_next(pilot, workstation)
+        panel = str(screen.query_one("#refund-panel", Static).render())
+        # Arkansas caps the fee at $75: the refund keeps $75, and the fee card carries the finding.
+        assert (
+            panel.startswith("If cancelled today: $")
+            and "by Pro-Rata; fee $75.00 (Arkansas cap $75.00)" in panel
+        )
+        assert "The contract's fee of $100.00 is above the Arkansas cap of $75.00." in cards_text(screen)
+        await pilot.press("m")
+        await wait_until(pilot, lambda: type(workstation.screen).__name__ == "RefundPreviewDialog")
+        steps = str(workstation.screen.query_one("#refund-steps", Static).render())
+        assert "Ark. Code §4-90-806" in steps and "capped at $75.00" in steps
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: workstation.screen is screen)
