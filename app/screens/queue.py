@@ -169,6 +169,9 @@ class QueueScreen(WorkstationScreen):
         # A QA sample keeps its confidence from the reviewer until decided, here as on the review screen.
         weakest: str | Text = FIELD_LABELS[item.lowest_field]
         confidence = confidence_bar(item.min_confidence, threshold)
+        if item.refund_flags:
+            # A refund check failed on this field (fee above the state's cap, method not allowed, no method).
+            confidence = Text("⚑ refund check", style="bold red")
         if item.qa_sample:
             weakest, confidence = Text("—", style="dim"), Text("QA", style="bold cyan")
         return [

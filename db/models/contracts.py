@@ -114,6 +114,7 @@ class Extraction(Base):
                 "governing_state_confidence",
                 "apr_confidence",
                 "refund_calculation_method",
+                "refund_flags",
                 "qa_sample",
             ],
             postgresql_where=text("status = 'pending'::text"),
@@ -168,13 +169,16 @@ class Extraction(Base):
     apr: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     apr_confidence: Mapped[int | None] = mapped_column(SmallInteger)
     apr_source: Mapped[dict[str, Any] | None]
+    # Fields flagged by the refund checks (services/refunds/field_checks.py); a flagged item's min_confidence is 0.
+    refund_flags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     # The weighed fields' weakest confidence (services/domain.py weighed_fields), rebuilt by migration 0011.
     min_confidence: Mapped[int | None] = mapped_column(
         SmallInteger,
         Computed(
             "LEAST(gap_insurance_premium_confidence, refund_calculation_method_confidence, "
             "cancellation_fee_confidence, term_months_confidence, governing_state_confidence, "
-            "CASE WHEN (refund_calculation_method = 'Actuarial'::text) THEN apr_confidence ELSE NULL::smallint END)",
+            "CASE WHEN (refund_calculation_method = 'Actuarial'::text) THEN apr_confidence ELSE NULL::smallint END, "
+            "CASE WHEN (refund_flags <> '{}'::text[]) THEN (0)::smallint ELSE NULL::smallint END)",
             persisted=True,
         ),
     )

@@ -23,7 +23,12 @@ ALTER TABLE extractions
     ADD CONSTRAINT extractions_apr_confidence_range CHECK (apr_confidence BETWEEN 0 AND 100),
     ADD CONSTRAINT extractions_term_months_source_object CHECK (jsonb_typeof(term_months_source) = 'object'),
     ADD CONSTRAINT extractions_governing_state_source_object CHECK (jsonb_typeof(governing_state_source) = 'object'),
-    ADD CONSTRAINT extractions_apr_source_object CHECK (jsonb_typeof(apr_source) = 'object');
+    ADD CONSTRAINT extractions_apr_source_object CHECK (jsonb_typeof(apr_source) = 'object'),
+    -- The fields the refund checks flag against the state's rule in force (services/refunds/field_checks.py),
+    -- stored by the service whenever the values change, so that the queue's SQL sees them.
+    ADD COLUMN refund_flags text[] NOT NULL DEFAULT '{}',
+    ADD CONSTRAINT extractions_refund_flags_fields CHECK (
+        refund_flags <@ ARRAY['refund_calculation_method', 'cancellation_fee', 'term_months', 'governing_state']::text[]);
 
 ALTER TABLE corrections DROP CONSTRAINT corrections_field_name_valid;
 ALTER TABLE corrections ADD CONSTRAINT corrections_field_name_valid CHECK (field_name IN (
@@ -71,17 +76,21 @@ REVOKE ALL ON FUNCTION rebuild_min_confidence(text) FROM PUBLIC;
 
 -- Weakest-field rule (services/domain.py weighed_fields): term and state count like premium, method and fee;
 -- the APR counts only for the Actuarial method, the one calculation that needs it. LEAST ignores NULLs, so a
--- field not yet extracted never pulls an old row up the queue.
+-- field not yet extracted never pulls an old row up the queue. A field flagged by the refund checks (a fee
+-- above the state's cap, a method it does not allow, no method) counts as 0: the item goes to the head of
+-- the queue through the same partial index and keyset order, no second sort key.
 SELECT rebuild_min_confidence(
     'LEAST(gap_insurance_premium_confidence, refund_calculation_method_confidence, cancellation_fee_confidence, '
     'term_months_confidence, governing_state_confidence, '
-    'CASE WHEN refund_calculation_method = ''Actuarial'' THEN apr_confidence END)');
+    'CASE WHEN refund_calculation_method = ''Actuarial'' THEN apr_confidence END, '
+    'CASE WHEN refund_flags <> ''{}'' THEN 0::smallint END)');
 
 -- The queue's counts compare every weighed field with its threshold: the routing index holds them all.
 DROP INDEX extractions_routing_idx;
 CREATE INDEX extractions_routing_idx ON extractions (min_confidence)
     INCLUDE (gap_insurance_premium_confidence, refund_calculation_method_confidence, cancellation_fee_confidence,
-             term_months_confidence, governing_state_confidence, apr_confidence, refund_calculation_method, qa_sample)
+             term_months_confidence, governing_state_confidence, apr_confidence, refund_calculation_method,
+             refund_flags, qa_sample)
     WHERE status = 'pending';
 
 -- The dashboard's confidence histograms read every field's confidence from this index alone.

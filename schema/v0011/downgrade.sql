@@ -15,7 +15,7 @@ CREATE INDEX extractions_extracted_at_idx ON extractions (extracted_at)
 ALTER TABLE extractions
     DROP COLUMN term_months, DROP COLUMN term_months_confidence, DROP COLUMN term_months_source,
     DROP COLUMN governing_state, DROP COLUMN governing_state_confidence, DROP COLUMN governing_state_source,
-    DROP COLUMN apr, DROP COLUMN apr_confidence, DROP COLUMN apr_source;
+    DROP COLUMN apr, DROP COLUMN apr_confidence, DROP COLUMN apr_source, DROP COLUMN refund_flags;
 
 ALTER TABLE corrections DROP CONSTRAINT corrections_field_name_valid;
 ALTER TABLE corrections ADD CONSTRAINT corrections_field_name_valid

@@ -53,15 +53,20 @@ def route(
     *,
     missing: tuple[FieldName, ...] = (),
     method: str | None = None,
+    flagged: tuple[FieldName, ...] = (),
 ) -> Routing:
     """Route one extraction by its field confidences; ``missing`` names needed fields without a value.
 
     Only the weighed fields count (``services.domain.weighed_fields``: the APR only for ``method``
-    Actuarial), and a field without a confidence (not yet extracted) is not below anything.
+    Actuarial), and a field without a confidence (not yet extracted) is not below anything. A field
+    ``flagged`` by the refund checks (services/refunds/field_checks.py) always goes to a person.
 
     ``rng`` defaults to the module's ``QA_RANDOM``, read at each call so that a test can seed or replace it.
     """
     thresholds = settings.thresholds()
+    if flagged:
+        shown = ", ".join(FIELD_LABELS[n] for n in flagged)
+        return Routing("review", f"the refund checks flag the {shown}", thresholds)
     below = [
         name
         for name in weighed_fields(method)
@@ -93,8 +98,10 @@ def field_threshold_sql(name: FieldName) -> Any:
 
 
 def below_thresholds_sql() -> Any:
-    """Whether a pending extraction has a field below its threshold: what routes it to a person."""
-    return or_(*(weighed_below_sql(name) for name in FIELD_NAMES))
+    """Whether a pending extraction has a field below its threshold or flagged: what routes it to a person."""
+    return or_(
+        *(weighed_below_sql(name) for name in FIELD_NAMES), func.cardinality(Extraction.refund_flags) > 0
+    )
 
 
 def weighed_below_sql(name: FieldName) -> Any:

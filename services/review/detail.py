@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import JurisdictionRuleRow
 from services.access import authorize
 from services.audit.summaries import summarize_event
 from services.context import ServiceContext
@@ -18,9 +17,8 @@ from services.errors import NotFound, SavedButNotReloaded
 from services.input_text import contract_id as checked_contract_id
 from services.permissions import Permission
 from services.quality.routing import field_threshold_sql
+from services.refunds.field_checks import state_rules
 from services.refunds.preview import RefundPreview, preview_refund
-from services.refunds.rules import rule_of_row
-from services.refunds.types import DEFAULT_STATE
 from services.review.types import ClaimInfo, CorrectionEntry, ExtractionDetail, FieldDetail, HistoryEntry
 from services.system_settings import sql_text
 
@@ -80,14 +78,10 @@ async def load_detail(session: AsyncSession, extraction_id: uuid.UUID) -> Extrac
     return await _load_detail(session, _DETAIL_BY_ID, extraction_id)
 
 
-# The rules a state's contracts may fall under: its own versions and the default's (rule_in_force picks).
-_RULES = select(JurisdictionRuleRow).where(JurisdictionRuleRow.state.in_((bindparam("state"), DEFAULT_STATE)))
-
-
 async def _refund_preview(session: AsyncSession, row: Any) -> RefundPreview | None:
     """What the refund would be if cancelled today, by the database's clock, under the rule in force."""
     state = row["governing_state"]
-    rules = [] if state is None else [rule_of_row(r) for r in await session.scalars(_RULES, {"state": state})]
+    rules = await state_rules(session, state)
     return preview_refund(
         premium=row["gap_insurance_premium"],
         method=row["refund_calculation_method"],

@@ -73,6 +73,8 @@ class QueueItem(BaseModel):
     version: int
     # A QA sample: the queue shows "QA" instead of its confidence (see ExtractionDetail.qa_sample).
     qa_sample: bool = False
+    # Fields the refund checks flag (services/refunds/field_checks.py): min_confidence is then 0.
+    refund_flags: list[FieldName] = []
 
     @property
     def cursor(self) -> QueueCursor:
@@ -154,6 +156,7 @@ def _page_head() -> Select[Any]:
             case((live, Extraction.claim_expires_at)).label("claim_expires_at"),
             Extraction.version,
             Extraction.qa_sample,
+            Extraction.refund_flags,
         )
         .join(Contract, Contract.contract_id == Extraction.contract_id)
         .outerjoin(claimant, and_(claimant.id == Extraction.claimed_by, live))
@@ -253,7 +256,11 @@ async def queue_page(
                 contract_id=row.contract_id,
                 customer_name=row.customer_name,
                 min_confidence=row.min_confidence,
-                lowest_field=_lowest(confidences, row.refund_calculation_method),
+                lowest_field=(
+                    row.refund_flags[0]
+                    if row.refund_flags
+                    else _lowest(confidences, row.refund_calculation_method)
+                ),
                 confidences=confidences,
                 llm_provider=row.llm_provider,
                 model_version=row.model_version,
@@ -262,6 +269,7 @@ async def queue_page(
                 claim_expires_at=row.claim_expires_at,
                 version=row.version,
                 qa_sample=row.qa_sample,
+                refund_flags=row.refund_flags,
             )
         )
     return QueuePage(items=items, next_cursor=items[-1].cursor if len(rows) > limit else None)

@@ -246,6 +246,9 @@ async def test_corrections_by_field_counts_the_periods_correction_rows_and_their
         "gap_insurance_premium": (2, 2),
         "refund_calculation_method": (1, 1),
         "cancellation_fee": (3, 2),
+        "term_months": (0, 0),
+        "governing_state": (0, 0),
+        "apr": (0, 0),
     }
     assert sum(row.corrections for row in summary.by_field) == summary.corrections
     team = sum(row.corrections for row in await reviewer_activity(supervisor, TODAY))

@@ -84,6 +84,9 @@ def test_per_field_thresholds_change_which_items_are_routed() -> None:
         "gap_insurance_premium": 95,
         "refund_calculation_method": 80,
         "cancellation_fee": 80,
+        "term_months": 80,
+        "governing_state": 80,
+        "apr": 80,
     }
 
 

@@ -141,3 +141,60 @@ async def test_re_extraction_fills_the_loan_terms(
     assert (row["term_months"], row["governing_state"], row["apr"]) == (60, "OH", Decimal("5.25"))
     assert min(row["term_months_confidence"], row["governing_state_confidence"]) >= 80
     assert row["governing_state_source"]["quote"].endswith("State of Ohio.")
+
+
+async def test_a_correction_that_breaks_the_states_rule_raises_the_item_and_one_that_mends_it_lowers_it(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    other = await add_contract(premium_confidence=50)
+    item = await add_contract(**{**LOAN_TERMS, "governing_state": "AR"})
+    reviewer = await make_context("reviewer")
+    # Arkansas caps the fee at $75 (starter rule, Ark. Code §4-90-806).
+    detail = await correct_field(reviewer, item.id, 1, "cancellation_fee", "100", "misread_value", "page 2")
+    [check] = detail.refund.checks if detail.refund else ()
+    assert (check.field, check.text) == (
+        "cancellation_fee",
+        "The contract's fee of $100.00 is above the Arkansas cap of $75.00.",
+    )
+    row = await superuser.fetchrow(
+        "SELECT refund_flags, min_confidence FROM extractions WHERE id = $1", item.id
+    )
+    assert (row["refund_flags"], row["min_confidence"]) == (["cancellation_fee"], 0)
+    first, second = (await queue_page(reviewer)).items
+    assert (first.extraction_id, first.lowest_field, first.refund_flags) == (
+        item.id,
+        "cancellation_fee",
+        ["cancellation_fee"],
+    )
+    assert second.extraction_id == other.id
+    assert (await queue_counts(reviewer)).below_threshold == 2
+
+    await correct_field(reviewer, item.id, 2, "cancellation_fee", "75", "misread_value", "page 2 again")
+    row = await superuser.fetchrow(
+        "SELECT refund_flags, min_confidence FROM extractions WHERE id = $1", item.id
+    )
+    assert (row["refund_flags"], row["min_confidence"]) == ([], 86)
+
+
+async def test_an_extraction_under_a_no_fee_state_with_a_fee_is_flagged_and_routed_to_review(
+    system: ServiceContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    item = await add_contract()
+    await superuser.execute(
+        "UPDATE contracts SET document_text = document_text || $2 WHERE contract_id = $1",
+        item.contract_id,
+        "\fTerm: 60 months\nThis Addendum is governed by the laws of the State of South Carolina.\n",
+    )
+    report = await extract_contracts(system, contract_ids=[item.contract_id], provider="rules")
+    row = await superuser.fetchrow(
+        "SELECT governing_state, cancellation_fee, refund_flags, min_confidence FROM extractions WHERE id = $1",
+        item.id,
+    )
+    # South Carolina allows no cancellation fee of any kind (S.C. Code §37-30-150): the $50 fee is flagged.
+    assert tuple(row) == ("SC", Decimal("50.00"), ["cancellation_fee"], 0)
+    assert (report.extracted, report.below_threshold) == (1, 1)
+    event = await superuser.fetchval(
+        "SELECT event_data FROM audit_events WHERE event_type = 'extract' AND contract_id = $1",
+        item.contract_id,
+    )
+    assert event["route_reason"] == "the refund checks flag the cancellation fee"
