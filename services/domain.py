@@ -68,7 +68,8 @@ def weighed_fields(method: str | None) -> tuple[FieldName, ...]:
     The APR only enters the Actuarial calculation, and most contracts rightly state none: it counts only
     when the method is Actuarial, so that "APR not stated" does not send every other contract to review.
     A field not yet extracted (NULL confidence on an extraction older than migration 0011) never counts.
-    The generated column ``extractions.min_confidence`` (schema/v0011) is the same rule in SQL.
+    The generated column ``extractions.min_confidence`` (schema/v0011) is the same rule in SQL, and there
+    also 0 for an item whose fields the refund checks flag (services/refunds/field_checks.py).
     """
     return tuple(name for name in FIELD_NAMES if COUNTS_ONLY_FOR_METHOD.get(name, method) == method)
 

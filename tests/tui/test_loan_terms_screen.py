@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import asyncpg
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from app.screens.queue import QueueScreen
 from app.screens.review import ReviewScreen
@@ -83,11 +83,23 @@ async def test_the_refund_panel_flags_a_fee_above_the_state_cap_and_shows_its_st
     workstation: RefundReviewApp, make_context, add_contract
 ) -> None:
     await make_context("reviewer", username="rita")
-    await add_contract(
-        fee=Decimal("100.00"), **{**LOAN_TERMS, "governing_state": "AR", "term_months_confidence": 90}
+    flagged = await add_contract(
+        fee=Decimal("100.00"),
+        refund_flags=["cancellation_fee"],  # as the service stores it for this fee under Arkansas's rule
+        **{**LOAN_TERMS, "governing_state": "AR", "term_months_confidence": 90},
     )
     async with workstation.run_test(size=(120, 40)) as pilot:
-        screen = await _open_next(pilot, workstation)
+        await log_in(pilot, "rita", PASSWORD)
+        await wait_until(pilot, lambda: isinstance(workstation.screen, QueueScreen))
+        table = workstation.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        row = [str(cell) for cell in table.get_row(str(flagged.id))]
+        assert "⚑ refund check" in row and "cancellation fee" in row
+        await pilot.press("n")
+        await wait_until(
+            pilot, lambda: isinstance(workstation.screen, ReviewScreen) and workstation.screen.is_mounted
+        )
+        screen: ReviewScreen = workstation.screen  # type: ignore[assignment]
         panel = str(screen.query_one("#refund-panel", Static).render())
         # Arkansas caps the fee at $75: the refund keeps $75, and the fee card carries the finding.
         assert (
