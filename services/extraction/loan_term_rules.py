@@ -50,6 +50,7 @@ _PARTY_ADDRESS = re.compile(
     r"(?P<code>[a-z]{2})\s+\d{5}(?:-\d{4})?\b"
 )
 _ANY_ADDRESS = re.compile(r",\s*(?P<code>[a-z]{2})\s+\d{5}(?:-\d{4})?\b")
+_CODES = frozenset(STATE_CODES.values())
 _SELLER_PARTIES = frozenset(
     {"dealer", "seller", "creditor", "lender", "lessor", "selling dealer", "bank", "credit union"}
 )
@@ -69,6 +70,7 @@ class _Found:
 
 
 def _usable(reading: Reading, offset: int) -> bool:
+    """Not in a worked example, another product's terms or text addressed to an AI."""
     return not reading.excluded(offset) and not reading.example(offset)
 
 
@@ -93,6 +95,7 @@ def _decide(
 
 # --- term ----------------------------------------------------------------------------------------------------
 def term_months(reading: Reading) -> FieldResult:
+    """A labelled term or "a term of N months/years" first; else payments or a bare "N months" (doubtful)."""
     lower = reading.lower
     found: list[_Found] = []
     for match in _TERM_LABEL.finditer(lower):
@@ -137,7 +140,7 @@ def governing_state(reading: Reading) -> FieldResult:
     buyer: _Found | None = None
     for match in _PARTY_ADDRESS.finditer(lower):
         code = match["code"].upper()
-        if code.lower() not in {c.lower() for c in STATE_CODES.values()}:
+        if code not in _CODES:
             continue
         party = " ".join(match["party"].split())
         found = _Found(code, 1.0, match.start("party"), match.end())
@@ -168,11 +171,9 @@ def governing_state(reading: Reading) -> FieldResult:
     )
 
 
-_CODES = frozenset(STATE_CODES.values())
-
-
 # --- APR -----------------------------------------------------------------------------------------------------
 def apr(reading: Reading) -> FieldResult:
+    """The percentage after an APR label, or under it in a table; none stated is an answer (null)."""
     lower = reading.lower
     found: list[_Found] = []
     mentioned = False
