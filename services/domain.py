@@ -7,16 +7,30 @@ imports nothing from services/ (an import-linter contract keeps it so).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal, get_args
 
-# The three refund fields an extraction reads from a contract, and how screens and summaries name them.
-FieldName = Literal["gap_insurance_premium", "refund_calculation_method", "cancellation_fee"]
+# The refund fields an extraction reads from a contract, and how screens and summaries name them. The last
+# three (migration 0011) came later: an extraction made before them has NULL in their confidence, shown as
+# "not yet extracted" until the contract is extracted again.
+FieldName = Literal[
+    "gap_insurance_premium",
+    "refund_calculation_method",
+    "cancellation_fee",
+    "term_months",
+    "governing_state",
+    "apr",
+]
 FIELD_NAMES: tuple[FieldName, ...] = get_args(FieldName)
+LATER_FIELDS: tuple[FieldName, ...] = ("term_months", "governing_state", "apr")
 FIELD_LABELS: dict[str, str] = {
     "gap_insurance_premium": "GAP premium",
     "refund_calculation_method": "refund method",
     "cancellation_fee": "cancellation fee",
+    "term_months": "term (months)",
+    "governing_state": "governing state",
+    "apr": "APR",
 }
 RefundMethod = Literal["Pro-Rata", "Rule of 78s", "Actuarial", "Short-Rate", "Unknown"]
 REFUND_METHODS: tuple[RefundMethod, ...] = get_args(RefundMethod)
@@ -41,3 +55,25 @@ class ConfidenceBand(StrEnum):
     def bounds(self) -> tuple[int, int]:
         low, high = self.value.split("-")
         return int(low), int(high)
+
+
+# A field that counts in the weakest-field rule only under one refund method (see ``weighed_fields``).
+COUNTS_ONLY_FOR_METHOD: dict[FieldName, RefundMethod] = {"apr": "Actuarial"}
+
+
+def weighed_fields(method: str | None) -> tuple[FieldName, ...]:
+    """The fields whose confidence decides whether an extraction needs a person (its weakest field).
+
+    A wrong term or state changes the refund as much as a wrong premium, so they count like the first three.
+    The APR only enters the Actuarial calculation, and most contracts rightly state none: it counts only
+    when the method is Actuarial, so that "APR not stated" does not send every other contract to review.
+    A field not yet extracted (NULL confidence on an extraction older than migration 0011) never counts.
+    The generated column ``extractions.min_confidence`` (schema/v0011) is the same rule in SQL, and there
+    also 0 for an item whose fields the refund checks flag (services/refunds/field_checks.py).
+    """
+    return tuple(name for name in FIELD_NAMES if COUNTS_ONLY_FOR_METHOD.get(name, method) == method)
+
+
+def weakest_confidence(confidences: Mapping[FieldName, int | None], method: str | None) -> int:
+    """The confidence the queue orders by: the lowest of the weighed fields that have been extracted."""
+    return min(c for name in weighed_fields(method) if (c := confidences.get(name)) is not None)

@@ -40,6 +40,7 @@ from services.extraction.providers.registry import check_provider_name
 from services.metrics.refresh import refresh_metrics_for_days
 from services.permissions import Permission
 from services.quality.routing import Route, Routing, route
+from services.refunds.field_checks import flagged_fields
 from services.system_settings import SystemSettings, load_system_settings
 
 log = logging.getLogger(__name__)
@@ -391,6 +392,7 @@ def _upsert_statement() -> Any:
 
 _RUN_COLUMNS = (
     "qa_sample",
+    "refund_flags",
     "llm_provider",
     "model_version",
     "prompt_version",
@@ -426,14 +428,7 @@ async def _store(
     and their events are written in the same transaction as the extraction itself.
     """
     result = outcome.result
-    routing = route(
-        {field.name: field.confidence for field in result.fields()},
-        settings,
-        missing=tuple(field.name for field in result.fields() if field.value is None),
-        provider=result.provider,
-    )
     values: dict[str, Any] = {
-        "qa_sample": routing.qa_sample,
         "contract_id": document.contract_id,
         "llm_provider": result.provider,
         "model_version": result.model_version,
@@ -452,13 +447,34 @@ async def _store(
     async with ctx.unit_of_work() as uow:
         await authorize(uow, ctx.actor, Permission.RUN_EXTRACTION)
         session = uow.session
-        unchanged = await session.scalar(
-            select(Contract.contract_id)
-            .where(Contract.contract_id == document.contract_id, Contract.updated_at == document.updated_at)
-            .with_for_update(read=True)
-        )
+        unchanged = (
+            await session.execute(
+                select(Contract.contract_date)
+                .where(
+                    Contract.contract_id == document.contract_id, Contract.updated_at == document.updated_at
+                )
+                .with_for_update(read=True)
+            )
+        ).first()
         if unchanged is None:
             return None
+        state, fee = result.governing_state.value, result.cancellation_fee.value
+        flagged = await flagged_fields(
+            session,
+            state=state if isinstance(state, str) else None,
+            contract_date=unchanged.contract_date,
+            method=result.method,
+            fee=fee if isinstance(fee, Decimal) else None,
+        )
+        routing = route(
+            {field.name: field.confidence for field in result.fields()},
+            settings,
+            missing=tuple(field.name for field in result.fields() if field.value is None),
+            provider=result.provider,
+            method=result.method,
+            flagged=tuple(flagged),
+        )
+        values |= {"qa_sample": routing.qa_sample, "refund_flags": flagged}
         row = (await session.execute(_UPSERT, values)).one()
         days = set() if document.previous_extracted_at is None else {_utc_day(document.previous_extracted_at)}
         await refresh_metrics_for_days(session, days - {_utc_day(row.extracted_at)})

@@ -54,6 +54,9 @@ async def test_calibration_json_counts_the_reviewed_values(
         "gap_insurance_premium": 80,
         "refund_calculation_method": 80,
         "cancellation_fee": 80,
+        "term_months": 80,
+        "governing_state": 80,
+        "apr": 80,
     }
     assert data["target_error_rate"] == 0.01
     premium = next(

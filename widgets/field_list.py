@@ -21,13 +21,16 @@ class FieldView:
     name: str
     label: str
     value: str
-    confidence: int
+    # None: not yet extracted (the extraction predates the field).
+    confidence: int | None
     threshold: int
     alignment: str | None
     note: str | None
     corrected: bool
     # A pending QA item: no figure, no bar, no below-threshold emphasis (nothing to anchor the reviewer).
     confidence_hidden: bool = False
+    # Findings about the value against the state's rule (a fee above its cap, a method it does not allow).
+    flags: tuple[str, ...] = ()
 
 
 CONFIDENCE_HIDDEN = "confidence hidden (QA)"
@@ -58,8 +61,16 @@ class FieldList(OptionList):
         title = plain(field.label, style="bold")
         if field.corrected:
             title.append("  ✎ corrected", style="cyan")
-        weak = field.confidence < field.threshold and not field.confidence_hidden
+        weak = (
+            field.confidence is not None
+            and field.confidence < field.threshold
+            and not field.confidence_hidden
+        )
         value = plain(field.value, style="bold reverse" if weak else "bold")
+        if field.confidence is None:
+            # Not yet extracted: no confidence to hide or show, no source to ground; re-extraction reads it.
+            facts = Text("no confidence: not read by this extraction", style="dim italic")
+            return Group(title, Text("  ").append(value), Text("  ").append(facts))
         if field.confidence_hidden:
             facts = Text(CONFIDENCE_HIDDEN, style="dim italic")
         else:
@@ -77,4 +88,5 @@ class FieldList(OptionList):
         lines: list[Text] = [title, Text("  ").append(value), Text("  ").append(facts)]
         if field.note:
             lines.append(plain(f"  ⚠ {field.note}", style="yellow"))
+        lines += [plain(f"  ⚑ {flag}", style="bold red") for flag in field.flags]
         return Group(*lines)

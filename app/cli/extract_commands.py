@@ -13,12 +13,13 @@ from app.cli.progress import bar
 from app.cli.runner import CliState, echo, fail, run
 from services.config import SystemSettings
 from services.documents.readers import read_document
-from services.domain import PROVIDER_NAMES
+from services.domain import FIELD_LABELS, PROVIDER_NAMES
 from services.errors import ServiceError
 from services.extraction.engine import ExtractionEngine, ExtractionOutcome
 from services.extraction.types import FieldResult
 from services.extractions import MAX_CONCURRENCY, ExtractionBatch, extract_contracts
 from services.runtime import Runtime
+from widgets.values import sentence_case
 
 _PROVIDER = click.option(
     "--provider",
@@ -26,11 +27,6 @@ _PROVIDER = click.option(
     default=None,
     help="Extraction provider. Default: llm_default_provider in the configuration (rules unless changed).",
 )
-_LABELS = {
-    "gap_insurance_premium": "GAP premium",
-    "refund_calculation_method": "Refund method",
-    "cancellation_fee": "Cancellation fee",
-}
 
 
 @click.command()
@@ -186,7 +182,7 @@ def _outcome_text(document: dict[str, Any], outcome: ExtractionOutcome) -> str:
 
 def _field_lines(field: FieldResult) -> list[str]:
     value = "not stated" if field.value is None else str(field.value)
-    lines = [f"{_LABELS[field.name]:<17} {value:<12} confidence {field.confidence:>3}"]
+    lines = [f"{sentence_case(FIELD_LABELS[field.name]):<17} {value:<12} confidence {field.confidence:>3}"]
     source = field.source
     if source is None:
         lines.append("    source: none")

@@ -21,11 +21,11 @@ from textual.widgets import Input, Label, Static
 from app.dialogs.base import WorkstationDialog
 from services.errors import InvalidInput
 from services.extraction.types import REFUND_METHODS
-from services.review import NOT_STATED, CorrectionReason, FieldDetail, parse_field_value
+from services.review import CorrectionReason, FieldDetail, parse_field_value
 from widgets.choice_picker import ChoicePicker
 from widgets.field_list import CONFIDENCE_HIDDEN
 from widgets.plain import plain
-from widgets.values import shown_value
+from widgets.values import NOT_YET_EXTRACTED, VALUE_HINTS, shown_value
 
 METHOD_FIELD = "refund_calculation_method"
 
@@ -55,21 +55,22 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
     def compose(self) -> ComposeResult:
         field = self.field
         with Vertical(id="correction-box"):
-            confidence = CONFIDENCE_HIDDEN if self.confidence_hidden else f"confidence {field.confidence}"
+            confidence = (
+                CONFIDENCE_HIDDEN
+                if self.confidence_hidden
+                else NOT_YET_EXTRACTED
+                if field.confidence is None
+                else f"confidence {field.confidence}"
+            )
             title = Text.assemble((f"Correct the {field.label}", "bold"), "   now ",
-                                  (shown_value(field.value), "bold"), f"  ({confidence})")  # fmt: skip
+                                  (shown_value(field.value, field.name), "bold"), f"  ({confidence})")  # fmt: skip
             yield Static(title, id="correction-title")
             with Horizontal(classes="correction-row"):
                 yield Label("New value ", classes="correction-label")
                 if field.name == METHOD_FIELD:
                     yield ChoicePicker([(m, m) for m in REFUND_METHODS], id="new-method")
                 else:
-                    hint = (
-                        "e.g. 1250.00"
-                        if field.name == "gap_insurance_premium"
-                        else f"e.g. 50.00, 0 for no fee, or {NOT_STATED!r}"
-                    )
-                    yield Input(placeholder=hint, id="new-value", max_length=40)
+                    yield Input(placeholder=VALUE_HINTS[field.name], id="new-value", max_length=40)
             yield Static("", id="correction-preview")
             with Horizontal(classes="correction-row"):
                 yield Label("Reason    ", classes="correction-label")
@@ -99,7 +100,8 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
         """Whether the new value parses; shows old → new, or what is wrong with it."""
         preview = self.query_one("#correction-preview", Static)
         raw = self._raw_value()
-        if not raw.strip() and self.field.name != "cancellation_fee":
+        # An empty value means "not stated", which only a field a contract may leave out can take.
+        if not raw.strip() and self.field.name in ("gap_insurance_premium", METHOD_FIELD):
             preview.update(Text("Type the new value.", style="dim"))
             return False
         try:
@@ -107,8 +109,9 @@ class CorrectionDialog(WorkstationDialog[CorrectionRequest | None]):
         except InvalidInput as exc:
             preview.update(plain(exc.message, style="red"))
             return False
-        preview.update(Text.assemble(("Old ", "dim"), shown_value(self.field.value),
-                                     ("  →  New ", "dim"), (shown_value(new), "bold green")))  # fmt: skip
+        name = self.field.name
+        preview.update(Text.assemble(("Old ", "dim"), shown_value(self.field.value, name),
+                                     ("  →  New ", "dim"), (shown_value(new, name), "bold green")))  # fmt: skip
         return True
 
     def _note_needed(self) -> bool:

@@ -1,9 +1,10 @@
-"""Opening a refund request for a contract: the dates, the reason, and what extraction does not yield yet.
+"""Opening a refund request for a contract: the dates, the reason, and what extraction did not yield.
 
-The service computes the verdict from the contract's approved fields; term, state and APR are asked
-here because the contract's extraction does not give them yet (the service takes them from the person
-until it does). Without a term or a state the verdict is "needs information", which a person rarely
-means, so the form asks for them beside the dates rather than leaving them to a second step.
+The service computes the verdict from the contract's approved fields, term, state and APR included when
+the extraction has them (migration 0011); the form's term, state and APR fill only what it lacks (an
+extraction older than those fields), so they stay empty for a contract reviewed with them. Without a term
+or a state the verdict is "needs information", which a person rarely means, so the form offers them
+beside the dates rather than leaving them to a second step.
 """
 
 from __future__ import annotations
@@ -66,11 +67,11 @@ class OpenRefundDialog(FormDialog[RefundRequestInfo | None]):
         )
         yield Label("Written request received on")
         yield Input(placeholder="YYYY-MM-DD", id="refund-request-date", max_length=10)
-        yield Label("Term in months")
+        yield Label("Term in months (empty: the reviewed term)")
         yield Input(placeholder="such as 60", id="refund-term", max_length=4)
-        yield Label("State")
+        yield Label("State (empty: the reviewed state)")
         yield Input(placeholder="two letters or the name, such as AR", id="refund-state", max_length=40)
-        yield Label("APR in percent (optional)")
+        yield Label("APR in percent (empty: the reviewed APR, if any)")
         yield Input(placeholder="such as 7.9", id="refund-apr", max_length=12)
 
     def _text(self, input_id: str) -> str:

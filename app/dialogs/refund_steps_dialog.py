@@ -6,6 +6,8 @@ one computed then, whatever the rules say today.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +17,7 @@ from textual.widgets import Static
 from app.dialogs.base import WorkstationDialog
 from services.refunds.calculation import money
 from services.refunds.requests import RefundRequestInfo
-from services.refunds.types import REASON_LABELS
+from services.refunds.types import REASON_LABELS, Step
 from widgets.plain import plain
 
 
@@ -32,16 +34,21 @@ def verdict_line(request: RefundRequestInfo) -> Text:
 
 def steps_text(request: RefundRequestInfo) -> Text:
     """The reasons, the flags and the numbered steps, one per line, each step's values after it."""
-    lines: list[Text] = [verdict_line(request)]
-    lines += [plain(f"  – {reason}") for reason in request.reasons]
-    lines += [plain(f"  ⚑ {flag}", style="yellow") for flag in request.flags]
+    return explanation(verdict_line(request), request.reasons, request.flags, request.steps)
+
+
+def explanation(headline: Text, reasons: Iterable[str], flags: Iterable[str], steps: Sequence[Step]) -> Text:
+    """A verdict's headline, its reasons and flags, and the numbered steps with their values."""
+    lines: list[Text] = [headline]
+    lines += [plain(f"  – {reason}") for reason in reasons]
+    lines += [plain(f"  ⚑ {flag}", style="yellow") for flag in flags]
     lines.append(Text("Steps", style="bold underline"))
-    for number, step in enumerate(request.steps, 1):
+    for number, step in enumerate(steps, 1):
         lines.append(plain(f"{number:>2}. {step.text}"))
         if step.values:
             values = ", ".join(f"{name} {value}" for name, value in step.values.items())
             lines.append(plain(f"    {values}", style="dim"))
-    if not request.steps:
+    if not steps:
         lines.append(Text("No steps were recorded.", style="dim"))
     return Text("\n").join(lines)
 

@@ -68,7 +68,8 @@ def suggestion_text(report: CalibrationReport) -> Text:
     suggested = {f.field: f.suggested_threshold for f in report.fields if f.provider == "all"}
     target = f"{100 * report.target_error_rate:g}%"
     line = Text(f"Suggested per field for a {target} error target (last {SUGGESTION_DAYS} days): ")
-    for index, name in enumerate(FIELD_NAMES):
+    # The fields the report covers (its thresholds), in the product's field order.
+    for index, name in enumerate(name for name in FIELD_NAMES if name in report.thresholds):
         value = suggested.get(name)
         line.append(", " if index else "")
         line.append(f"{FIELD_LABELS[name]} ")

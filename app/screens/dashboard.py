@@ -470,9 +470,11 @@ class DashboardScreen(WorkstationScreen):
             chart.show_message("Nothing was corrected in this period.")
             caption.update("0 corrections")
             return
+        # Only the fields corrected in the period get a bar: six fields do not fit the panel's height, and
+        # the caption below gives every field's count, zeros included.
         chart.show(
             [(sentence_case(FIELD_LABELS[f.field_name]), f.corrections / summary.corrections * 100)
-             for f in summary.by_field]
+             for f in summary.by_field if f.corrections]
         )  # fmt: skip
         text = Text.assemble(
             (plural(summary.corrections, "correction"), "bold"),

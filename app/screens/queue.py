@@ -60,6 +60,17 @@ def below_label(counts: QueueCounts) -> str:
     return "below field thresholds" if counts.own_thresholds else f"below threshold ({counts.threshold})"
 
 
+# Each field's confidence column, headed short so that the row fits beside the contract and its customer.
+_FIELD_COLUMNS: dict[str, str] = {
+    "gap_insurance_premium": "Prem",
+    "refund_calculation_method": "Meth",
+    "cancellation_fee": "Fee",
+    "term_months": "Term",
+    "governing_state": "St",
+    "apr": "APR",
+}
+
+
 class QueueScreen(WorkstationScreen):
     """Pending extractions with their weakest field, each field's confidence, age and holder."""
 
@@ -105,9 +116,8 @@ class QueueScreen(WorkstationScreen):
         table.add_column("Confidence", key="confidence")
         table.add_column("Age", key="age")
         table.add_column("Held by", key="holder")
-        table.add_column("Prem", key="premium")
-        table.add_column("Meth", key="method")
-        table.add_column("Fee", key="fee")
+        for name in FIELD_NAMES:
+            table.add_column(_FIELD_COLUMNS[name], key=name)
         table.add_column("Customer", key="customer")
         table.add_column("Provider", key="provider")
         table.focus()
@@ -164,6 +174,9 @@ class QueueScreen(WorkstationScreen):
         # A QA sample keeps its confidence from the reviewer until decided, here as on the review screen.
         weakest: str | Text = FIELD_LABELS[item.lowest_field]
         confidence = confidence_bar(item.min_confidence, threshold)
+        if item.refund_flags:
+            # A refund check failed on this field (fee above the state's cap, method not allowed, no method).
+            confidence = Text("⚑ refund check", style="bold red")
         if item.qa_sample:
             weakest, confidence = Text("—", style="dim"), Text("QA", style="bold cyan")
         return [
@@ -188,6 +201,8 @@ class QueueScreen(WorkstationScreen):
         if item.qa_sample:
             return Text("·", style="dim")
         confidence = item.confidences[name]
+        if confidence is None:
+            return Text("—", style="dim")  # not yet extracted (an extraction older than the field)
         return Text(str(confidence), style="red" if confidence < threshold else "")
 
     @work(exclusive=True, group="queue-counts", exit_on_error=False)

@@ -45,24 +45,37 @@ from widgets.document_view import DocumentView
 from widgets.field_list import FieldList, FieldView
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain, shown
-from widgets.values import sentence_case, shown_value
+from widgets.values import NOT_YET_EXTRACTED, sentence_case, shown_value
 
 T = TypeVar("T")
 
 
-def field_view(field: FieldDetail, *, confidence_hidden: bool = False) -> FieldView:
+def field_view(
+    field: FieldDetail, *, confidence_hidden: bool = False, flags: tuple[str, ...] = ()
+) -> FieldView:
     source = field.source
     return FieldView(
         name=field.name,
         label=sentence_case(field.label),
-        value=shown_value(field.value),
+        value=shown_value(field.value, field.name) if field.extracted else NOT_YET_EXTRACTED,
         confidence=field.confidence,
         threshold=field.threshold,
         alignment=None if source is None else source.alignment,
         note=None if source is None else source.note,
         corrected=field.corrected,
         confidence_hidden=confidence_hidden,
+        flags=flags,
     )
+
+
+def refund_panel(detail: ExtractionDetail) -> Text:
+    """ "If cancelled today: $X by Pro-Rata; fee $Y (Arkansas cap $75.00); refund $Z", and `m` for the steps."""
+    preview = detail.refund
+    if preview is None:
+        return Text("No refund preview: the contract has no date to count its term from.", style="dim")
+    panel = plain(preview.headline, style="bold")
+    panel.append("  m steps", style="dim")
+    return panel
 
 
 def weakest_field(detail: ExtractionDetail) -> int:
@@ -72,7 +85,15 @@ def weakest_field(detail: ExtractionDetail) -> int:
     """
     if detail.confidence_hidden:
         return 0
-    return min(range(len(detail.fields)), key=lambda index: detail.fields[index].confidence)
+    # A field not yet extracted has no confidence and is not where doubt lies.
+    return min(range(len(detail.fields)), key=lambda index: _doubt(detail.fields[index]))
+
+
+def _doubt(field: FieldDetail) -> int:
+    """The confidence of a field that counts in the weakest-field order; after them, the others."""
+    if field.confidence is None:
+        return 1000
+    return field.confidence if field.weighed else 200 + field.confidence
 
 
 def source_caption(field: FieldDetail) -> Text:
@@ -131,6 +152,7 @@ class ReviewScreen(WorkstationScreen):
         ),
         Binding("pageup", "scroll_document(-1)", "Page up", show=False, priority=True, id="document_page_up"),
         Binding("g", "show_source", "Source", id="show_source"),
+        Binding("m", "refund_preview", "Refund", id="refund_preview"),
         Binding("r", "reload", "Reload", show=False, id="reload_item"),
         Binding("escape", "back", "Back to queue", id="back"),
     ]
@@ -153,6 +175,7 @@ class ReviewScreen(WorkstationScreen):
         with Horizontal(id="review-body"):
             with Vertical(id="review-left"):
                 yield FieldList(id="fields")
+                yield Static(id="refund-panel")
                 yield Static(id="field-quote")
                 yield Static(id="review-meta")
             with Vertical(id="review-right"):
@@ -187,10 +210,19 @@ class ReviewScreen(WorkstationScreen):
         # A new item opens on its weakest field, wherever the previous one was left.
         new_item = self._shown_item != detail.extraction_id
         self._shown_item = detail.extraction_id
+        checks = () if detail.refund is None else detail.refund.checks
         self.query_one(FieldList).show(
-            [field_view(f, confidence_hidden=detail.confidence_hidden) for f in detail.fields],
+            [
+                field_view(
+                    f,
+                    confidence_hidden=detail.confidence_hidden,
+                    flags=tuple(check.text for check in checks if check.field == f.name),
+                )
+                for f in detail.fields
+            ],
             highlight=weakest_field(detail) if new_item else None,
         )
+        self.query_one("#refund-panel", Static).update(refund_panel(detail))
         if self._shown_contract != detail.contract_id:
             self.query_one(DocumentView).show_document(detail.document_text or "(this contract has no text)")
             self._shown_contract = detail.contract_id
@@ -445,6 +477,16 @@ class ReviewScreen(WorkstationScreen):
 
         span = source_span(self.selected_field)
         self.app.push_screen(ChatScreen(self.detail.contract_id, self.detail.document_text or "", span))
+
+    def action_refund_preview(self) -> None:
+        from app.dialogs.refund_preview_dialog import RefundPreviewDialog
+
+        if self.detail.refund is None:
+            self.notify(
+                "No refund preview: the contract has no date to count its term from.", severity="warning"
+            )
+            return
+        self.app.push_screen(RefundPreviewDialog(self.detail.contract_id, self.detail.refund))
 
     def action_history(self) -> None:
         from app.dialogs.history_dialog import HistoryDialog

@@ -84,6 +84,16 @@ class Contract(Base):
 FIELD_CONFIDENCE = text("0")
 
 
+# The weighed fields' weakest confidence (services/domain.py weighed_fields), 0 for an item the refund checks
+# flag: min_confidence (migration 0011) and, for all but QA samples, queue_rank (migration 0013).
+WEAKEST_FIELD = (
+    "LEAST(gap_insurance_premium_confidence, refund_calculation_method_confidence, "
+    "cancellation_fee_confidence, term_months_confidence, governing_state_confidence, "
+    "CASE WHEN (refund_calculation_method = 'Actuarial'::text) THEN apr_confidence ELSE NULL::smallint END, "
+    "CASE WHEN (refund_flags <> '{}'::text[]) THEN (0)::smallint ELSE NULL::smallint END)"
+)
+
+
 class Extraction(Base):
     __tablename__ = "extractions"
     __table_args__ = (
@@ -118,6 +128,11 @@ class Extraction(Base):
                 "gap_insurance_premium_confidence",
                 "refund_calculation_method_confidence",
                 "cancellation_fee_confidence",
+                "term_months_confidence",
+                "governing_state_confidence",
+                "apr_confidence",
+                "refund_calculation_method",
+                "refund_flags",
                 "qa_sample",
             ],
             postgresql_where=text("status = 'pending'::text"),
@@ -138,6 +153,9 @@ class Extraction(Base):
                 "gap_insurance_premium_confidence",
                 "refund_calculation_method_confidence",
                 "cancellation_fee_confidence",
+                "term_months_confidence",
+                "governing_state_confidence",
+                "apr_confidence",
             ],
         ),
         Index("extractions_updated_at_idx", "updated_at"),
@@ -159,13 +177,22 @@ class Extraction(Base):
     cancellation_fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     cancellation_fee_confidence: Mapped[int] = mapped_column(SmallInteger, server_default=FIELD_CONFIDENCE)
     cancellation_fee_source: Mapped[dict[str, Any] | None]
+    # Migration 0011: NULL confidence = not yet extracted (an extraction older than these fields).
+    term_months: Mapped[int | None]
+    term_months_confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    term_months_source: Mapped[dict[str, Any] | None]
+    governing_state: Mapped[str | None]
+    governing_state_confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    governing_state_source: Mapped[dict[str, Any] | None]
+    apr: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    apr_confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    apr_source: Mapped[dict[str, Any] | None]
+    # Fields flagged by the refund checks (services/refunds/field_checks.py); a flagged item's min_confidence is 0.
+    refund_flags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    # The weighed fields' weakest confidence (services/domain.py weighed_fields), rebuilt by migration 0011.
     min_confidence: Mapped[int | None] = mapped_column(
         SmallInteger,
-        Computed(
-            "LEAST(gap_insurance_premium_confidence, refund_calculation_method_confidence, "
-            "cancellation_fee_confidence)",
-            persisted=True,
-        ),
+        Computed(WEAKEST_FIELD, persisted=True),
     )
     llm_provider: Mapped[str]
     model_version: Mapped[str]
@@ -194,11 +221,7 @@ class Extraction(Base):
     )
     queue_rank: Mapped[int | None] = mapped_column(
         SmallInteger,
-        Computed(
-            "CASE WHEN qa_sample THEN queue_key ELSE LEAST(gap_insurance_premium_confidence, "
-            "refund_calculation_method_confidence, cancellation_fee_confidence) END",
-            persisted=True,
-        ),
+        Computed(f"CASE WHEN qa_sample THEN queue_key ELSE {WEAKEST_FIELD} END", persisted=True),
     )
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _created()

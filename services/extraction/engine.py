@@ -129,7 +129,7 @@ class ExtractionEngine:
         self, name: LLMProviderName, text: str, output: ProviderOutput, attempts: int, started: float
     ) -> ExtractionOutcome:
         index = DocumentIndex(text)
-        premium, method, fee = (ground(index, candidate) for candidate in output.candidates())
+        grounded = {candidate.name: ground(index, candidate) for candidate in output.candidates()}
         cost = call_cost(
             self.settings.llm_pricing,
             (output.model_version, model_for(name, self.settings)),
@@ -137,9 +137,7 @@ class ExtractionEngine:
             output.completion_tokens,
         )
         result = ExtractionResult(
-            gap_insurance_premium=premium,
-            refund_calculation_method=method,
-            cancellation_fee=fee,
+            **grounded,
             provider=name,
             model_version=output.model_version,
             prompt_version=PROMPT_VERSION,

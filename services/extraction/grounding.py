@@ -11,13 +11,19 @@ from bisect import bisect_right
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
-from services.domain import RefundMethod
 from services.extraction.amounts import (
     AmountError,
     amount_support,
     damaged_numbers,
     read_amount,
     states_no_fee,
+)
+from services.extraction.loan_terms import (
+    LOAN_TERM_READERS,
+    LoanTermError,
+    apr_stated,
+    state_named,
+    term_stated,
 )
 from services.extraction.locate import DocumentIndex, lower_preserving_offsets
 from services.extraction.methods import canonical_method, method_supported_by, methods_stated
@@ -142,7 +148,8 @@ def ground(
     """Turn a provider's candidate into a result whose confidence the document can back up.
 
     Caps: quote not found → 20; quote found but not stating the value → 40 (an amount must be stated as a
-    whole number: "$7?5.00" does not state 7.00); an amount fitting a number with an unreadable character →
+    whole number: "$7?5.00" does not state 7.00; a term's months, a state's name or code and the APR's
+    figure must appear in the quote); an amount fitting a number with an unreadable character →
     50, one repaired from OCR letters → 75; a quote naming several methods → 60; value None or ``Unknown``
     → 60 (an absence cannot be quoted); value that cannot be read (negative, not an amount, not a method) →
     value None with confidence 0. Each cap leaves a note on the span saying why: the review screen shows it.
@@ -184,10 +191,16 @@ def _paragraph(text: str, start: int, end: int) -> str:
     return text[before[-1] if before else max(0, start - 2000) : after.start() if after else end + 2000]
 
 
-def _normalize(candidate: FieldCandidate) -> tuple[Decimal | RefundMethod | None, str | None]:
+def _normalize(candidate: FieldCandidate) -> tuple[Decimal | int | str | None, str | None]:
     raw = candidate.value
     if raw is None or not raw.strip():
         return None, None
+    reader = LOAN_TERM_READERS.get(candidate.name)
+    if reader is not None:
+        try:
+            return reader(raw), None
+        except LoanTermError as error:
+            return None, f"value refused: {error}"
     if candidate.name in AMOUNT_FIELDS:
         try:
             return read_amount(raw), None
@@ -199,8 +212,35 @@ def _normalize(candidate: FieldCandidate) -> tuple[Decimal | RefundMethod | None
     return method, None
 
 
-def _support(name: str, value: Decimal | RefundMethod, quote: str) -> tuple[int, str | None]:
+def _support(name: str, value: Decimal | int | str, quote: str) -> tuple[int, str | None]:
     """The cap and the reason when ``quote`` does not fully support ``value``; (100, None) when it does."""
+    if name == "term_months":
+        return (
+            (100, None)
+            if term_stated(quote, int(value))
+            else (
+                UNSUPPORTED_CAP,
+                f"the quote does not state a term of {value} months",
+            )
+        )
+    if name == "governing_state":
+        return (
+            (100, None)
+            if state_named(quote, str(value))
+            else (
+                UNSUPPORTED_CAP,
+                f"the quote does not name the state {value}",
+            )
+        )
+    if name == "apr":
+        return (
+            (100, None)
+            if apr_stated(quote, Decimal(value))
+            else (
+                UNSUPPORTED_CAP,
+                f"the quote does not state an APR of {value}%",
+            )
+        )
     if isinstance(value, Decimal):
         if value == 0 and name == "cancellation_fee" and states_no_fee(quote):
             return 100, None

@@ -427,7 +427,7 @@ class Reading:
     def result(
         self,
         name: FieldName,
-        value: Decimal | RefundMethod | None,
+        value: Decimal | int | RefundMethod | str | None,
         confidence: float,
         evidence: Evidence | None,
     ) -> FieldResult:

@@ -17,13 +17,14 @@ from decimal import Decimal
 from typing import TypeVar
 
 from services.domain import RefundMethod
+from services.extraction import loan_term_rules
 from services.extraction.amounts import no_fee_statements
 from services.extraction.labels import FEE_KINDS, Linked
 from services.extraction.methods import find_method_mentions
 from services.extraction.reading import CANCEL_SECTION, Evidence, Mention, Reading
 from services.extraction.types import ExtractionResult, FieldResult
 
-RULES_VERSION = "1.1"
+RULES_VERSION = "1.2"
 
 _Value = TypeVar("_Value", Decimal, str)
 
@@ -53,7 +54,7 @@ _WORD = re.compile(r"[a-z]+")
 
 
 class RulesExtractor:
-    """Deterministic, offline extraction of the three refund fields (no key, no network, no cost)."""
+    """Deterministic, offline extraction of the refund fields (no key, no network, no cost)."""
 
     provider = "rules"
     model_version = f"rules-{RULES_VERSION}"
@@ -69,6 +70,9 @@ class RulesExtractor:
             gap_insurance_premium=premium,
             refund_calculation_method=method,
             cancellation_fee=fee,
+            term_months=loan_term_rules.term_months(reading),
+            governing_state=loan_term_rules.governing_state(reading),
+            apr=loan_term_rules.apr(reading),
             provider=self.provider,
             model_version=self.model_version,
             prompt_version=self.prompt_version,

@@ -9,9 +9,15 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.domain import FIELD_NAMES, REFUND_METHODS, FieldName
+from services.domain import FIELD_NAMES, REFUND_METHODS, FieldName, weakest_confidence
+from services.refunds.states import STATE_NAMES
 
 AMOUNT_FIELDS: frozenset[FieldName] = frozenset({"gap_insurance_premium", "cancellation_fee"})
+# Fields held as a Decimal with two places: the dollar amounts and the APR (a percent, numeric(5,2)).
+DECIMAL_FIELDS: frozenset[FieldName] = AMOUNT_FIELDS | {"apr"}
+# A GAP contract runs for the loan's term: a month to 50 years bounds any real one (and the CHECK in 0011).
+MAX_TERM_MONTHS = 600
+MAX_APR = Decimal("99.99")
 
 Alignment = Literal["exact", "fuzzy", "unaligned"]
 
@@ -70,7 +76,7 @@ class FieldResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: FieldName
-    value: Decimal | str | None
+    value: Decimal | int | str | None
     confidence: int = Field(ge=0, le=100)
     source: SourceSpan | None = None
 
@@ -80,7 +86,7 @@ class FieldResult(BaseModel):
         # JSON carries decimals as strings; without this a dumped result would not validate back.
         if (
             isinstance(data, dict)
-            and data.get("name") in AMOUNT_FIELDS
+            and data.get("name") in DECIMAL_FIELDS
             and isinstance(data.get("value"), str)
         ):
             try:
@@ -91,28 +97,42 @@ class FieldResult(BaseModel):
 
     @model_validator(mode="after")
     def _value_fits_field(self) -> Self:
-        if self.value is None:
-            return self
-        if self.name in AMOUNT_FIELDS:
-            if not isinstance(self.value, Decimal) or not self.value.is_finite():
-                raise ValueError(f"{self.name} must be a finite Decimal")
-            if self.value.as_tuple().exponent != -2:
-                raise ValueError(f"{self.name} must be quantized to cents (0.01)")
-            if not Decimal(0) <= self.value <= MAX_AMOUNT:
-                raise ValueError(f"{self.name} must be between 0.00 and {MAX_AMOUNT}")
-        elif self.value not in REFUND_METHODS:
-            raise ValueError(f"refund_calculation_method must be one of {', '.join(REFUND_METHODS)}")
+        if self.value is not None:
+            _check_value(self.name, self.value)
         return self
 
 
+def _check_value(name: FieldName, value: Decimal | int | str) -> None:
+    """Refuse a value that the field's column could not hold or that cannot be what the field means."""
+    if name in DECIMAL_FIELDS:
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValueError(f"{name} must be a finite Decimal")
+        if value.as_tuple().exponent != -2:
+            raise ValueError(f"{name} must be quantized to hundredths (0.01)")
+        top = MAX_APR if name == "apr" else MAX_AMOUNT
+        if not Decimal(0) <= value <= top:
+            raise ValueError(f"{name} must be between 0.00 and {top}")
+    elif name == "term_months":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TERM_MONTHS:
+            raise ValueError(f"term_months must be a whole number of months from 1 to {MAX_TERM_MONTHS}")
+    elif name == "governing_state":
+        if value not in STATE_NAMES:
+            raise ValueError("governing_state must be a US state code (two capital letters, such as OH)")
+    elif value not in REFUND_METHODS:
+        raise ValueError(f"refund_calculation_method must be one of {', '.join(REFUND_METHODS)}")
+
+
 class ExtractionResult(BaseModel):
-    """The three fields of one contract plus what it cost to get them (provider, tokens, time)."""
+    """The refund fields of one contract plus what it cost to get them (provider, tokens, time)."""
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     gap_insurance_premium: FieldResult
     refund_calculation_method: FieldResult
     cancellation_fee: FieldResult
+    term_months: FieldResult
+    governing_state: FieldResult
+    apr: FieldResult
     provider: str
     model_version: str
     prompt_version: str
@@ -127,10 +147,16 @@ class ExtractionResult(BaseModel):
                 raise ValueError(f"the {name} slot holds a result for {getattr(self, name).name}")
         return self
 
-    def fields(self) -> tuple[FieldResult, FieldResult, FieldResult]:
-        return (self.gap_insurance_premium, self.refund_calculation_method, self.cancellation_fee)
+    def fields(self) -> tuple[FieldResult, ...]:
+        return tuple(getattr(self, name) for name in FIELD_NAMES)
 
     @property
     def min_confidence(self) -> int:
-        """The queue orders by the weakest field: one doubtful field is enough to need a reviewer."""
-        return min(field.confidence for field in self.fields())
+        """The queue orders by the weakest weighed field: one doubtful field is enough to need a reviewer."""
+        return weakest_confidence({field.name: field.confidence for field in self.fields()}, self.method)
+
+    @property
+    def method(self) -> str | None:
+        """The refund method read, which decides whether the APR counts (``services.domain.weighed_fields``)."""
+        value = self.refund_calculation_method.value
+        return value if isinstance(value, str) else None

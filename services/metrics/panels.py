@@ -244,21 +244,19 @@ class ConfidenceDistribution(BaseModel):
     by_field: dict[FieldName, list[int]]
 
 
-# extractions_extracted_at_idx carries the four confidences (schema v0002), so the period's extractions are
-# read from the index alone, once, and grouped by their four ten-point buckets together: confidences go
-# together, so there are a few hundred such groups, which the four histograms are summed from. Statistics
-# on the bucket expressions (schema v0004) tell the planner so, and over a long period it lets parallel
-# workers each group a share of the index.
+# extractions_extracted_at_idx carries the confidences (schema v0002, v0011), so the period's extractions are
+# read from the index alone, once, and grouped by their ten-point buckets together: confidences go together,
+# so there are a few hundred such groups, which the histograms are summed from. Statistics on the bucket
+# expressions (schema v0004) tell the planner so, and over a long period it lets parallel workers each group
+# a share of the index. A field not yet extracted (NULL) is in no bucket of its histogram.
 _CONFIDENCE = text(
-    """
+    f"""
     SELECT least(min_confidence / 10, 9) AS min_confidence,
-           least(gap_insurance_premium_confidence / 10, 9) AS gap_insurance_premium,
-           least(refund_calculation_method_confidence / 10, 9) AS refund_calculation_method,
-           least(cancellation_fee_confidence / 10, 9) AS cancellation_fee,
+           {", ".join(f"least({name}_confidence / 10, 9) AS {name}" for name in FIELD_NAMES)},
            count(*) AS n
       FROM extractions
      WHERE extracted_at >= :start AND extracted_at < :end
-     GROUP BY 1, 2, 3, 4
+     GROUP BY {", ".join(str(n) for n in range(1, len(FIELD_NAMES) + 2))}
     """
 )
 
@@ -279,7 +277,9 @@ async def confidence_distribution(
     }
     for row in rows:
         for name, histogram in counts.items():
-            histogram[getattr(row, name)] += row.n
+            bucket = getattr(row, name)
+            if bucket is not None:
+                histogram[bucket] += row.n
     minimum = counts.pop("min_confidence")
     return ConfidenceDistribution(
         period=period, extractions=sum(minimum), min_confidence=minimum, by_field=counts

@@ -36,16 +36,23 @@ from services.quality.routing import below_thresholds_sql
 from services.system_settings import SystemSettings, load_system_settings, sql_text
 
 # Written over FIELD_NAMES, so that a field added to the extraction is calibrated too.
-_EXTRACTIONS = table("e", column("llm_provider"), *(column(f"{name}_confidence") for name in FIELD_NAMES))
+_EXTRACTIONS = table(
+    "e",
+    column("llm_provider"),
+    column("refund_calculation_method"),
+    column("refund_flags"),
+    *(column(f"{name}_confidence") for name in FIELD_NAMES),
+)
 _FIELD_ROWS = ",\n".join(f"('{name}', e.{name}_confidence)" for name in FIELD_NAMES)
 
 # One row per (provider, model, field, confidence, stratum, reviewed, right): at most a few thousand rows
 # whatever the period, so the grouping is PostgreSQL's and the statistics are Python's. "Trusted" is the
-# routing's own rule (each field against its threshold for the extraction's provider), negated.
+# routing's own rule (each field against its threshold for the extraction's provider), negated; a field
+# not yet extracted (NULL) is below nothing, as in the routing.
 _OBSERVATIONS = text(
     f"""
     SELECT e.llm_provider AS provider, e.model_version AS model, f.name AS field, f.confidence,
-           NOT {sql_text(below_thresholds_sql(_EXTRACTIONS))} AS trusted,
+           NOT coalesce({sql_text(below_thresholds_sql(_EXTRACTIONS))}, false) AS trusted,
            (e.status = 'approved' AND e.reviewed_by IS NOT NULL) AS reviewed,
            e.qa_sample,
            NOT EXISTS (
@@ -56,6 +63,7 @@ _OBSERVATIONS = text(
       FROM extractions e
      CROSS JOIN LATERAL (VALUES {_FIELD_ROWS}) AS f(name, confidence)
      WHERE e.extracted_at >= :start AND e.extracted_at < :end
+       AND f.confidence IS NOT NULL  -- a field not yet extracted (older than it) states nothing
      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
     """
 )

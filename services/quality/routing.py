@@ -15,11 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Integer, case, cast, func, literal_column, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.models import Extraction, SystemConfig
-from services.domain import FIELD_LABELS, FIELD_NAMES, PROVIDER_NAMES, FieldName
+from services.domain import (
+    COUNTS_ONLY_FOR_METHOD,
+    FIELD_LABELS,
+    FIELD_NAMES,
+    PROVIDER_NAMES,
+    FieldName,
+    weighed_fields,
+)
 from services.system_settings import SystemSettings, setting_sql
 
 Route = Literal["review", "qa_sample", "auto_approve", "passes"]
@@ -53,14 +60,27 @@ def route(
     *,
     missing: tuple[FieldName, ...] = (),
     provider: str | None = None,
+    method: str | None = None,
+    flagged: tuple[FieldName, ...] = (),
 ) -> Routing:
     """Route one extraction by its field confidences; ``missing`` names needed fields without a value;
     ``provider`` (who extracted it) picks its own thresholds where ``field_thresholds`` gives it some.
 
+    Only the weighed fields count (``services.domain.weighed_fields``: the APR only for ``method``
+    Actuarial), and a field without a confidence (not yet extracted) is not below anything. A field
+    ``flagged`` by the refund checks (services/refunds/field_checks.py) always goes to a person.
+
     ``rng`` defaults to the module's ``QA_RANDOM``, read at each call so that a test can seed or replace it.
     """
     thresholds = settings.thresholds(provider)
-    below = [name for name in FIELD_NAMES if confidences[name] < thresholds[name]]
+    if flagged:
+        shown = ", ".join(FIELD_LABELS[n] for n in flagged)
+        return Routing("review", f"the refund checks flag the {shown}", thresholds)
+    below = [
+        name
+        for name in weighed_fields(method)
+        if (confidence := confidences.get(name)) is not None and confidence < thresholds[name]
+    ]
     if below:
         shown = ", ".join(f"{FIELD_LABELS[n]} {confidences[n]} < {thresholds[n]}" for n in below)
         return Routing("review", f"below its threshold: {shown}", thresholds)
@@ -113,14 +133,22 @@ def own_thresholds_sql() -> Any:
 
 
 def below_thresholds_sql(table: Any = Extraction.__table__) -> Any:
-    """Whether an extraction has a field below its threshold: what routes it to a person.
+    """Whether an extraction has a weighed field below its threshold, or a field the refund checks flag:
+    what routes it to a person.
 
     ``table`` is the extractions table or an alias of it (``sqlalchemy.table("e", ...)`` for a text()
     statement that names it ``e``).
     """
     return or_(
-        *(
-            table.c[f"{name}_confidence"] < field_threshold_sql(name, table.c.llm_provider)
-            for name in FIELD_NAMES
-        )
+        *(weighed_below_sql(name, table) for name in FIELD_NAMES), func.cardinality(table.c.refund_flags) > 0
     )
+
+
+def weighed_below_sql(name: FieldName, table: Any = Extraction.__table__) -> Any:
+    """Whether field ``name`` is below its threshold and counts (``services.domain.weighed_fields``).
+
+    A NULL confidence (not yet extracted) makes the comparison NULL, which no filter or OR counts.
+    """
+    below = table.c[f"{name}_confidence"] < field_threshold_sql(name, table.c.llm_provider)
+    method = COUNTS_ONLY_FOR_METHOD.get(name)
+    return below if method is None else and_(table.c.refund_calculation_method == method, below)

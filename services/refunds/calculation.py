@@ -229,21 +229,34 @@ def short_rate(
     )
 
 
+def fee_check(fee: Decimal, rule: JurisdictionRule) -> str | None:
+    """The finding when a contract asks for a fee its state's rule forbids or caps lower; None when it may."""
+    if not rule.fee_allowed and fee > 0:
+        return f"The contract's fee of {money(fee)} is not allowed by {rule.name} ({rule.citation})."
+    if rule.fee_allowed and rule.fee_cap is not None and fee > rule.fee_cap:
+        return f"The contract's fee of {money(fee)} is above the {rule.name} cap of {money(rule.fee_cap)}."
+    return None
+
+
+def method_check(method: str, rule: JurisdictionRule) -> str | None:
+    """The finding when the rule lists the methods allowed and ``method`` is not one of them."""
+    if rule.methods_allowed and method not in rule.methods_allowed:
+        return f"{rule.name} allows {', '.join(rule.methods_allowed)}, not {method} ({rule.citation})."
+    return None
+
+
 def capped_fee(fee: Decimal, gross: Decimal, rule: JurisdictionRule) -> tuple[Decimal, list[Step], list[str]]:
     """The fee actually kept: the contract's fee, capped by the rule, never more than the refund itself.
 
     Returns the fee, its steps, and flags for a person when the contract asks for more than the law allows.
     """
     steps: list[Step] = []
-    flags: list[str] = []
+    finding = fee_check(fee, rule)
+    flags: list[str] = [] if finding is None else [finding]
     allowed = fee
     if not rule.fee_allowed:
         allowed = ZERO
         steps.append(Step(text=f"Fee: {rule.name} allows no cancellation fee ({rule.citation}).", values={}))
-        if fee > 0:
-            flags.append(
-                f"The contract's fee of {money(fee)} is not allowed by {rule.name} ({rule.citation})."
-            )
     elif rule.fee_cap is not None and fee > rule.fee_cap:
         allowed = rule.fee_cap
         steps.append(
@@ -251,9 +264,6 @@ def capped_fee(fee: Decimal, gross: Decimal, rule: JurisdictionRule) -> tuple[De
                 text=f"Fee: the contract's {money(fee)} is capped at {money(rule.fee_cap)} by {rule.name} ({rule.citation}).",
                 values={"contract_fee": str(fee), "fee_cap": str(rule.fee_cap)},
             )
-        )
-        flags.append(
-            f"The contract's fee of {money(fee)} is above the {rule.name} cap of {money(rule.fee_cap)}."
         )
     applied = min(allowed, gross)
     if applied < allowed:
@@ -429,8 +439,9 @@ def quote_refund(inputs: RefundInputs, rule: JurisdictionRule | None) -> RefundQ
     steps.extend(calculation.steps)
     gross = to_cents(calculation.exact)
     flags: list[str] = []
-    if rule.methods_allowed and method != "Free look" and method not in rule.methods_allowed:
-        flags.append(f"{rule.name} allows {', '.join(rule.methods_allowed)}, not {method} ({rule.citation}).")
+    disallowed = None if method == "Free look" else method_check(method, rule)
+    if disallowed is not None:
+        flags.append(disallowed)
     if fee is None:
         applied = ZERO
     else:

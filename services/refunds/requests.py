@@ -25,6 +25,7 @@ from db.models import Contract, Extraction, JurisdictionRuleRow, RefundRequest, 
 from db.uow import UnitOfWork
 from services.access import authorize
 from services.context import ServiceContext
+from services.domain import FIELD_LABELS
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.input_text import contract_id as checked_contract_id
 from services.input_text import typed_text
@@ -169,6 +170,28 @@ def _inputs(**values: Any) -> RefundInputs:
         raise InvalidInput(f"The refund request is not valid: {problems}.") from exc
 
 
+# The loan terms as RefundInputs names them, and their extraction columns (migration 0011).
+_LOAN_TERM_COLUMNS = {"term_months": "term_months", "state": "governing_state", "apr": "apr"}
+
+
+def _reviewed_loan_terms(contract_id: str, extraction: Extraction, typed: RefundInputs) -> dict[str, Any]:
+    """The reviewed extraction's term, state and APR where it has them; a typed value that differs is refused."""
+    reviewed: dict[str, Any] = {}
+    for name, column in _LOAN_TERM_COLUMNS.items():
+        value = getattr(extraction, column)
+        if value is None:
+            continue
+        given = getattr(typed, name)
+        if given is not None and given != value:
+            label = FIELD_LABELS[column]
+            raise InvalidInput(
+                f"The reviewed {label} of {contract_id} is {value}, not {given}: leave it empty to use the "
+                "reviewed value, or correct it in review, where the change is audited."
+            )
+        reviewed[name] = value
+    return reviewed
+
+
 async def open_refund_request(
     ctx: ServiceContext,
     contract_id: str,
@@ -182,9 +205,11 @@ async def open_refund_request(
 ) -> RefundRequestInfo:
     """Open a request and compute its verdict from the contract's approved fields and the rule in force.
 
-    Term, state and APR are given by the person until extraction yields them. A request that cannot be
-    paid (not eligible, or information missing) is stored as ``not_payable`` and, like a rejected one,
-    does not block a new one.
+    Term, state and APR come from the reviewed extraction; the person's values fill only what it lacks (an
+    extraction older than those fields, or a contract that does not state them), and one that contradicts
+    a reviewed value is refused: the place to change a reviewed value is the review, where it is audited
+    as a correction. A request that cannot be paid (not eligible, or information missing) is stored as
+    ``not_payable`` and does not block a new one.
     """
     wanted = checked_contract_id(contract_id)
     async with ctx.unit_of_work() as uow:
@@ -226,7 +251,7 @@ async def open_refund_request(
             raise Conflict(
                 f"{wanted} already has a refund request ({live.replace('_', ' ')}); open that one instead."
             )
-        inputs = _inputs(
+        typed = _inputs(
             premium=extraction.gap_insurance_premium,
             term_months=term_months,
             contract_date=contract_date,
@@ -238,6 +263,7 @@ async def open_refund_request(
             apr=apr,
             request_date=request_date,
         )
+        inputs = typed.model_copy(update=_reviewed_loan_terms(wanted, extraction, typed))
         rule, rule_id = None, None
         if inputs.state is not None:
             # Shared locks: a rule being corrected waits for this request to commit (and then refuses,

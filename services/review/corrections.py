@@ -11,19 +11,22 @@ from sqlalchemy import (
     bindparam,
     case,
     insert,
+    select,
     update,
 )
 
-from db.models import Correction, Extraction
+from db.models import Contract, Correction, Extraction
 from services.access import authorize
 from services.context import ServiceContext
-from services.domain import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName, RefundMethod
+from services.domain import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName
 from services.errors import InvalidInput
 from services.extraction.amounts import AmountError, parse_amount
+from services.extraction.loan_terms import LOAN_TERM_READERS, LoanTermError
 from services.extraction.methods import canonical_method
 from services.input_text import typed_text
 from services.permissions import Permission
 from services.quality.double_checks import refuse_first_reviewer
+from services.refunds.field_checks import flagged_fields
 from services.review.detail import reload_after_commit
 from services.review.state import ensure_writable, load_state
 from services.review.statements import ACTOR, ITEM, lease_end
@@ -36,9 +39,20 @@ _NOT_STATED_SPELLINGS = frozenset({"", NOT_STATED, "not-stated", "n/a"})
 _AMBIGUOUS_FEE_WORDS = frozenset({"none", "no", "no fee", "nil", "null", "-"})
 
 
-def parse_field_value(field: FieldName, raw: str) -> Decimal | RefundMethod | None:
-    """The value a reviewer typed, in the field's stored type; InvalidInput says how to fix it."""
+def parse_field_value(field: FieldName, raw: str) -> Decimal | int | str | None:
+    """The value a reviewer typed, in the field's stored type; InvalidInput says how to fix it.
+
+    For the loan terms an empty value or "not stated" records that the contract does not state it.
+    """
     words = " ".join(raw.split()).lower()
+    reader = LOAN_TERM_READERS.get(field)
+    if reader is not None:
+        if words in _NOT_STATED_SPELLINGS:
+            return None
+        try:
+            return reader(raw)
+        except LoanTermError as exc:
+            raise InvalidInput(str(exc)) from exc
     if field == "refund_calculation_method":
         method = canonical_method(raw) if words else None
         if method is None:
@@ -73,7 +87,7 @@ def _reason_code(reason_code: str) -> CorrectionReason:
         raise InvalidInput(f"Choose a reason for the correction: one of {codes}.") from None
 
 
-def _stored_text(value: Decimal | str | None) -> str | None:
+def _stored_text(value: Decimal | int | str | None) -> str | None:
     return None if value is None else display_value(value)
 
 
@@ -89,7 +103,8 @@ _INSERT_CORRECTION = insert(Correction).values(
 
 
 def _correct_statement(name: FieldName) -> Update:
-    """The field's new value; the version moves on, and the reviewer's own lease is renewed."""
+    """The field's new value and the refund checks' flags of the values now; the version moves on, and the
+    reviewer's own lease is renewed."""
     column = getattr(Extraction, name)
     return (
         update(Extraction)
@@ -97,6 +112,7 @@ def _correct_statement(name: FieldName) -> Update:
         .values(
             {
                 column: bindparam("value", type_=column.type),
+                Extraction.refund_flags: bindparam("flags", type_=Extraction.refund_flags.type),
                 Extraction.version: Extraction.version + 1,
                 Extraction.claim_expires_at: case(
                     (Extraction.claimed_by == ACTOR, lease_end()),
@@ -109,6 +125,15 @@ def _correct_statement(name: FieldName) -> Update:
 
 
 _CORRECT: dict[str, Update] = {name: _correct_statement(name) for name in FIELD_NAMES}
+_CONTRACT_DATE = select(Contract.contract_date).where(Contract.contract_id == bindparam("contract"))
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _decimal_or_none(value: object) -> Decimal | None:
+    return value if isinstance(value, Decimal) else None
 
 
 async def correct_field(
@@ -150,8 +175,17 @@ async def correct_field(
                 "actor": ctx.actor.user_id,
             },
         )
+        now = {**state.values, name: value}
+        flags = await flagged_fields(
+            session,
+            state=_text_or_none(now["governing_state"]),
+            contract_date=await session.scalar(_CONTRACT_DATE, {"contract": state.contract_id}),
+            method=_text_or_none(now["refund_calculation_method"]),
+            fee=_decimal_or_none(now["cancellation_fee"]),
+        )
         await session.execute(
-            _CORRECT[name], {"item": extraction_id, "value": value, "actor": ctx.actor.user_id}
+            _CORRECT[name],
+            {"item": extraction_id, "value": value, "flags": flags, "actor": ctx.actor.user_id},
         )
         uow.record(
             ctx.actor.event(

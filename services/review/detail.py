@@ -6,21 +6,20 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import (
-    literal_column,
-    text,
-)
+from sqlalchemy import literal_column, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import authorize
 from services.audit.summaries import summarize_event
 from services.context import ServiceContext
-from services.domain import FIELD_LABELS, FIELD_NAMES
+from services.domain import FIELD_LABELS, FIELD_NAMES, weighed_fields
 from services.errors import NotFound, SavedButNotReloaded
 from services.input_text import contract_id as checked_contract_id
 from services.permissions import Permission
 from services.quality.routing import field_threshold_sql
+from services.refunds.field_checks import state_rules
+from services.refunds.preview import RefundPreview, preview_refund
 from services.review.types import ClaimInfo, CorrectionEntry, ExtractionDetail, FieldDetail, HistoryEntry
 from services.system_settings import sql_text
 
@@ -32,9 +31,7 @@ FIRST_DECISION_EVENTS = frozenset({"approve", "reject", "correct", "qa_double_ch
 _DETAIL_SQL = """
 SELECT e.id AS extraction_id, e.contract_id, c.account_number, c.customer_name, c.contract_type,
        c.contract_date, c.vehicle_info, c.page_count, c.document_text,
-       e.gap_insurance_premium, e.gap_insurance_premium_confidence, e.gap_insurance_premium_source,
-       e.refund_calculation_method, e.refund_calculation_method_confidence, e.refund_calculation_method_source,
-       e.cancellation_fee, e.cancellation_fee_confidence, e.cancellation_fee_source,
+       {fields},
        e.min_confidence, e.llm_provider, e.model_version, e.prompt_version, e.fallback_from,
        e.fallback_reason, e.processing_time_ms, e.prompt_tokens, e.completion_tokens, e.cost_usd,
        e.extracted_at, e.status, e.version, e.qa_sample, e.reviewed_at, e.review_seconds, e.rejection_reason,
@@ -75,25 +72,37 @@ _THRESHOLDS = ",\n       ".join(
     f"{sql_text(field_threshold_sql(name, literal_column('e.llm_provider')))} AS {name}_threshold"
     for name in FIELD_NAMES
 )
+_FIELDS = ",\n       ".join(f"e.{name}, e.{name}_confidence, e.{name}_source" for name in FIELD_NAMES)
 _JSON_COLUMNS = dict.fromkeys(
-    (
-        "vehicle_info",
-        "gap_insurance_premium_source",
-        "refund_calculation_method_source",
-        "cancellation_fee_source",
-        "corrections",
-        "history",
-    ),
-    JSONB,
+    ("vehicle_info", *(f"{name}_source" for name in FIELD_NAMES), "corrections", "history"), JSONB
 )
-_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key", thresholds=_THRESHOLDS)).columns(**_JSON_COLUMNS)
-_DETAIL_BY_CONTRACT = text(_DETAIL_SQL.format(key="e.contract_id = :key", thresholds=_THRESHOLDS)).columns(
+_DETAIL_BY_ID = text(_DETAIL_SQL.format(key="e.id = :key", thresholds=_THRESHOLDS, fields=_FIELDS)).columns(
     **_JSON_COLUMNS
 )
+_DETAIL_BY_CONTRACT = text(
+    _DETAIL_SQL.format(key="e.contract_id = :key", thresholds=_THRESHOLDS, fields=_FIELDS)
+).columns(**_JSON_COLUMNS)
 
 
 async def load_detail(session: AsyncSession, extraction_id: uuid.UUID) -> ExtractionDetail:
     return await _load_detail(session, _DETAIL_BY_ID, extraction_id)
+
+
+async def _refund_preview(session: AsyncSession, row: Any) -> RefundPreview | None:
+    """What the refund would be if cancelled today, by the database's clock, under the rule in force."""
+    state = row["governing_state"]
+    rules = await state_rules(session, state)
+    return preview_refund(
+        premium=row["gap_insurance_premium"],
+        method=row["refund_calculation_method"],
+        fee=row["cancellation_fee"],
+        term_months=row["term_months"],
+        state=state,
+        apr=row["apr"],
+        contract_date=row["contract_date"],
+        today=row["as_of"].date(),
+        rules=rules,
+    )
 
 
 async def _load_detail(session: AsyncSession, statement: Any, key: object) -> ExtractionDetail:
@@ -116,6 +125,7 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
     # A re-extraction replaces the values: only corrections made since then mark a field as corrected
     # (the older ones stay in the list, as history).
     corrected = {c.field for c in corrections if c.at >= row["extracted_at"]}
+    weighed = weighed_fields(row["refund_calculation_method"])
     fields = [
         FieldDetail(
             name=name,
@@ -123,7 +133,10 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
             value=row[name],
             confidence=row[f"{name}_confidence"],
             threshold=row[f"{name}_threshold"],
-            below_threshold=row[f"{name}_confidence"] < row[f"{name}_threshold"],
+            below_threshold=name in weighed
+            and row[f"{name}_confidence"] is not None
+            and row[f"{name}_confidence"] < row[f"{name}_threshold"],
+            weighed=name in weighed,
             source=row[f"{name}_source"],
             corrected=name in corrected,
         )
@@ -155,9 +168,12 @@ async def _load_detail(session: AsyncSession, statement: Any, key: object) -> Ex
         ]
         if not (entry.event_type in FIRST_DECISION_EVENTS and first_decision(entry.by, entry.at))
     ]
-    built = {"fields", "claim", "corrections", "history"}
+    built = {"fields", "claim", "corrections", "history", "refund"}
     plain = {k: row[k] for k in ExtractionDetail.model_fields if k in row and k not in built}
-    return ExtractionDetail(**plain, fields=fields, claim=claim, corrections=corrections, history=history)
+    refund = await _refund_preview(session, row)
+    return ExtractionDetail(
+        **plain, fields=fields, claim=claim, corrections=corrections, history=history, refund=refund
+    )
 
 
 def _without_confidence(data: dict[str, Any]) -> dict[str, Any]:

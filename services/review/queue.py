@@ -29,10 +29,22 @@ from sqlalchemy.orm import aliased
 from db.models import Contract, Extraction, User
 from services.access import authorize
 from services.context import ServiceContext
-from services.domain import FIELD_NAMES, PROVIDER_NAMES, ConfidenceBand, FieldName, ProviderName
+from services.domain import (
+    FIELD_NAMES,
+    PROVIDER_NAMES,
+    ConfidenceBand,
+    FieldName,
+    ProviderName,
+    weighed_fields,
+)
 from services.errors import InvalidInput
 from services.permissions import Permission
-from services.quality.routing import below_thresholds_sql, field_threshold_sql, own_thresholds_sql
+from services.quality.routing import (
+    below_thresholds_sql,
+    field_threshold_sql,
+    own_thresholds_sql,
+    weighed_below_sql,
+)
 from services.review.statements import IS_PENDING
 from services.review.types import checked_field
 from services.system_settings import setting_sql
@@ -56,7 +68,8 @@ class QueueItem(BaseModel):
     customer_name: str
     min_confidence: int
     lowest_field: FieldName
-    confidences: dict[FieldName, int]
+    # None: the field was not yet extracted (an extraction older than migration 0011).
+    confidences: dict[FieldName, int | None]
     llm_provider: str
     model_version: str
     extracted_at: dt.datetime
@@ -67,6 +80,8 @@ class QueueItem(BaseModel):
     qa_sample: bool = False
     # Its place in the queue: the weakest field's confidence, or for a QA sample a random key (QUEUE_ORDER).
     queue_rank: int = 0
+    # Fields the refund checks flag (services/refunds/field_checks.py): min_confidence is then 0.
+    refund_flags: list[FieldName] = []
 
     @property
     def cursor(self) -> QueueCursor:
@@ -96,8 +111,10 @@ class QueueCounts(BaseModel):
     qa_samples: int = 0
 
 
-def _lowest(confidences: dict[FieldName, int]) -> FieldName:
-    return min(FIELD_NAMES, key=lambda name: confidences[name])
+def _lowest(confidences: dict[FieldName, int | None], method: str | None) -> FieldName:
+    """The weighed field (``services.domain.weighed_fields``) that gives the item its place in the queue."""
+    scored = [name for name in weighed_fields(method) if confidences[name] is not None]
+    return min(scored, key=lambda name: confidences[name] or 0)
 
 
 def _confidence(name: FieldName) -> Any:
@@ -143,6 +160,7 @@ def _page_head() -> Select[Any]:
             Contract.customer_name,
             Extraction.min_confidence,
             *(_confidence(name) for name in FIELD_NAMES),
+            Extraction.refund_calculation_method,
             Extraction.llm_provider,
             Extraction.model_version,
             Extraction.extracted_at,
@@ -151,6 +169,7 @@ def _page_head() -> Select[Any]:
             Extraction.version,
             Extraction.qa_sample,
             Extraction.queue_rank,
+            Extraction.refund_flags,
         )
         .join(Contract, Contract.contract_id == Extraction.contract_id)
         .outerjoin(claimant, and_(claimant.id == Extraction.claimed_by, live))
@@ -200,7 +219,9 @@ class QueueFilter(BaseModel):
         """The WHERE conditions of this filter over `extractions`."""
         conditions: list[ColumnElement[bool]] = []
         if self.field is not None:
-            conditions.append(_confidence(self.field) < field_threshold_sql(self.field))
+            threshold = field_threshold_sql(self.field)
+            # The second condition is implied by the first; it bounds the index scan.
+            conditions += [weighed_below_sql(self.field), Extraction.min_confidence < threshold]
         if self.provider is not None:
             conditions.append(Extraction.llm_provider == self.provider)
         if self.band is not None:
@@ -239,14 +260,20 @@ async def queue_page(
         await uow.commit()
     items = []
     for row in rows[:limit]:
-        confidences: dict[FieldName, int] = {name: getattr(row, f"{name}_confidence") for name in FIELD_NAMES}
+        confidences: dict[FieldName, int | None] = {
+            name: getattr(row, f"{name}_confidence") for name in FIELD_NAMES
+        }
         items.append(
             QueueItem(
                 extraction_id=row.id,
                 contract_id=row.contract_id,
                 customer_name=row.customer_name,
                 min_confidence=row.min_confidence,
-                lowest_field=_lowest(confidences),
+                lowest_field=(
+                    row.refund_flags[0]
+                    if row.refund_flags
+                    else _lowest(confidences, row.refund_calculation_method)
+                ),
                 confidences=confidences,
                 llm_provider=row.llm_provider,
                 model_version=row.model_version,
@@ -256,6 +283,7 @@ async def queue_page(
                 version=row.version,
                 qa_sample=row.qa_sample,
                 queue_rank=row.queue_rank,
+                refund_flags=row.refund_flags,
             )
         )
     return QueuePage(items=items, next_cursor=items[-1].cursor if len(rows) > limit else None)

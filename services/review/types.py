@@ -17,9 +17,13 @@ from pydantic import BaseModel, ConfigDict
 from services.domain import FIELD_NAMES, ExtractionStatus, FieldName
 from services.errors import InvalidInput
 from services.extraction.types import SourceSpan
+from services.refunds.preview import RefundPreview
 
 # What a screen shows, and a reviewer types, for a cancellation fee the contract does not mention (NULL).
 NOT_STATED = "not stated"
+# What a screen shows for a field the extraction predates (migration 0011: NULL confidence); extracting the
+# contract again fills it.
+NOT_YET_EXTRACTED = "not yet extracted"
 
 
 class CorrectionReason(StrEnum):
@@ -41,18 +45,27 @@ class CorrectionReason(StrEnum):
 class FieldDetail(BaseModel):
     name: FieldName
     label: str
-    value: Decimal | str | None
-    confidence: int
+    value: Decimal | int | str | None
+    # None: not yet extracted (the extraction predates the field); a value then was typed by a reviewer.
+    confidence: int | None
     # The field's own threshold (field_thresholds, else confidence_threshold), as the routing applies it.
     threshold: int
+    # Below its threshold and weighed (services.domain.weighed_fields): what sends the item to a person.
     below_threshold: bool
+    # Whether its confidence counts in the item's weakest-field order (the APR only for Actuarial).
+    weighed: bool = True
     # Where the value was read from, as the extraction stored it (extractions.*_source).
     source: SourceSpan | None
     corrected: bool
 
     @property
+    def extracted(self) -> bool:
+        """False for a field the extraction predates and nobody has filled in since."""
+        return self.confidence is not None or self.value is not None
+
+    @property
     def display_value(self) -> str:
-        return display_value(self.value)
+        return display_value(self.value) if self.extracted else NOT_YET_EXTRACTED
 
 
 class ClaimInfo(BaseModel):
@@ -122,6 +135,9 @@ class ExtractionDetail(BaseModel):
     corrections: list[CorrectionEntry]
     history: list[HistoryEntry]
     as_of: dt.datetime
+    # The refund if cancelled today and the checks of the fields against the state's rule (None without a
+    # contract date); services/refunds/preview.py.
+    refund: RefundPreview | None = None
 
     def field(self, name: FieldName) -> FieldDetail:
         return next(f for f in self.fields if f.name == name)
@@ -155,10 +171,10 @@ class Decision(BaseModel):
     double_check: bool = False
 
 
-def display_value(value: Decimal | str | None) -> str:
+def display_value(value: Decimal | int | str | None) -> str:
     if value is None:
         return NOT_STATED
-    return format(value, "f") if isinstance(value, Decimal) else value
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 def clock(moment: dt.datetime) -> str:

@@ -28,6 +28,7 @@ from synthetic.contracts.identity import (
     PREMIUM_DECIMALS,
     Identity,
     SeedKeys,
+    apr_of,
     check_difficulty,
     identity_of,
     seed_keys,
@@ -67,6 +68,9 @@ def generate_contract(
             gap_insurance_premium=PREMIUM_DECIMALS[ident.premium_cents],
             refund_calculation_method=ident.method,
             cancellation_fee=None if ident.fee_cents is None else FEE_DECIMALS[ident.fee_cents],
+            term_months=ident.term,
+            governing_state=ident.state.abbr,
+            apr=apr_of(ident),
         ),
         difficulty=level,
     )

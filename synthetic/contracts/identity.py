@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
 from synthetic.contracts import vocabulary as vocab
@@ -341,6 +342,27 @@ def vehicle_json(ident: Identity) -> str:
         f'"trim": "{ident.trim}", "color": "{ident.color}", "mileage": {ident.mileage}, '
         f'"new_or_used": "{"new" if ident.is_new else "used"}"}}'
     )
+
+
+_APR_SALT = 0xA9A1_0F_5EED_0011
+
+
+def apr_of(ident: Identity) -> Decimal | None:
+    """The contract's APR (a lease has none): drawn from the identity, so every wording states the same one.
+
+    Rates as lenders give them: refinances 3.99-12.99%, new cars often promotional (0, 1.9, 2.9%) or
+    3.49-9.99%, used cars 4.99-21.99%.
+    """
+    if ident.contract_type == "lease":
+        return None
+    rng = random.Random(splitmix(ident.spare ^ _APR_SALT))
+    if ident.contract_type == "refinance":
+        apr = rng.uniform(3.99, 12.99)
+    elif ident.is_new:
+        apr = rng.choice((0.0, 1.9, 2.9)) if rng.random() < 0.2 else rng.uniform(3.49, 9.99)
+    else:
+        apr = rng.uniform(4.99, 21.99)
+    return Decimal(f"{apr:.2f}")
 
 
 # ---- compact mode ---------------------------------------------------------------------------------------

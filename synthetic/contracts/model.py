@@ -54,6 +54,12 @@ class ContractTruth(BaseModel):
     gap_insurance_premium: Decimal | None
     refund_calculation_method: str
     cancellation_fee: Decimal | None
+    # The contract's loan terms: a lease has no APR; the state is the parties' (no other state governs).
+    # A full document states all of them; a compact page states the state, and the term on most templates
+    # but no APR (the scale seeder's pages: the accuracy reports read full documents).
+    term_months: int | None = None
+    governing_state: str | None = None
+    apr: Decimal | None = None
 
 
 class SyntheticContract(BaseModel):

@@ -72,6 +72,9 @@ def as_case(contract: SyntheticContract) -> CorpusCase:
         "gap_insurance_premium": _text(truth.gap_insurance_premium),
         "refund_calculation_method": truth.refund_calculation_method,
         "cancellation_fee": _text(truth.cancellation_fee),
+        "term_months": None if truth.term_months is None else str(truth.term_months),
+        "governing_state": truth.governing_state,
+        "apr": _text(truth.apr),
     }
     return CorpusCase(contract.contract_id, contract.document_text, expected, contract.difficulty)
 

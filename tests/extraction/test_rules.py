@@ -46,8 +46,8 @@ def test_a_plain_contract_is_read_with_high_confidence() -> None:
         "Amount Financed: $28,450.00\nGAP Waiver Charge: $795.00",
         "The unearned charge is refunded pro rata. A $50.00 cancellation fee will be retained.",
     )
-    assert [field.value for field in result.fields()] == [Decimal("795.00"), "Pro-Rata", Decimal("50.00")]
-    assert result.min_confidence >= 90
+    assert [field.value for field in result.fields()[:3]] == [Decimal("795.00"), "Pro-Rata", Decimal("50.00")]
+    assert min(field.confidence for field in result.fields()[:3]) >= 90
 
 
 def test_no_fee_is_zero_and_silence_is_null() -> None:
@@ -243,7 +243,7 @@ def test_ocr_noise_lowers_confidence_but_not_the_reading() -> None:
 
 def test_an_empty_document_yields_nothing_with_low_confidence() -> None:
     result = EXTRACTOR.extract("")
-    assert [field.value for field in result.fields()] == [None, "Unknown", None]
+    assert [field.value for field in result.fields()] == [None, "Unknown", None, None, None, None]
     assert result.min_confidence < 80
 
 
@@ -298,3 +298,48 @@ def test_any_text_yields_valid_results_with_exact_spans(pieces: list[str]) -> No
         if field.source is not None:
             assert field.source.alignment == "exact"
             assert text[field.source.start : field.source.end] == field.source.quote != ""
+
+
+# --- loan terms: term, governing state, APR ------------------------------------------------------------------
+def test_a_labelled_term_and_apr_are_read_and_grounded() -> None:
+    result = _extract("Term: 72 months    APR: 6.49%\nGAP Waiver Charge: $795.00", "Refunds are pro rata.")
+    assert (result.term_months.value, result.apr.value) == (72, Decimal("6.49"))
+    assert result.term_months.confidence >= 90 and result.apr.confidence >= 90
+    assert result.apr.source is not None and "6.49%" in result.apr.source.quote
+
+
+def test_a_term_in_years_is_converted_to_months() -> None:
+    result = _extract("This Waiver has a term of five (5) years.", "Refunds are pro rata.")
+    assert result.term_months.value == 60
+    assert result.term_months.source is not None and "five (5) years" in result.term_months.source.quote
+
+
+def test_a_governing_law_clause_wins_over_the_parties_addresses() -> None:
+    clause = "This Addendum is governed by the laws of the State of Georgia."
+    result = _extract("GAP Waiver Charge: $795.00", f"Refunds are pro rata.\n\n{clause}")
+    assert (result.governing_state.value, result.governing_state.confidence) == ("GA", 92)
+    without = _extract("GAP Waiver Charge: $795.00", "Refunds are pro rata.")
+    assert without.governing_state.value == "WI"
+    assert without.governing_state.source is not None and "WI 53704" in without.governing_state.source.quote
+
+
+def test_a_state_rider_does_not_name_the_governing_state() -> None:
+    rider = "Texas Residents: This Addendum is governed by the laws of the State of Texas."
+    result = _extract("GAP Waiver Charge: $795.00", f"Refunds are pro rata.\n\n{rider}")
+    assert result.governing_state.value == "WI"
+
+
+def test_a_buyer_in_another_state_leaves_the_state_to_a_person() -> None:
+    text = _contract("GAP Waiver Charge: $795.00", "Refunds are pro rata.").replace(
+        "Sun Prairie, WI 53590", "Rockford, IL 61101"
+    )
+    result = EXTRACTOR.extract(text)
+    assert result.governing_state.value == "WI"
+    assert result.governing_state.confidence < 80
+
+
+def test_no_apr_stated_is_null_and_a_term_in_an_example_is_ignored() -> None:
+    example = "For example, if you cancel after 24 months of a 60 month term, the refund would be $318.00."
+    result = _extract("GAP Waiver Charge: $795.00", f"Refunds are pro rata.\n\n{example}")
+    assert result.apr.value is None and result.apr.confidence >= 80
+    assert result.term_months.value is None

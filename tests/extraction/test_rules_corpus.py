@@ -3,6 +3,7 @@
 import pytest
 
 from services.extraction.amounts import amount_mentioned, states_no_fee
+from services.extraction.loan_terms import apr_stated, state_named, term_stated
 from services.extraction.methods import method_supported_by
 from services.extraction.rules import RulesExtractor
 
@@ -28,6 +29,11 @@ def test_the_corpus_is_big_and_varied() -> None:
     fees = [case.expected["cancellation_fee"] for case in CASES]
     assert None in fees
     assert "0.00" in fees
+    # The loan terms: stated and not, a term in years, a governing-law clause naming another state.
+    assert {case.expected["apr"] is None for case in CASES} == {True, False}
+    assert None in [case.expected["term_months"] for case in CASES]
+    assert any("term of five (5) years" in case.text for case in CASES)
+    assert any("construed under the laws of the\nState of Georgia" in case.text for case in CASES)
     single_page = [case.name for case in CASES if "\f" not in case.text]
     assert len(single_page) <= 2, single_page
 
@@ -76,6 +82,12 @@ def test_every_value_comes_with_an_exact_span_that_states_it(outcome: FieldOutco
     assert source.page == text.count("\f", 0, source.start) + 1
     if result.name == "refund_calculation_method":
         assert method_supported_by(source.quote, result.value)
+    elif result.name == "term_months":
+        assert term_stated(source.quote, result.value)
+    elif result.name == "governing_state":
+        assert state_named(source.quote, result.value)
+    elif result.name == "apr":
+        assert apr_stated(source.quote, result.value)
     elif result.value == 0 and result.name == "cancellation_fee":
         assert states_no_fee(source.quote) or amount_mentioned(source.quote, result.value)
     else:
@@ -96,6 +108,9 @@ def test_the_corpus_report_gives_the_figures_the_product_needs() -> None:
         "gap_insurance_premium",
         "refund_calculation_method",
         "cancellation_fee",
+        "term_months",
+        "governing_state",
+        "apr",
     }
     assert report.overall_accuracy >= 0.90
     assert report.right_below_threshold <= 0.25

@@ -30,6 +30,9 @@ def _result(**changes: object) -> ExtractionResult:
             name="refund_calculation_method", value="Pro-Rata", confidence=71
         ),
         "cancellation_fee": FieldResult(name="cancellation_fee", value=None, confidence=85),
+        "term_months": FieldResult(name="term_months", value=72, confidence=92),
+        "governing_state": FieldResult(name="governing_state", value="OH", confidence=86),
+        "apr": FieldResult(name="apr", value=None, confidence=40),
         "provider": "rules",
         "model_version": "rules-1.0",
         "prompt_version": "n/a",
@@ -69,6 +72,12 @@ def test_an_unaligned_span_points_nowhere() -> None:
         ("cancellation_fee", Decimal("NaN")),
         ("refund_calculation_method", "pro rata"),
         ("refund_calculation_method", Decimal("1.00")),
+        ("term_months", 0),
+        ("term_months", 601),
+        ("governing_state", "Ohio"),
+        ("governing_state", "XX"),
+        ("apr", Decimal("7.9")),
+        ("apr", Decimal("100.00")),
     ],
 )
 def test_field_values_must_fit_their_field(name: str, value: object) -> None:
@@ -90,7 +99,8 @@ def test_extraction_result_round_trips_through_json() -> None:
     result = _result(
         cancellation_fee=FieldResult(
             name="cancellation_fee", value=Decimal("50.00"), confidence=92, source=_span()
-        )
+        ),
+        apr=FieldResult(name="apr", value=Decimal("7.99"), confidence=93),
     )
     assert ExtractionResult.model_validate_json(result.model_dump_json()) == result
 
@@ -101,8 +111,14 @@ def test_fields_come_in_order_and_the_weakest_sets_the_confidence() -> None:
         "gap_insurance_premium",
         "refund_calculation_method",
         "cancellation_fee",
+        "term_months",
+        "governing_state",
+        "apr",
     ]
+    # The APR (40) counts only for the Actuarial method (services.domain.weighed_fields).
     assert result.min_confidence == 71
+    actuarial = FieldResult(name="refund_calculation_method", value="Actuarial", confidence=90)
+    assert _result(refund_calculation_method=actuarial).min_confidence == 40
 
 
 def test_a_field_in_the_wrong_slot_is_refused() -> None:

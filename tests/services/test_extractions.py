@@ -262,7 +262,7 @@ async def test_tokens_and_cost_are_stored_with_the_extraction_and_its_event(
     assert (row["llm_provider"], row["model_version"], row["prompt_version"]) == (
         "anthropic",
         "claude-sonnet-4-6",
-        "refund-terms-v1",
+        "refund-terms-v2",
     )
     # 10,000 × $3 + 2,000 × $15 per million tokens, from llm_pricing in system_config.
     assert (row["prompt_tokens"], row["completion_tokens"], row["cost_usd"]) == (

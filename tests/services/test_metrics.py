@@ -14,7 +14,7 @@ from db.models import Extraction
 from services import metrics
 from services.audit import run_maintenance
 from services.context import ServiceContext
-from services.domain import ConfidenceBand
+from services.domain import FIELD_NAMES, ConfidenceBand
 from services.errors import Forbidden, InvalidInput
 from services.metrics import (
     Period,
@@ -246,13 +246,16 @@ async def test_corrections_by_field_counts_the_periods_correction_rows_and_their
         "gap_insurance_premium": (2, 2),
         "refund_calculation_method": (1, 1),
         "cancellation_fee": (3, 2),
+        "term_months": (0, 0),
+        "governing_state": (0, 0),
+        "apr": (0, 0),
     }
     assert sum(row.corrections for row in summary.by_field) == summary.corrections
     team = sum(row.corrections for row in await reviewer_activity(supervisor, TODAY))
     assert team == summary.corrections
     nothing = await corrections_by_field(supervisor, Period.today(dt.date(2001, 1, 1)))
     assert (nothing.corrections, nothing.corrected) == (0, 0)
-    assert [(row.corrections, row.corrected) for row in nothing.by_field] == [(0, 0)] * 3
+    assert [(row.corrections, row.corrected) for row in nothing.by_field] == [(0, 0)] * len(FIELD_NAMES)
 
 
 # --- confidence -----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from services.metrics.panels import queue_health
 from services.quality import routing
 from services.quality.routing import route
 from services.review import get_detail, get_detail_by_contract, queue_counts, queue_page
-from tests.services.conftest import MakeContext
+from tests.services.conftest import DOCUMENT, MakeContext
 from tests.services.test_extractions import add_document
 
 AddContract = Callable[..., Awaitable[Extraction]]
@@ -85,7 +85,19 @@ def test_per_field_thresholds_change_which_items_are_routed() -> None:
         "gap_insurance_premium": 95,
         "refund_calculation_method": 80,
         "cancellation_fee": 80,
+        "term_months": 80,
+        "governing_state": 80,
+        "apr": 80,
     }
+
+
+# The services' test contract with the term and the governing state a refund needs: without them (they count
+# in the weakest-field rule since migration 0011) every extraction would go to a person.
+PASSING_DOCUMENT = DOCUMENT + "Term: 72 months\nThis Addendum is governed by the laws of the State of Ohio.\n"
+
+
+async def _passing_document(database: Database) -> str:
+    return await add_document(database, PASSING_DOCUMENT.format(n=0))
 
 
 async def _settings(superuser: asyncpg.Connection, **values: str) -> None:
@@ -97,7 +109,7 @@ async def test_auto_approve_approves_passing_extractions_by_the_system_with_an_a
     system: ServiceContext, database: Database, superuser: asyncpg.Connection
 ) -> None:
     await _settings(superuser, auto_approve="true", qa_sample_rate="0")
-    contract_id = await add_document(database)
+    contract_id = await _passing_document(database)
     batch = await extract_contracts(system, contract_ids=[contract_id], provider="rules")
     assert (batch.extracted, batch.auto_approved) == (1, 1)
     row = await superuser.fetchrow("SELECT * FROM extractions WHERE contract_id = $1", contract_id)
@@ -122,7 +134,7 @@ async def test_a_qa_sample_stays_pending_flagged_and_counted_in_the_queue(
     system: ServiceContext, make_context: MakeContext, database: Database, superuser: asyncpg.Connection
 ) -> None:
     await _settings(superuser, auto_approve="true", qa_sample_rate="1")
-    contract_id = await add_document(database)
+    contract_id = await _passing_document(database)
     batch = await extract_contracts(system, contract_ids=[contract_id], provider="rules")
     assert (batch.qa_samples, batch.auto_approved, batch.below_threshold) == (1, 0, 0)
     row = await superuser.fetchrow(
@@ -162,7 +174,9 @@ async def test_the_draw_at_extraction_uses_the_seedable_generator(
     monkeypatch.setattr(routing, "QA_RANDOM", random.Random(seed))
     routes = []
     for _ in expected:
-        batch = await extract_contracts(system, contract_ids=[await add_document(database)], provider="rules")
+        batch = await extract_contracts(
+            system, contract_ids=[await _passing_document(database)], provider="rules"
+        )
         routes.append(batch.qa_samples == 1)
     assert routes == expected
 
@@ -214,6 +228,9 @@ async def test_each_detail_field_and_the_dashboard_use_the_fields_own_threshold(
         "gap_insurance_premium": 80,
         "refund_calculation_method": 70,
         "cancellation_fee": 80,
+        "term_months": 80,
+        "governing_state": 80,
+        "apr": 80,
     }
     method = next(f for f in method_detail.fields if f.name == "refund_calculation_method")
     assert (method.confidence, method.below_threshold) == (75, False)

@@ -84,6 +84,10 @@ async def test_an_item_shows_its_weakest_field_and_a_live_claim_only(
         "gap_insurance_premium": 90,
         "refund_calculation_method": 55,
         "cancellation_fee": 20,
+        # Not yet extracted (an extraction older than migration 0011): no confidence, no place in the order.
+        "term_months": None,
+        "governing_state": None,
+        "apr": None,
     }
     assert first.customer_name.startswith("Customer #")
     assert (first.llm_provider, first.model_version, first.version) == ("rules", "rules-1", 1)

@@ -337,3 +337,26 @@ async def test_an_export_to_a_file_that_cannot_be_written_marks_nothing_exported
     done = await export_refunds_to_file(supervisor, fmt="jsonl", destination=tmp_path / "out" / "r.jsonl")
     assert (done.count, done.cursor) == (1, approved.approval_seq)
     assert str(approved.id) in await asyncio.to_thread(done.path.read_text, encoding="utf-8")
+
+
+async def test_the_reviewed_term_state_and_apr_are_used_and_a_contradiction_is_refused(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    reviewer = await make_context("reviewer")
+    loan_terms = {
+        "method": "Actuarial",
+        "term_months": 60,
+        "term_months_confidence": 95,
+        "governing_state": "AR",
+        "governing_state_confidence": 90,
+        "apr": Decimal("7.90"),
+        "apr_confidence": 93,
+    }
+    contract_id = await _approved_contract(add_contract, superuser, **loan_terms)
+    with pytest.raises(InvalidInput, match=r"reviewed term \(months\) of .* is 60, not 72"):
+        await _open(reviewer, contract_id, term_months=72)
+    request = await _open(reviewer, contract_id, term_months=None, state=None)
+    stored = await superuser.fetchrow("SELECT term_months, state, apr FROM refund_requests")
+    assert tuple(stored) == (60, "AR", Decimal("7.90"))
+    # The Actuarial method needs the APR: taken from the extraction, the verdict is not "needs APR".
+    assert (request.verdict, request.method_used) == ("eligible", "Actuarial")

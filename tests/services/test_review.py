@@ -68,8 +68,10 @@ async def test_the_detail_shows_fields_sources_text_corrections_and_history(
     detail = await get_detail(bob, item.id)
 
     assert (detail.contract_id, detail.status, detail.version) == (item.contract_id, "pending", 2)
-    premium, method, fee = detail.fields
-    assert [f.name for f in detail.fields] == [PREMIUM, METHOD, FEE]
+    premium, method, fee, *loan_terms = detail.fields
+    # An extraction older than migration 0011: the loan terms are not yet extracted.
+    assert [field.extracted for field in loan_terms] == [False, False, False]
+    assert [f.name for f in detail.fields] == [PREMIUM, METHOD, FEE, "term_months", "governing_state", "apr"]
     assert (premium.value, premium.confidence, premium.below_threshold, premium.corrected) == (
         Decimal("1300.00"),
         40,
@@ -79,13 +81,13 @@ async def test_the_detail_shows_fields_sources_text_corrections_and_history(
     assert (method.value, method.corrected) == ("Pro-Rata", False)
     assert (fee.value, fee.below_threshold) == (Decimal("50.00"), False)
     assert detail.document_text is not None
-    for field in detail.fields:
+    for field in (premium, method, fee):
         source = field.source
         assert source is not None
         assert detail.document_text[source.start : source.end] == source.quote
         assert source.page >= 1 and source.line >= 1 and source.alignment == "exact"
     assert detail.claim is not None and detail.claim.username == "alice"
-    assert [f.threshold for f in detail.fields] == [80, 80, 80] and detail.min_confidence == 40
+    assert [f.threshold for f in detail.fields] == [80] * 6 and detail.min_confidence == 40
     [correction] = detail.corrections
     assert (correction.field, correction.old, correction.new, correction.by) == (
         PREMIUM,

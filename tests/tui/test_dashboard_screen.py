@@ -232,6 +232,7 @@ async def assert_period_panels_match_the_services(
                 row.corrections / summary.corrections * 100,
             )
             for row in summary.by_field
+            if row.corrections  # only corrected fields get a bar; the caption counts every field
         ]
     else:
         assert caption == "0 corrections"

@@ -12,6 +12,7 @@ import bcrypt
 import pytest
 from sqlalchemy.engine import URL
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from app.screens.queue import QueueScreen
 from app.screens.review import ReviewScreen
@@ -63,10 +64,19 @@ def _steps(url: URL, *steps: Callable[[Pilot], Awaitable[None]]) -> Callable[[Pi
     return run
 
 
+def _column_width(pilot: Pilot, key: str) -> int:
+    table = pilot.app.screen.query_one("#queue-table", DataTable)
+    return next(column.content_width for column in table.columns.values() if column.key.value == key)
+
+
 async def _to_queue(pilot: Pilot) -> None:
     await log_in(pilot, "rita", PASSWORD)
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, QueueScreen))
     await wait_until(pilot, lambda: len(pilot.app.screen.query_one("#queue-table").rows) == 4)
+    # The table sizes its columns to new rows when it is next idle: wait for the contract ids' width, or a
+    # loaded machine draws the snapshot with the column still as wide as its heading.
+    await wait_until(pilot, lambda: _column_width(pilot, "contract") >= len("GAP-2024-000101"))
+    await wait_until(pilot, lambda: "GAP-2024-000101" in pilot.app.export_screenshot())
     await wait_until(pilot, lambda: "Pending" in str(pilot.app.screen.query_one("#queue-counts").render()))
 
 

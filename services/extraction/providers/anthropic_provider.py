@@ -89,11 +89,8 @@ class AnthropicProvider(LLMProvider):
                 self.name, f"Anthropic made {len(calls)} calls of {TOOL_NAME} instead of one", usage=usage
             )
         candidates, size = parse_answer(self.name, calls[0].input, usage)
-        premium, method, fee = candidates
         return ProviderOutput(
-            gap_insurance_premium=premium,
-            refund_calculation_method=method,
-            cancellation_fee=fee,
+            fields=candidates,
             model_version=usage.model_version,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,

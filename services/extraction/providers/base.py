@@ -39,16 +39,15 @@ class ProviderOutput(BaseModel):
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
 
-    gap_insurance_premium: FieldCandidate
-    refund_calculation_method: FieldCandidate
-    cancellation_fee: FieldCandidate
+    # One candidate per field, in FIELD_NAMES order (prompt.parse_answer builds them so).
+    fields: tuple[FieldCandidate, ...]
     model_version: str
     prompt_tokens: int = Field(ge=0)
     completion_tokens: int = Field(ge=0)
     raw_bytes: int = Field(ge=0, le=MAX_ANSWER_BYTES)
 
-    def candidates(self) -> tuple[FieldCandidate, FieldCandidate, FieldCandidate]:
-        return (self.gap_insurance_premium, self.refund_calculation_method, self.cancellation_fee)
+    def candidates(self) -> tuple[FieldCandidate, ...]:
+        return self.fields
 
 
 class Usage(BaseModel):

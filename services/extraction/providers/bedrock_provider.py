@@ -137,11 +137,8 @@ class BedrockProvider(LLMProvider):
             raise self._error(exc, timeout) from exc
         answer, usage = self._tool_input(response)
         candidates, size = parse_answer(self.name, answer, usage)
-        premium, method, fee = candidates
         return ProviderOutput(
-            gap_insurance_premium=premium,
-            refund_calculation_method=method,
-            cancellation_fee=fee,
+            fields=candidates,
             model_version=usage.model_version,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,

@@ -104,11 +104,8 @@ class OpenAIProvider(LLMProvider):
                 usage=usage,
             )
         candidates, size = parse_answer(self.name, choice.message.content, usage)
-        premium, method, fee = candidates
         return ProviderOutput(
-            gap_insurance_premium=premium,
-            refund_calculation_method=method,
-            cancellation_fee=fee,
+            fields=candidates,
             model_version=usage.model_version,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,

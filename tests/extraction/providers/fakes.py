@@ -124,14 +124,20 @@ def answer(
     premium: tuple[str | None, str | None, float] = ("1250.00", "GAP Waiver Charge: $1,250.00", 95),
     method: tuple[str | None, str | None, float] = ("Pro-Rata", "refunded on a pro rata basis", 90),
     fee: tuple[str | None, str | None, float] = ("50.00", "A $50 cancellation fee will be retained.", 88),
+    term: tuple[str | None, str | None, float] = ("72", "Term: 72 months", 92),
+    state: tuple[str | None, str | None, float] = ("OH", "governed by the laws of the State of Ohio", 90),
+    apr: tuple[str | None, str | None, float] = (None, None, 85),
 ) -> dict[str, Any]:
-    """The tool input / structured output a well-behaved model returns."""
+    """The tool input / structured output a well-behaved model returns (the documents state no APR)."""
     return {
         name: {"value": value, "quote": quote, "confidence": confidence}
         for name, (value, quote, confidence) in (
             ("gap_insurance_premium", premium),
             ("refund_calculation_method", method),
             ("cancellation_fee", fee),
+            ("term_months", term),
+            ("governing_state", state),
+            ("apr", apr),
         )
     }
 

@@ -20,6 +20,8 @@ from tests.extraction.providers.fakes import KITS, FakeVendor, Reply, VendorKit,
 DOCUMENT = (
     "GUARANTEED ASSET PROTECTION WAIVER ADDENDUM\n"
     "Buyer: Customer #12345\n"
+    "Term: 72 months\n"
+    "This Addendum is governed by the laws of the State of Ohio.\n"
     "\f"
     "3. CHARGES\n"
     "GAP Waiver Charge: $1,250.00\n"
@@ -105,9 +107,14 @@ async def test_provider_values_are_grounded_in_the_document(
         PROMPT_VERSION,
     )
     assert (outcome.fallback_from, outcome.attempts) == (None, 1)
-    premium, method, fee = result.fields()
+    premium, method, fee, term, state, apr = result.fields()
     assert (premium.value, method.value, fee.value) == (Decimal("1250.00"), "Pro-Rata", Decimal("50.00"))
     assert (premium.confidence, method.confidence, fee.confidence) == (95, 90, 88)
+    # The loan terms are grounded too: the term's number and the state's name are in their quotes.
+    assert (term.value, term.confidence, state.value, state.confidence) == (72, 92, "OH", 90)
+    assert term.source is not None and (term.source.page, term.source.line) == (1, 3)
+    # No APR stated: an absence cannot be quoted, so its confidence is capped.
+    assert (apr.value, apr.confidence) == (None, 60)
     for field, page, line in ((premium, 2, 2), (method, 3, 2), (fee, 3, 3)):
         source = field.source
         assert source is not None and source.alignment == "exact"

@@ -17,7 +17,7 @@ from tests.extraction.providers.fakes import answer
 USAGE = Usage(model_version="m", prompt_tokens=1, completion_tokens=1)
 
 
-def test_the_schema_is_closed_and_names_the_three_fields() -> None:
+def test_the_schema_is_closed_and_names_every_field() -> None:
     assert EXTRACTION_SCHEMA["required"] == list(FIELD_NAMES)
     assert EXTRACTION_SCHEMA["additionalProperties"] is False
     for name in FIELD_NAMES:
@@ -38,8 +38,9 @@ def test_json_text_and_decoded_objects_read_alike() -> None:
 
 
 def test_nulls_are_allowed_where_the_contract_says_nothing() -> None:
-    (premium, _, fee), _ = parse_answer("openai", answer(fee=(None, None, 70)), USAGE)
+    (premium, _, fee, _, _, apr), _ = parse_answer("openai", answer(fee=(None, None, 70)), USAGE)
     assert (fee.value, fee.quote, fee.confidence) == (None, None, 70)
+    assert (apr.value, apr.quote) == (None, None)
     assert premium.value == "1250.00"
 
 

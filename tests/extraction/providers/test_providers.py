@@ -32,7 +32,10 @@ from services.settings import Settings
 from tests.extraction.providers.fakes import KITS, FakeVendor, Reply, VendorKit, answer, json_reply
 
 SETTINGS = SystemSettings(anthropic_model="claude-sonnet-4-6")
-DOCUMENT = "GAP Waiver Charge: $1,250.00\nA $50 cancellation fee will be retained.\n"
+DOCUMENT = (
+    "GAP Waiver Charge: $1,250.00\nA $50 cancellation fee will be retained.\nTerm: 72 months\n"
+    "This Addendum is governed by the laws of the State of Ohio.\n"
+)
 
 
 @pytest.fixture(params=sorted(KITS))
@@ -56,6 +59,9 @@ async def test_a_well_formed_answer_becomes_three_candidates_with_usage(
         ("gap_insurance_premium", "1250.00", "GAP Waiver Charge: $1,250.00", 95),
         ("refund_calculation_method", "Pro-Rata", "refunded on a pro rata basis", 90),
         ("cancellation_fee", "50.00", "A $50 cancellation fee will be retained.", 88),
+        ("term_months", "72", "Term: 72 months", 92),
+        ("governing_state", "OH", "governed by the laws of the State of Ohio", 90),
+        ("apr", None, None, 85),
     ]
     assert (output.prompt_tokens, output.completion_tokens) == (1234, 56)
     assert output.model_version == kit.model
