@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL
 
 from db.url import asyncpg_connect_args
 from services.config import update_config
+from services.errors import Conflict
 from services.refunds.requests import (
     RefundRequestInfo,
     approve_refund,
@@ -259,3 +260,20 @@ async def test_a_used_rule_can_be_neither_changed_nor_deleted_by_the_workstation
         await workstation.execute("DELETE FROM refund_requests WHERE id = $1", request.id)
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await workstation.execute("ALTER TABLE refund_requests DISABLE TRIGGER refund_requests_guard")
+
+
+async def test_a_supervisor_demoted_while_logged_in_is_refused_with_a_sentence(
+    make_context: MakeContext, add_contract: AddContract, superuser: asyncpg.Connection
+) -> None:
+    request = await _open(make_context, add_contract, superuser)
+    supervisor = await make_context("supervisor")
+    # The session still says supervisor; the users table no longer does.
+    await superuser.execute("UPDATE users SET role = 'reviewer' WHERE id = $1", supervisor.actor.user_id)
+    with pytest.raises(Conflict, match="only an active supervisor or admin may approve a refund request"):
+        await approve_refund(supervisor, request.id, request.version)
+    row = await superuser.fetchrow("SELECT status, version FROM refund_requests")
+    assert (row["status"], row["version"]) == ("open", 1)
+    assert (
+        await superuser.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refund_approved'")
+        == 0
+    )
