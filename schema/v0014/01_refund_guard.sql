@@ -11,7 +11,8 @@
 --   * status moves only open -> awaiting_second_approval -> approved -> paid, open -> approved (at or
 --     below refund_four_eyes_amount, as the service decides), and open/awaiting -> rejected;
 --   * each stage's who/when is written once, in the move into that stage, at the transaction's time,
---     by an active supervisor or admin; above the four-eyes amount two different people approve;
+--     by an active supervisor or admin; above the four-eyes amount two different people approve; an
+--     approval's export number is the one just drawn from refund_requests_approval_seq;
 --   * exported_at goes from NULL to the transaction's time on an approved or paid refund, never back.
 -- Whoever may already alter the table (its owner, or a superuser: migrations, data repair) could drop
 -- the trigger anyway, so the rules bind every other role. Refusals are check_violation (23514) naming
@@ -21,6 +22,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp 
 DECLARE
     threshold numeric;
     stage_changed boolean;
+    drawn bigint;
 BEGIN
     IF pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
         RETURN NEW;
@@ -97,6 +99,17 @@ BEGIN
     IF NEW.status = 'approved' AND OLD.status <> 'approved' THEN
         IF NEW.approved_by IS NULL OR NEW.approved_at IS DISTINCT FROM now() OR NEW.approval_seq IS NULL THEN
             RAISE EXCEPTION 'an approval names its approver, is given now and takes the next export number'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'refund_requests_guard';
+        END IF;
+        -- The export cursor is the number this transaction just drew, not one chosen (an old one would
+        -- put the refund behind a payment system's cursor).
+        BEGIN
+            drawn := currval('refund_requests_approval_seq');
+        EXCEPTION WHEN object_not_in_prerequisite_state THEN
+            drawn := NULL;
+        END;
+        IF NEW.approval_seq IS DISTINCT FROM drawn THEN
+            RAISE EXCEPTION 'an approval takes the next export number, drawn from refund_requests_approval_seq for it'
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'refund_requests_guard';
         END IF;
         PERFORM refund_requests_guard_approver(NEW.approved_by, 'approve');

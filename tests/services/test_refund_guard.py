@@ -128,6 +128,17 @@ async def test_a_second_approval_is_someone_else_and_approvals_are_not_backdated
         (await make_context("supervisor")).actor.user_id,
         match="is given now",
     )
+    exported_before = await superuser.fetchval("SELECT nextval('refund_requests_approval_seq')")
+    await workstation.execute("SELECT nextval('refund_requests_approval_seq')")
+    await _refused(
+        workstation,
+        "UPDATE refund_requests SET status = 'approved', approved_by = $2, approved_at = now(), "
+        "approval_seq = $3 WHERE id = $1",
+        request.id,
+        (await make_context("supervisor")).actor.user_id,
+        exported_before,
+        match="next export number",
+    )
 
 
 @pytest.mark.parametrize(
