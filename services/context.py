@@ -24,6 +24,8 @@ _UNREACHABLE = (
     "The database cannot be reached, so nothing was saved. Check the network or the database server "
     "and try again; your screen has kept what you entered."
 )
+# The constraint name the refund_requests_guard trigger (schema/v0014) raises its refusals under.
+REFUND_GUARD = "refund_requests_guard"
 
 
 class Actor(BaseModel):
@@ -107,6 +109,13 @@ def translate_database_error(exc: DBAPIError) -> ServiceError | DBAPIError:
         return Conflict("Someone else was changing the same record at the same moment. Reload and try again.")
     if isinstance(original, asyncpg.CharacterNotInRepertoireError | asyncpg.UntranslatableCharacterError):
         return InvalidInput("The text contains a character the database cannot store (such as a NUL byte).")
+    if isinstance(original, asyncpg.CheckViolationError) and original.constraint_name == REFUND_GUARD:
+        # The database's own hold on a refund request's way (schema/v0014); the services check the same
+        # rules first, so this is a change made meanwhile (a role taken away, the four-eyes amount lowered).
+        return Conflict(
+            f"The database refused this change to the refund request: {original.message}. "
+            "Nothing was saved; reload and try again."
+        )
     if isinstance(original, asyncpg.CannotConnectNowError | asyncpg.ConnectionDoesNotExistError):
         return Unavailable(_UNREACHABLE)
     if isinstance(exc, OperationalError | InterfaceError) and not isinstance(original, asyncpg.PostgresError):
