@@ -51,7 +51,7 @@ _PROVIDER = click.option(
 def extract(
     state: CliState, contract_ids: tuple[str, ...], all_due: bool, provider: str | None, concurrency: int
 ) -> None:
-    """Extract the three refund fields of stored contracts and put them in the review queue.
+    """Extract the refund fields and loan terms of stored contracts and put them in the review queue.
 
     A named contract is extracted again even if it is up to date; its review starts over. When an LLM
     provider fails, the rules extractor stands in and the extraction records why. Exits with 1 if any
@@ -112,7 +112,7 @@ def _summary(batch: ExtractionBatch) -> str:
 @_PROVIDER
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def extract_file(file: Path, provider: str | None, as_json: bool) -> None:
-    """Extract the three refund fields of one .txt or .pdf FILE, without a database.
+    """Extract the refund fields and loan terms of one .txt or .pdf FILE, without a database.
 
     Prints each field with its value, confidence and source span (page, line, character offsets into the
     text, with PDF pages joined by form feeds). Settings are the defaults; LLM keys come from the
