@@ -70,7 +70,7 @@ async def test_calibration_json_counts_the_reviewed_values(
     code, out, err = await _run(database_url, "report", "calibration")
     assert code == 0, err
     assert "Estimated error of auto-trusted values: no reviewed values" in out
-    assert "GAP premium — all / all: threshold 80, suggested not enough data" in out
+    assert "GAP premium — all / all: threshold 80, suggested none proven" in out
 
 
 @pytest.mark.parametrize("period", ["0d", "month", "-3d"])

@@ -70,9 +70,7 @@ def _print_calibration(result: CalibrationReport) -> None:
     click.echo(f"Estimated error of auto-trusted values: {_rate(result.auto_trusted_error)}")
     for field in result.fields:
         label = FIELD_LABELS[field.field]
-        suggestion = (
-            "not enough data" if field.suggested_threshold is None else str(field.suggested_threshold)
-        )
+        suggestion = "none proven" if field.suggested_threshold is None else str(field.suggested_threshold)
         click.echo(
             f"\n{label} — {field.provider} / {field.model}: threshold {field.threshold}, suggested "
             f"{suggestion} for ≤ {_percent(result.target_error_rate)} errors; "

@@ -61,7 +61,8 @@ def when(moment: dt.datetime | None) -> str:
 def suggestion_text(report: CalibrationReport) -> Text:
     """The calibration report's suggested threshold per field, each beside the threshold in force.
 
-    "not enough data" where too few reviewed values exist to show the target is met (calibration.py).
+    "none proven" where no threshold is shown to meet the target on the reviews so far: too few reviewed
+    values, or too many errors even among the most confident (calibration.py).
     Then each provider and model whose own reviews do suffice, beside the threshold its extractions
     have now (its own in ``field_thresholds``, else the field's).
     """
@@ -73,9 +74,7 @@ def suggestion_text(report: CalibrationReport) -> Text:
         value = suggested.get(name)
         line.append(", " if index else "")
         line.append(f"{FIELD_LABELS[name]} ")
-        line.append(
-            "not enough data" if value is None else str(value), style="dim" if value is None else "bold"
-        )
+        line.append("none proven" if value is None else str(value), style="dim" if value is None else "bold")
         line.append(f" (now {report.thresholds[name]})", style="dim")
     # A provider's own threshold (field_thresholds) is worth suggesting only where its reviews suffice.
     own = [f for f in report.fields if f.provider != "all" and f.suggested_threshold is not None]

@@ -123,8 +123,9 @@ def reliability(observations: Sequence[Observation]) -> list[BucketRow]:
 
 def suggested_threshold(observations: Sequence[Observation], target_error_rate: float) -> int | None:
     """The lowest threshold t such that the values stated at t or above have an error rate whose upper 95%
-    Wilson bound is at most ``target_error_rate``; None when no threshold gets there ("not enough data":
-    with no errors at all, about 3/target values at or above t are needed, e.g. ~380 for 1%)."""
+    Wilson bound is at most ``target_error_rate``; None when no threshold gets there ("none proven": too
+    many errors even among the most confident values, or too few values — with no errors at all, about
+    3/target values at or above t are needed, e.g. ~380 for 1%)."""
     for threshold in range(101):
         errors = weighted_rate((o for o in observations if o.confidence >= threshold), of_errors=True)
         if errors.interval is not None and errors.interval.high <= target_error_rate:

@@ -115,7 +115,7 @@ def test_suggested_threshold_is_the_lowest_whose_upper_error_bound_meets_the_tar
     # At 71..80 the 481 values above have no error: upper bound 3.8415 / 484.84 = 0.0079 ≤ 0.01; at 70 and
     # below the 5 errors are included.
     assert suggested_threshold(observations, 0.01) == 71
-    # 381 error-free values meet 1% only just; 300 do not: "not enough data".
+    # 381 error-free values meet 1% only just; 300 do not: "none proven".
     assert suggested_threshold([Observation(90, True, count=381)], 0.01) == 0
     assert suggested_threshold([Observation(90, True, count=300)], 0.01) is None
     assert suggested_threshold([Observation(90, True, count=300)], 0.05) == 0

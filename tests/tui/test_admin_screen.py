@@ -307,8 +307,8 @@ async def test_the_threshold_settings_show_the_suggested_thresholds(
         shown = str(detail.render())
         assert "Suggested per field for a 1% error target" in shown
         # No reviewed values in the test database: nothing to suggest, said per field beside its threshold.
-        assert "GAP premium not enough data (now 80)" in shown
-        assert "cancellation fee not enough data (now 80)" in shown
+        assert "GAP premium none proven (now 80)" in shown
+        assert "cancellation fee none proven (now 80)" in shown
         keys = [entry.key for entry in screen._entries]
         screen.query_one("#config-table", DataTable).move_cursor(row=keys.index("idle_timeout_minutes"))
         await wait_until(pilot, lambda: "idle_timeout_minutes" in str(detail.render()))
@@ -335,7 +335,7 @@ def test_the_suggestion_names_each_fields_threshold_from_the_calibration_report(
     )
     text = suggestion_text(report).plain
     assert "GAP premium 61 (now 80)" in text
-    assert "refund method not enough data (now 75)" in text
+    assert "refund method none proven (now 75)" in text
     # The one provider with enough reviews gets its own line, beside its own threshold.
     assert text.endswith(
         "By provider and model, where their reviews suffice: rules / rules-1 GAP premium 61 (now 70)"
