@@ -12,6 +12,7 @@ from app.dialogs.base import WorkstationDialog
 from services.domain import FIELD_LABELS
 from services.review import ExtractionDetail
 from widgets.plain import plain
+from widgets.sized_table import SizedDataTable
 
 
 class HistoryDialog(WorkstationDialog[None]):
@@ -24,7 +25,7 @@ class HistoryDialog(WorkstationDialog[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box"):
             yield Static(Text.assemble((self.detail.contract_id, "bold"), " — corrections and history"))
-            corrections: DataTable[Text] = DataTable(id="corrections-table", cursor_type="row")
+            corrections: DataTable[Text] = SizedDataTable(id="corrections-table", cursor_type="row")
             corrections.add_columns("When (UTC)", "Who", "Field", "Old", "New", "Reason", "Note")
             for c in self.detail.corrections:
                 corrections.add_row(
@@ -34,7 +35,9 @@ class HistoryDialog(WorkstationDialog[None]):
             if not self.detail.corrections:
                 yield Static("No corrections.", classes="muted")
             yield corrections
-            history: DataTable[Text] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            history: DataTable[Text] = SizedDataTable(
+                id="history-table", cursor_type="row", zebra_stripes=True
+            )
             history.add_columns("When (UTC)", "Who", "Event", "What")
             for h in self.detail.history:
                 history.add_row(

@@ -35,6 +35,7 @@ from services.quality.reports import CalibrationReport, calibration_report
 from services.users import UserInfo, deactivate, list_users, reactivate, unlock
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain, shown
+from widgets.sized_table import SizedDataTable
 
 USERS_TAB = "users-pane"
 CONFIG_TAB = "config-pane"
@@ -114,10 +115,10 @@ class AdminScreen(WorkstationScreen):
         yield Header()
         with TabbedContent(id="admin-tabs"):
             with TabPane("Users", id=USERS_TAB):
-                yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+                yield SizedDataTable(id="users-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="user-detail")
             with TabPane("Configuration", id=CONFIG_TAB):
-                yield DataTable(id="config-table", cursor_type="row", zebra_stripes=True)
+                yield SizedDataTable(id="config-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="config-detail")
             yield RulesPane()
         yield KeyFooter()

@@ -38,6 +38,7 @@ from services.audit import (
 from services.permissions import Permission, allowed
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain, shown
+from widgets.sized_table import SizedDataTable
 
 PAGE = 100
 FETCH_WHEN_ROWS_LEFT = 20
@@ -157,7 +158,7 @@ class AuditScreen(WorkstationScreen):
             yield Label("Verifying the chain…", id="audit-work-label")
             yield ProgressBar(id="audit-progress", show_eta=False)
         yield Static(id="audit-verdict", classes="hidden")
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield SizedDataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="audit-detail"):
             yield Static("", id="audit-detail-text")
         yield KeyFooter()

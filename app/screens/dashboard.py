@@ -64,6 +64,7 @@ from widgets.key_footer import KeyFooter
 from widgets.plain import plain
 from widgets.reliability import ReliabilityChart
 from widgets.reviewer_performance import ReviewerPerformanceTable
+from widgets.sized_table import SizedDataTable
 from widgets.values import sentence_case
 
 log = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ class DashboardScreen(WorkstationScreen):
                 yield Static(id="queue-detail")
             with DashboardPanel("Team activity", id="panel-activity"):
                 yield Static(id="activity-totals")
-                yield DataTable(id="activity-table", cursor_type="row", zebra_stripes=True)
+                yield SizedDataTable(id="activity-table", cursor_type="row", zebra_stripes=True)
             with DashboardPanel("Corrections per field", id="panel-accuracy"):
                 yield ShareBars(id="accuracy-chart")
                 yield Static(id="accuracy-caption", classes="panel-caption")
@@ -245,14 +246,14 @@ class DashboardScreen(WorkstationScreen):
                 yield Histogram(id="confidence-chart")
                 yield Static(id="confidence-caption", classes="panel-caption")
             with DashboardPanel("Cost by provider and model", id="panel-cost"):
-                yield DataTable(id="cost-table", cursor_type="row", zebra_stripes=True)
+                yield SizedDataTable(id="cost-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="cost-caption", classes="panel-caption")
             with (
                 DashboardPanel("Calibration: stated confidence against reviews", id="panel-calibration"),
                 Horizontal(id="calibration-body"),
             ):
                 with Vertical(id="calibration-main"):
-                    yield DataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
+                    yield SizedDataTable(id="calibration-table", cursor_type="row", zebra_stripes=True)
                     yield Static(id="calibration-caption", classes="panel-caption")
                 yield ReliabilityChart(id="calibration-chart")
             with DashboardPanel("Reviewer performance", id="panel-reviewers"):

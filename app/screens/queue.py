@@ -36,6 +36,7 @@ from services.review import (
 from widgets.confidence import confidence_bar
 from widgets.key_footer import KeyFooter
 from widgets.plain import plain
+from widgets.sized_table import SizedDataTable
 
 PAGE = 50
 REVIEW_SCREEN = "queue-review"
@@ -104,7 +105,7 @@ class QueueScreen(WorkstationScreen):
                 [(b.value, b.value) for b in ConfidenceBand], prompt="Any confidence", id="filter-band"
             )
         yield Static(id="queue-filtered", classes="hidden")
-        table: DataTable[str | Text] = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        table = SizedDataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield KeyFooter()
 

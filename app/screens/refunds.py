@@ -39,6 +39,7 @@ from services.refunds.requests import (
 from services.refunds.types import REASON_LABELS
 from widgets.key_footer import KeyFooter
 from widgets.plain import notify_plain, plain
+from widgets.sized_table import SizedDataTable
 
 OVERDUE_STYLE = "bold red"
 # Short enough that all nine columns fit 120 terminal columns; the approvals column says whose eyes.
@@ -129,7 +130,7 @@ class RefundsScreen(WorkstationScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading the refund requests…", id="refunds-status")
-        yield DataTable(id="refunds-table", cursor_type="row", zebra_stripes=True)
+        yield SizedDataTable(id="refunds-table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -23,6 +23,7 @@ from services.refunds.calculation import money
 from services.refunds.rules import RuleRecord, list_rules
 from services.refunds.types import JurisdictionRule
 from widgets.plain import notify_plain, plain
+from widgets.sized_table import SizedDataTable
 
 RULES_TAB = "rules-pane"
 CITATION_CELL_CHARS = 40
@@ -76,7 +77,7 @@ class RulesPane(TabPane):
         self._records: list[RuleRecord] = []
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+        yield SizedDataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="rule-detail")
 
     def on_mount(self) -> None:

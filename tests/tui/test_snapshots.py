@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from app.screens.queue import QueueScreen
+from app.screens.queue import REFRESH_SECONDS, QueueScreen
 from app.screens.review import ReviewScreen
 from app.workstation import make_app
 from db.database import connect_database
@@ -76,7 +76,10 @@ async def _to_queue(pilot: Pilot) -> None:
     # The table sizes its columns to new rows when it is next idle: wait for the contract ids' width, or a
     # loaded machine draws the snapshot with the column still as wide as its heading.
     await wait_until(pilot, lambda: _column_width(pilot, "contract") >= len("GAP-2024-000101"))
-    await wait_until(pilot, lambda: "GAP-2024-000101" in pilot.app.export_screenshot())
+    # Drawn at that width before the queue's own refresh (widgets/sized_table.py), not only after it.
+    await wait_until(
+        pilot, lambda: "GAP-2024-000101" in pilot.app.export_screenshot(), limit=REFRESH_SECONDS / 2
+    )
     await wait_until(pilot, lambda: "Pending" in str(pilot.app.screen.query_one("#queue-counts").render()))
 
 
