@@ -19,7 +19,9 @@ from typing import Protocol
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
+from textual.widgets import Input
 
 _CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20) if chr(code) not in "\n\t"}
 _VISIBLE = {
@@ -80,3 +82,15 @@ class PlainHighlighter(Highlighter):
 
     def highlight(self, text: Text) -> None:
         text.plain = shown(text.plain)
+
+
+def draw_inputs_plain(root: DOMNode) -> None:
+    """Every text input under ``root`` draws its value with controls visible (PlainHighlighter).
+
+    Screens and dialogs call it once mounted, so a search box, a chat question or a filter shows a pasted
+    ESC or bidi override as a symbol instead of letting the terminal obey it. A password input draws
+    bullets only, and an input that brings its own highlighter keeps it.
+    """
+    for field in root.query(Input):
+        if field.highlighter is None and not field.password:
+            field.highlighter = PlainHighlighter()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from textual.screen import ModalScreen
-from textual.widgets import Input
 
 from app.caller import ServiceCaller
-from widgets.plain import PlainHighlighter
+from widgets.plain import draw_inputs_plain
 
 ResultType = TypeVar("ResultType")
 
@@ -17,8 +16,5 @@ class WorkstationDialog(ServiceCaller, ModalScreen[ResultType], Generic[ResultTy
     """A dialog over a screen."""
 
     def _on_mount(self) -> None:
-        # Every input of every dialog draws pasted or prefilled text safely (widgets.plain); an input
-        # that brings its own highlighter keeps it.
-        for field in self.query(Input):
-            if field.highlighter is None:
-                field.highlighter = PlainHighlighter()
+        # Every input of every dialog draws pasted or prefilled text safely (widgets.plain).
+        draw_inputs_plain(self)

@@ -6,12 +6,17 @@ from textual.screen import Screen
 
 from app.caller import ServiceCaller
 from app.screens.palette import ScreenKeysCommands
+from widgets.plain import draw_inputs_plain
 
 
 class WorkstationScreen(ServiceCaller, Screen[None]):
     """A full screen of the workstation; its keys are offered in the command palette too."""
 
     COMMANDS = {ScreenKeysCommands}
+
+    def _on_mount(self) -> None:
+        # A search box, a chat question, a filter: pasted text is drawn safely (widgets.plain).
+        draw_inputs_plain(self)
 
     def on_screen_resume(self) -> None:
         """A screen shown again after a while reads the settings again: an admin on another

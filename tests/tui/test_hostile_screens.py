@@ -13,7 +13,7 @@ import re
 import asyncpg
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from app.dialogs.history_dialog import HistoryDialog
 from app.screens.admin import AdminScreen
@@ -188,3 +188,33 @@ async def test_every_screen_over_hostile_data(
         await pilot.pause()
         check_screen(app, "model [/]")
         assert app.is_running
+
+
+PASTED = "Smith \x1b]0;pwned\x07\x1b[2J\u202e [/]"
+
+
+async def test_text_pasted_into_a_screens_own_inputs_is_drawn_with_its_controls_visible(
+    workstation: RefundReviewApp, make_context
+) -> None:
+    """Dialogs were covered; the login box, the search box and the audit filters are screens' own inputs."""
+    await make_context("admin", username="ada")
+    app = workstation
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.runtime is not None)
+        username = app.screen.query_one("#username", Input)
+        username.value = PASTED
+        await pilot.pause()
+        check_screen(app)
+        await log_in(pilot, "ada", PASSWORD)
+        await wait_until(pilot, lambda: app.logged_in)
+        await goto(pilot, "f3", SearchScreen)
+        app.screen.query_one(SearchBox).value = PASTED
+        await pilot.pause()
+        check_screen(app, "Smith")
+        await goto(pilot, "f6", AuditScreen)
+        await pilot.press("slash")
+        user_filter = app.screen.query_one("#filter-user", Input)
+        await wait_until(pilot, lambda: user_filter.display and user_filter.region.width > 0)
+        user_filter.value = PASTED
+        await pilot.pause()
+        check_screen(app, "Smith")
