@@ -22,7 +22,7 @@ from sqlalchemy import Sequence, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from db.models import Contract, Extraction, JurisdictionRuleRow, RefundRequest, User
-from db.uow import UnitOfWork
+from db.uow import AuditRecord, UnitOfWork
 from services.access import authorize
 from services.context import ServiceContext
 from services.domain import FIELD_LABELS
@@ -343,6 +343,17 @@ async def _locked(uow: UnitOfWork, request_id: uuid.UUID, version: int) -> Refun
     return row
 
 
+async def _changed(uow: UnitOfWork, row: RefundRequest, event: AuditRecord) -> RefundRequestInfo:
+    """Commit a change of ``row``'s stage with its audit event: a new version, the event, the row as stored."""
+    row.version += 1
+    uow.record(event)
+    await uow.session.flush()
+    await uow.session.refresh(row)
+    [info] = await _infos(uow, [row])
+    await uow.commit()
+    return info
+
+
 async def approve_refund(ctx: ServiceContext, request_id: uuid.UUID, version: int) -> RefundRequestInfo:
     """Approve an open request; above the four-eyes amount the first approval waits for a second person's."""
     async with ctx.unit_of_work() as uow:
@@ -374,8 +385,9 @@ async def approve_refund(ctx: ServiceContext, request_id: uuid.UUID, version: in
             )
         else:
             raise Conflict(f"This refund is already {row.status}.")
-        row.version += 1
-        uow.record(
+        return await _changed(
+            uow,
+            row,
             ctx.actor.event(
                 "refund_approved",
                 contract_id=row.contract_id,
@@ -383,13 +395,8 @@ async def approve_refund(ctx: ServiceContext, request_id: uuid.UUID, version: in
                 refund=str(row.refund_amount),
                 stage=stage,
                 four_eyes_amount=str(threshold),
-            )
+            ),
         )
-        await uow.session.flush()
-        await uow.session.refresh(row)
-        [info] = await _infos(uow, [row])
-        await uow.commit()
-    return info
 
 
 async def mark_refund_paid(
@@ -412,21 +419,17 @@ async def mark_refund_paid(
             func.now(),
             cleaned,
         )
-        row.version += 1
-        uow.record(
+        return await _changed(
+            uow,
+            row,
             ctx.actor.event(
                 "refund_paid",
                 contract_id=row.contract_id,
                 request_id=str(row.id),
                 refund=str(row.refund_amount),
                 reference=cleaned,
-            )
+            ),
         )
-        await uow.session.flush()
-        await uow.session.refresh(row)
-        [info] = await _infos(uow, [row])
-        await uow.commit()
-    return info
 
 
 async def reject_refund(
@@ -459,21 +462,17 @@ async def reject_refund(
             func.now(),
             cleaned,
         )
-        row.version += 1
-        uow.record(
+        return await _changed(
+            uow,
+            row,
             ctx.actor.event(
                 "refund_rejected",
                 contract_id=row.contract_id,
                 request_id=str(row.id),
                 refund=None if row.refund_amount is None else str(row.refund_amount),
                 reason=cleaned,
-            )
+            ),
         )
-        await uow.session.flush()
-        await uow.session.refresh(row)
-        [info] = await _infos(uow, [row])
-        await uow.commit()
-    return info
 
 
 async def list_open_refunds(ctx: ServiceContext, limit: int = 100) -> list[RefundRequestInfo]:
