@@ -38,7 +38,6 @@ administrator is never revived: that takes a full login.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +60,7 @@ from services.errors import (
     ServiceError,
     SessionExpired,
 )
+from services.input_text import inet_address
 from services.passwords import check_password_policy, hash_password, verify_password
 from services.permissions import Permission, require
 from services.review.claims import release_all_claims
@@ -147,20 +147,6 @@ class _Attempt:
             user_agent=self.user_agent or None,
             event_data=data,
         )
-
-
-def _clean_ip(ip_address: str | None) -> str | None:
-    """The caller's address as PostgreSQL's inet takes it; None when it is not one.
-
-    The address comes from the environment (SSH_CLIENT): a malformed one
-    must not make logging in impossible.
-    """
-    if not ip_address:
-        return None
-    try:
-        return str(ipaddress.ip_address(ip_address.split("%", 1)[0].strip()))
-    except ValueError:
-        return None
 
 
 def _clean_user_agent(user_agent: str) -> str:
@@ -359,7 +345,7 @@ async def login(
     attempt = _Attempt(
         kind="login",
         username_digest=digest,
-        ip_address=_clean_ip(ip_address),
+        ip_address=inet_address(ip_address),
         user_agent=_clean_user_agent(user_agent),
     )
     if wait:

@@ -23,6 +23,7 @@ Markup is not a concern here: nothing in ``services`` renders, and the screens s
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import unicodedata
 
@@ -131,3 +132,15 @@ def contract_id(raw: str) -> str:
     if not CONTRACT_ID_FORMAT.fullmatch(wanted):
         raise InvalidInput(f"{wanted[:40]!r} is not a contract id; ids look like GAP-2024-001001.")
     return wanted
+
+
+def inet_address(text: str | None) -> str | None:
+    """An address from outside (SSH_CLIENT, a browser's connection) as PostgreSQL's inet takes it; None
+    when it is not one, so that a malformed address never makes logging in or auditing impossible. An
+    IPv6 zone (``fe80::1%eth0``) is dropped: inet has no place for it."""
+    if not text:
+        return None
+    try:
+        return str(ipaddress.ip_address(text.split("%", 1)[0].strip()))
+    except ValueError:
+        return None

@@ -7,7 +7,6 @@ one of them runs the same wiring.
 from __future__ import annotations
 
 import getpass
-import ipaddress
 import os
 import platform
 import socket
@@ -22,6 +21,7 @@ from db.engine import SERVICE_POOL, WORKSTATION_POOL
 from db.url import DatabaseURLError
 from services.context import ServiceContext, system_actor
 from services.errors import InvalidInput, Unavailable
+from services.input_text import inet_address
 from services.settings import Settings
 
 
@@ -85,12 +85,7 @@ def client_ip() -> str | None:
     if given is None:
         ssh = os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION")
         given = ssh.split()[0] if ssh and ssh.split() else None
-    if given is None:
-        return None
-    try:
-        return str(ipaddress.ip_address(given.strip()))
-    except ValueError:
-        return None
+    return inet_address(given)
 
 
 @dataclass(frozen=True)
