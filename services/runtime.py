@@ -46,14 +46,17 @@ CLIENT_AGENT_VARIABLE = "REFUND_REVIEW_CLIENT_AGENT"
 MAX_CLIENT_AGENT_CHARS = 300
 
 
+def _ssh_connection() -> str:
+    """What sshd says of the connection ("client-address client-port server-port"); empty off ssh."""
+    return os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION") or ""
+
+
 def served_to_others() -> bool:
     """Whether this workstation runs on a host for whoever reaches it: a browser tab's, run by
     `refund-review serve`, or an SSH login's (the recipe of `ssh-recipe`). The login screen then says
     nothing of where the database is, and a connection failure only that there is one (the details go
     to the host's error log). Before logging in, that person is nobody the host knows."""
-    return CLIENT_AGENT_VARIABLE in os.environ or bool(
-        os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION")
-    )
+    return CLIENT_AGENT_VARIABLE in os.environ or bool(_ssh_connection())
 
 
 def clean_client_agent(text: str) -> str:
@@ -83,8 +86,7 @@ def client_ip() -> str | None:
     None on a local terminal. Something that is not an address is not passed on (the column is `inet`)."""
     given = os.environ.get(CLIENT_IP_VARIABLE)
     if given is None:
-        ssh = os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION")
-        given = ssh.split()[0] if ssh and ssh.split() else None
+        given = next(iter(_ssh_connection().split()), None)
     return inet_address(given)
 
 
