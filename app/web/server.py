@@ -35,6 +35,7 @@ from textual_serve.server import Server, to_int
 
 from app.web.client_address import Network, client_address
 from services.runtime import CLIENT_AGENT_VARIABLE, CLIENT_IP_VARIABLE
+from widgets.plain import shown
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,10 @@ class WorkstationServer(Server):
     async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
         """textual-serve's handler, with the limit and the connection's facts (the rest as it does it)."""
         if self._from_another_site(request):
-            log.warning("refused a websocket from another site's page: %s", request.headers.get("Origin"))
+            # The header is the other site's text, and the log is printed on the host's terminal.
+            log.warning(
+                "refused a websocket from another site's page: %s", shown(request.headers.get("Origin"))
+            )
             raise web.HTTPForbidden(text="This workstation opens only from its own page.")
         if self.full:
             return self._busy(request)

@@ -71,9 +71,9 @@ async def refund_figures(ctx: ServiceContext, period: Period) -> RefundFigures:
         "paid": and_(RefundRequest.paid_at >= start, RefundRequest.paid_at < end),
     }
     today = func.current_date()
+    due_in_period = and_(RefundRequest.pay_by >= period.first_day, RefundRequest.pay_by <= period.last_day)
     missed = and_(
-        RefundRequest.pay_by >= period.first_day,
-        RefundRequest.pay_by <= period.last_day,
+        due_in_period,
         RefundRequest.pay_by < today,
         RefundRequest.status.in_(("open", "awaiting_second_approval", "approved", "paid")),
         or_(
@@ -87,12 +87,7 @@ async def refund_figures(ctx: ServiceContext, period: Period) -> RefundFigures:
         *_count_sum(in_period["paid"]),
         func.count().filter(missed),
         func.count().filter(and_(missed, RefundRequest.paid_at.is_(None))),
-    ).where(
-        or_(
-            *in_period.values(),
-            and_(RefundRequest.pay_by >= period.first_day, RefundRequest.pay_by <= period.last_day),
-        )
-    )
+    ).where(or_(*in_period.values(), due_in_period))
 
     def grouped(column: ColumnElement[Any]) -> Select[Any]:
         name = func.coalesce(column, NO_VALUE)
