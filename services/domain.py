@@ -8,6 +8,7 @@ imports nothing from services/ (an import-linter contract keeps it so).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from enum import StrEnum
 from typing import Literal, get_args
 
@@ -77,3 +78,11 @@ def weighed_fields(method: str | None) -> tuple[FieldName, ...]:
 def weakest_confidence(confidences: Mapping[FieldName, int | None], method: str | None) -> int:
     """The confidence the queue orders by: the lowest of the weighed fields that have been extracted."""
     return min(c for name in weighed_fields(method) if (c := confidences.get(name)) is not None)
+
+
+def value_text(value: Decimal | int | str | None) -> str | None:
+    """A field's value as corrections and double checks keep it: text, decimals in plain notation (never
+    an exponent), None when the contract states none."""
+    if value is None:
+        return None
+    return format(value, "f") if isinstance(value, Decimal) else str(value)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import and_, case, cast, exists, func, insert, select, update
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Correction, Extraction, QaDoubleCheck
 from services.context import Actor
-from services.domain import FIELD_NAMES
+from services.domain import FIELD_NAMES, value_text
 from services.errors import Forbidden
 from services.system_settings import setting_sql
 
@@ -64,13 +63,6 @@ async def refuse_first_reviewer(
             f"You made the first decision on {contract_id}, a QA item drawn for a double check: "
             "a second reviewer decides it. Press n for your next item."
         )
-
-
-def _as_text(value: object) -> str | None:
-    """A value as corrections keep it: text, decimals in plain notation, NULL when not stated."""
-    if value is None:
-        return None
-    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 def _corrected_since_extraction(name: str) -> Any:
@@ -117,7 +109,7 @@ async def settle_double_check(
     ).one()
     if not row.qa_sample:
         return "none"
-    values = {name: _as_text(getattr(row, name)) for name in FIELD_NAMES}
+    values = {name: value_text(getattr(row, name)) for name in FIELD_NAMES}
     check = await session.scalar(
         select(QaDoubleCheck)
         .where(QaDoubleCheck.extraction_id == extraction_id, QaDoubleCheck.extracted_at == row.extracted_at)

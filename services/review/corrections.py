@@ -18,7 +18,7 @@ from sqlalchemy import (
 from db.models import Contract, Correction, Extraction
 from services.access import authorize
 from services.context import ServiceContext
-from services.domain import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName
+from services.domain import FIELD_LABELS, FIELD_NAMES, REFUND_METHODS, FieldName, value_text
 from services.errors import InvalidInput
 from services.extraction.amounts import AmountError, parse_amount
 from services.extraction.loan_terms import LOAN_TERM_READERS, LoanTermError
@@ -85,10 +85,6 @@ def _reason_code(reason_code: str) -> CorrectionReason:
     except ValueError:
         codes = ", ".join(r.value for r in CorrectionReason)
         raise InvalidInput(f"Choose a reason for the correction: one of {codes}.") from None
-
-
-def _stored_text(value: Decimal | int | str | None) -> str | None:
-    return None if value is None else display_value(value)
 
 
 _INSERT_CORRECTION = insert(Correction).values(
@@ -168,8 +164,8 @@ async def correct_field(
             {
                 "item": extraction_id,
                 "field": name,
-                "original": _stored_text(old),
-                "corrected": _stored_text(value),
+                "original": value_text(old),
+                "corrected": value_text(value),
                 "reason": reason.value,
                 "note": note,
                 "actor": ctx.actor.user_id,
@@ -193,8 +189,8 @@ async def correct_field(
                 contract_id=state.contract_id,
                 extraction_id=str(extraction_id),
                 field=name,
-                old=_stored_text(old),
-                new=_stored_text(value),
+                old=value_text(old),
+                new=value_text(value),
                 reason=reason.value,
                 note=note,
                 version=state.version + 1,

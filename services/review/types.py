@@ -14,7 +14,7 @@ from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ConfigDict
 
-from services.domain import FIELD_NAMES, ExtractionStatus, FieldName
+from services.domain import FIELD_NAMES, ExtractionStatus, FieldName, value_text
 from services.errors import InvalidInput
 from services.extraction.types import SourceSpan
 from services.refunds.preview import RefundPreview
@@ -172,9 +172,8 @@ class Decision(BaseModel):
 
 
 def display_value(value: Decimal | int | str | None) -> str:
-    if value is None:
-        return NOT_STATED
-    return format(value, "f") if isinstance(value, Decimal) else str(value)
+    shown = value_text(value)
+    return NOT_STATED if shown is None else shown
 
 
 def clock(moment: dt.datetime) -> str:
