@@ -72,6 +72,15 @@ async def test_calibration_json_counts_the_reviewed_values(
     assert "Estimated error of auto-trusted values: no reviewed values" in out
     assert "GAP premium — all / all: threshold 80, suggested none proven" in out
 
+    # A model's name is data (a provider's answer, a setting): it reaches the terminal without its controls.
+    await superuser.execute(
+        "UPDATE extractions SET model_version = $2 WHERE id = $1", low.id, "m\x1b]0;x\x07 [b]"
+    )
+    code, out, err = await _run(database_url, "report", "calibration")
+    assert code == 0, err
+    assert "m" in out and "\x1b" not in out and "\x07" not in out
+    assert "[b]" in out
+
 
 @pytest.mark.parametrize("period", ["0d", "month", "-3d"])
 async def test_a_period_that_is_not_a_number_of_days_is_refused(database_url: URL, period: str) -> None:

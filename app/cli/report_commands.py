@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from app.cli.runner import CliState, run
+from app.cli.runner import CliState, echo, run
 from services.domain import FIELD_LABELS
 from services.metrics import MAX_PERIOD_DAYS, Period
 from services.quality.reports import CalibrationReport, RateView, calibration_report
@@ -62,27 +62,26 @@ def _rate(rate: RateView) -> str:
 
 
 def _print_calibration(result: CalibrationReport) -> None:
-    click.echo(
+    """The report for a person at a terminal; provider and model names are data, written through echo."""
+    echo(
         f"Calibration, extractions of {result.first_day} to {result.last_day}: {result.extractions} extractions, "
         f"{result.auto_trusted} at or above their thresholds ({result.auto_trusted_reviewed} reviewed, "
         f"{result.qa_samples} QA samples; each stands for {result.weight_auto_trusted:.1f})."
     )
-    click.echo(f"Estimated error of auto-trusted values: {_rate(result.auto_trusted_error)}")
+    echo(f"Estimated error of auto-trusted values: {_rate(result.auto_trusted_error)}")
     for field in result.fields:
         label = FIELD_LABELS[field.field]
         suggestion = "none proven" if field.suggested_threshold is None else str(field.suggested_threshold)
-        click.echo(
+        echo(
             f"\n{label} — {field.provider} / {field.model}: threshold {field.threshold}, suggested "
             f"{suggestion} for ≤ {_percent(result.target_error_rate)} errors; "
             f"auto-trusted error {_rate(field.auto_trusted_error)}"
         )
-        click.echo(
-            f"  {'stated':>8}  {'values':>7}  {'errors':>6}  {'mean':>5}  {'observed':>8}  95% interval"
-        )
+        echo(f"  {'stated':>8}  {'values':>7}  {'errors':>6}  {'mean':>5}  {'observed':>8}  95% interval")
         for bucket in field.buckets:
             mean = "" if bucket.mean_confidence is None else f"{bucket.mean_confidence:.0f}"
             interval = "" if bucket.low is None else f"[{_percent(bucket.low)}, {_percent(bucket.high)}]"
-            click.echo(
+            echo(
                 f"  {bucket.bucket:>8}  {bucket.count:>7}  {bucket.errors:>6}  {mean:>5}  "
                 f"{_percent(bucket.accuracy) if bucket.count else '':>8}  {interval}"
             )
